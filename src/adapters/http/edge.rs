@@ -1,0 +1,317 @@
+//! The edge every request passes: request id, client IP, body limit, timeout, the error shape,
+//! response headers, the request span, and request metrics.
+
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use ipnet::IpNet;
+use poem::PathPattern;
+use poem::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use tracing::Instrument;
+
+use super::error::{REQUEST_ID, ShapedError, error_response, reshape};
+
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const X_COMMIT: HeaderName = HeaderName::from_static("x-commit");
+
+/// Rate-limit numbers for the `RateLimit-*` headers, filled by whatever limited the request.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitInfo {
+    pub limit: u64,
+    pub remaining: u64,
+    pub reset_secs: u64,
+}
+
+/// Per-request facts the edge works out once, available to extractors and handlers.
+#[derive(Debug)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub client_ip: IpAddr,
+    pub user_agent: Option<String>,
+    pub rate_limit: OnceLock<RateLimitInfo>,
+}
+
+#[derive(Clone)]
+pub struct EdgeSettings {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub trusted_proxies: Arc<Vec<IpNet>>,
+    pub commit_short: HeaderValue,
+}
+
+pub struct Edge(pub EdgeSettings);
+
+impl<E: Endpoint> Middleware<E> for Edge {
+    type Output = EdgeEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        EdgeEndpoint {
+            inner,
+            settings: self.0.clone(),
+        }
+    }
+}
+
+pub struct EdgeEndpoint<E> {
+    inner: E,
+    settings: EdgeSettings,
+}
+
+impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> Result<Response> {
+        let started = Instant::now();
+        let request_id = request_id_of(&req);
+        let context = Arc::new(RequestContext {
+            request_id: request_id.clone(),
+            client_ip: client_ip(
+                socket_ip(&req),
+                req.headers(),
+                &self.settings.trusted_proxies,
+            ),
+            user_agent: req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(256).collect()),
+            rate_limit: OnceLock::new(),
+        });
+        req.extensions_mut().insert(context.clone());
+        let method = req.method().clone();
+        // Operations probes are scraped constantly; they are logged at debug, not info.
+        let quiet = matches!(req.uri().path(), "/health" | "/metrics");
+        let span = if quiet {
+            tracing::debug_span!("request", %method, route = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, %request_id)
+        } else {
+            tracing::info_span!("request", %method, route = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, %request_id)
+        };
+
+        let response = REQUEST_ID
+            .scope(request_id.clone(), async {
+                let response = match self.limit_body(&mut req).await {
+                    Err(response) => response,
+                    Ok(()) => match tokio::time::timeout(
+                        self.settings.request_timeout,
+                        self.inner.call(req),
+                    )
+                    .await
+                    {
+                        Ok(Ok(output)) => output.into_response(),
+                        Ok(Err(err)) => err.into_response(),
+                        Err(_elapsed) => error_response(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "request_timeout",
+                            "the request took too long".to_owned(),
+                            None,
+                            Some(1),
+                        ),
+                    },
+                };
+                let mut response = if response.status().as_u16() >= 400
+                    && response.data::<ShapedError>().is_none()
+                {
+                    let pattern = response.data::<PathPattern>().cloned();
+                    let mut shaped = reshape(response).await;
+                    if let Some(pattern) = pattern {
+                        shaped.set_data(pattern);
+                    }
+                    shaped
+                } else {
+                    response
+                };
+                self.decorate(&mut response, &context);
+                response
+            })
+            .instrument(span.clone())
+            .await;
+
+        let route = response
+            .data::<PathPattern>()
+            .map(|pattern| &*pattern.0)
+            .filter(|pattern| !pattern.is_empty())
+            .unwrap_or("unmatched")
+            .to_owned();
+        let status = response.status().as_u16();
+        let elapsed = started.elapsed();
+        span.record("route", route.as_str());
+        span.record("status", status);
+        span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
+        let labels = [
+            ("method", method.to_string()),
+            ("route", route),
+            ("status", status.to_string()),
+        ];
+        metrics::counter!("defarm_http_requests_total", &labels).increment(1);
+        metrics::histogram!("defarm_http_request_duration_seconds", &labels)
+            .record(elapsed.as_secs_f64());
+        Ok(response)
+    }
+}
+
+impl<E> EdgeEndpoint<E> {
+    /// Enforces `MAX_BODY_BYTES`: by the declared length when there is one, otherwise by reading
+    /// the (chunked) body up to the limit.
+    async fn limit_body(&self, req: &mut Request) -> Result<(), Response> {
+        let max = self.settings.max_body_bytes;
+        let too_large = || {
+            error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("request body is larger than {max} bytes"),
+                None,
+                None,
+            )
+        };
+        if let Some(length) = req.headers().get(header::CONTENT_LENGTH) {
+            let length: u64 = length
+                .to_str()
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(u64::MAX);
+            return if length > max as u64 {
+                Err(too_large())
+            } else {
+                Ok(())
+            };
+        }
+        if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+            return Ok(());
+        }
+        match req.take_body().into_bytes_limit(max).await {
+            Ok(bytes) => {
+                req.set_body(bytes);
+                Ok(())
+            }
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(too_large()),
+            Err(err) => Err(error_response(
+                StatusCode::BAD_REQUEST,
+                "validation_error",
+                format!("could not read the request body: {err}"),
+                None,
+                None,
+            )),
+        }
+    }
+
+    fn decorate(&self, response: &mut Response, context: &RequestContext) {
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&context.request_id) {
+            headers.insert(X_REQUEST_ID, value);
+        }
+        headers.insert(X_COMMIT, self.settings.commit_short.clone());
+        if let Some(limit) = context.rate_limit.get() {
+            headers.insert("ratelimit-limit", HeaderValue::from(limit.limit));
+            headers.insert("ratelimit-remaining", HeaderValue::from(limit.remaining));
+            headers.insert("ratelimit-reset", HeaderValue::from(limit.reset_secs));
+        }
+    }
+}
+
+/// The client's request id when it is well formed, a fresh one otherwise.
+fn request_id_of(req: &Request) -> String {
+    req.headers()
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| is_valid_request_id(id))
+        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned)
+}
+
+/// `^[A-Za-z0-9._:-]{1,128}$`
+pub fn is_valid_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+fn socket_ip(req: &Request) -> IpAddr {
+    req.remote_addr()
+        .as_socket_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |addr| canonical(addr.ip()))
+}
+
+/// The socket address, unless it is a trusted proxy: then `X-Forwarded-For` walked from the
+/// right, skipping trusted proxies, and the first untrusted address wins.
+pub fn client_ip(socket_ip: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&socket_ip) {
+        return socket_ip;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let mut client = socket_ip;
+    for hop in forwarded.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>().map(canonical) else {
+            // An unparsable hop cannot be trusted; stop at the last address we could read.
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+/// IPv4-mapped IPv6 addresses are their IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().unwrap());
+        headers
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn request_ids_are_checked() {
+        assert!(is_valid_request_id("abc-123:x.y_z"));
+        assert!(!is_valid_request_id(""));
+        assert!(!is_valid_request_id("has space"));
+        assert!(!is_valid_request_id(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let spoofed = forwarded("1.2.3.4");
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), &spoofed, &trusted),
+            ip("203.0.113.9")
+        );
+        let chain = forwarded("1.2.3.4, 198.51.100.7, 10.0.0.2");
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &chain, &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.1")
+        );
+        let mapped = forwarded("::ffff:198.51.100.7");
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &mapped, &trusted),
+            ip("198.51.100.7")
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! The single error shape of the API, `{error, code, request_id, details?}`, for every failure:
+//! the handlers' own (`ApiError`) and poem's (malformed JSON, wrong content type, unknown route...),
+//! which `reshape` rewrites at the edge.
+
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{IntoResponse, Response};
+use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiResponse, Object};
+
+use crate::domain::{Error, ErrorKind};
+
+tokio::task_local! {
+    /// The current request's id, so errors built deep in a handler can carry it.
+    pub static REQUEST_ID: String;
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
+#[oai(rename = "Error")]
+pub struct ErrorBody {
+    /// A human-readable message.
+    pub error: String,
+    /// A stable snake_case code clients can match on, e.g. `validation_error`, `not_found`.
+    pub code: String,
+    /// Equals the response's `X-Request-Id` header.
+    pub request_id: String,
+    /// For validation errors: which field, which rule.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// Marks a response whose body already has the error shape, so the edge leaves it alone.
+#[derive(Clone, Copy)]
+pub struct ShapedError;
+
+/// A domain error on its way to becoming an HTTP response.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        Self(err)
+    }
+}
+
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Builds an error response in the one shape.
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    details: Option<serde_json::Value>,
+    retry_after_secs: Option<u64>,
+) -> Response {
+    let body = ErrorBody {
+        error: message,
+        code: code.to_owned(),
+        request_id: current_request_id(),
+        details,
+    };
+    let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(json);
+    if let Some(secs) = retry_after_secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response.set_data(ShapedError);
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let Error {
+            kind,
+            code,
+            message,
+            details,
+            retry_after_secs,
+        } = self.0;
+        let message = if kind == ErrorKind::Internal {
+            // The real message is for the log only.
+            tracing::error!(error = %message, "internal error");
+            "internal error".to_owned()
+        } else {
+            message
+        };
+        error_response(status_of(kind), &code, message, details, retry_after_secs)
+    }
+}
+
+impl From<ApiError> for poem::Error {
+    fn from(err: ApiError) -> Self {
+        poem::Error::from_response(err.into_response())
+    }
+}
+
+/// Rewrites an error response that poem produced (plain text) into the error shape, keeping
+/// its status and its message.
+pub async fn reshape(response: Response) -> Response {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let text = response.into_body().into_string().await.unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "validation_error",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::LENGTH_REQUIRED => "length_required",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "service_unavailable",
+        _ if status.is_server_error() => "internal_error",
+        _ => "request_error",
+    };
+    let message = if status.is_server_error() || text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    let mut shaped = error_response(status, code, message, None, retry_after);
+    if let Some(allow) = allow {
+        shaped.headers_mut().insert(header::ALLOW, allow);
+    }
+    shaped
+}
+
+/// The error responses every operation may answer, as documented in the spec.
+const DOCUMENTED: &[(u16, &str, bool)] = &[
+    (
+        400,
+        "Invalid input: malformed JSON, wrong types or a broken rule (`details` says which).",
+        false,
+    ),
+    (
+        401,
+        "Missing, invalid, expired or revoked credentials.",
+        false,
+    ),
+    (
+        403,
+        "Authenticated but not allowed (permissions, account status, tier limits).",
+        false,
+    ),
+    (404, "Not found, or not visible to this caller.", false),
+    (409, "Conflict with existing data or state.", false),
+    (413, "Request body larger than `MAX_BODY_BYTES`.", false),
+    (415, "Content type other than `application/json`.", false),
+    (
+        429,
+        "Rate limited; retry after `Retry-After` seconds.",
+        true,
+    ),
+    (
+        503,
+        "Overloaded or a dependency is down; retry after `Retry-After` seconds.",
+        true,
+    ),
+];
+
+impl ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: DOCUMENTED
+                .iter()
+                .map(|&(status, description, retry_after)| MetaResponse {
+                    description,
+                    status: Some(status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: "application/json; charset=utf-8",
+                        schema: ErrorBody::schema_ref(),
+                    }],
+                    headers: if retry_after {
+                        vec![MetaHeader {
+                            name: "Retry-After".to_owned(),
+                            description: Some("Seconds to wait before retrying.".to_owned()),
+                            required: true,
+                            deprecated: false,
+                            schema: u64::schema_ref(),
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorBody::register(registry);
+    }
+}

@@ -1,0 +1,96 @@
+//! The driving adapter: the HTTP API, declared with poem-openapi so the spec is generated from
+//! the same code that serves it.
+
+mod edge;
+mod error;
+mod ops;
+mod state;
+
+use std::sync::Arc;
+
+use poem::middleware::{CatchPanic, Cors};
+use poem::{Endpoint, EndpointExt, Route};
+use poem_openapi::{OpenApiService, Tags};
+
+pub use edge::{EdgeSettings, RateLimitInfo, RequestContext, X_COMMIT, X_REQUEST_ID};
+pub use error::{ApiError, ApiResult, ErrorBody};
+pub use ops::{BuildInfo, OpsApi};
+pub use state::{AppState, State};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Health, readiness, version and metrics.
+    Operations,
+}
+
+/// Everything the HTTP layer is built from.
+pub struct HttpParts {
+    pub state: Arc<AppState>,
+    pub edge: EdgeSettings,
+    pub cors_allowed_origins: Vec<String>,
+}
+
+/// Every API of the service, in the order the spec lists them.
+type Apis = OpsApi;
+
+fn apis() -> Apis {
+    OpsApi
+}
+
+/// The OpenAPI service: the spec and the routes it describes.
+fn openapi_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(apis(), "DeFarm Engines API", env!("CARGO_PKG_VERSION"))
+        .description(
+            "Supply-chain traceability: local items (LIDs), global items (DFIDs), events, circuits, \
+             content-addressed storage and signed webhooks. Errors always have the shape \
+             `{error, code, request_id, details?}`; `request_id` equals the `X-Request-Id` header.",
+        )
+        .url_prefix("/")
+}
+
+/// The whole application endpoint: API routes, spec, Swagger UI, and the edge around them.
+pub fn endpoint(parts: HttpParts) -> impl Endpoint {
+    let service = openapi_service();
+    let spec_json = service.spec_endpoint();
+    let spec_yaml = service.spec_endpoint_yaml();
+    let docs = service.swagger_ui();
+    let route = Route::new()
+        .at("/openapi.json", spec_json)
+        .at("/openapi.yaml", spec_yaml)
+        .nest("/docs", docs)
+        .nest("/", service);
+    let cors = (!parts.cors_allowed_origins.is_empty()).then(|| {
+        Cors::new()
+            .allow_origins(parts.cors_allowed_origins.iter().map(String::as_str))
+            .allow_headers([
+                "authorization",
+                "content-type",
+                "x-api-key",
+                "x-request-id",
+                "x-access-password",
+            ])
+            .expose_headers([
+                "x-request-id",
+                "x-commit",
+                "retry-after",
+                "ratelimit-limit",
+                "ratelimit-remaining",
+                "ratelimit-reset",
+            ])
+    });
+    route
+        .with_if(cors.is_some(), cors.unwrap_or_default())
+        .data(parts.state)
+        .with(CatchPanic::new())
+        .with(edge::Edge(parts.edge))
+}
+
+/// The spec as JSON, as `defarm openapi` prints it and `openapi/openapi.json` stores it.
+pub fn spec_json() -> String {
+    openapi_service().spec()
+}
+
+/// The spec as YAML.
+pub fn spec_yaml() -> String {
+    openapi_service().spec_yaml()
+}

@@ -1,0 +1,23 @@
+//! What handlers reach through `Data<&Arc<AppState>>`: the services and ports, built by the
+//! composition root. API structs stay empty, so the spec can be generated without any of it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use poem::web::Data;
+
+use super::BuildInfo;
+use crate::ports::{Cache, DatabaseHealth};
+
+pub struct AppState {
+    pub build: BuildInfo,
+    pub started: Instant,
+    pub database: Arc<dyn DatabaseHealth>,
+    /// `None` without Redis: the cache is in process and has nothing to check.
+    pub redis_cache: Option<Arc<dyn Cache>>,
+    pub metrics: PrometheusHandle,
+}
+
+/// The extractor handlers use for the state.
+pub type State<'a> = Data<&'a Arc<AppState>>;

@@ -1,0 +1,98 @@
+//! The shared Redis client: one deadpool of connections, every call bounded by a timeout, and a
+//! short back-off after a failure so an unreachable Redis costs callers nothing but a fallback.
+//! Callers (cache, rate limits, notifications) decide what a failure means for them.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use deadpool_redis::redis::RedisResult;
+use deadpool_redis::{Config, Connection, Pool, PoolConfig, Runtime, Timeouts};
+
+/// Redis is on the same network as the service; anything slower than this is an outage.
+const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+/// After a failure, skip Redis for this long instead of paying the timeout on every request.
+const BACKOFF: Duration = Duration::from_secs(1);
+
+pub struct RedisClient {
+    pool: Pool,
+    url: String,
+    started: Instant,
+    /// Milliseconds since `started` before which calls are skipped.
+    skip_until_ms: AtomicU64,
+}
+
+impl RedisClient {
+    pub fn new(url: &str, pool_size: usize) -> anyhow::Result<Self> {
+        let mut config = Config::from_url(url);
+        config.pool = Some(PoolConfig {
+            max_size: pool_size,
+            timeouts: Timeouts {
+                wait: Some(CALL_TIMEOUT),
+                create: Some(CALL_TIMEOUT),
+                recycle: Some(CALL_TIMEOUT),
+            },
+            ..PoolConfig::default()
+        });
+        Ok(Self {
+            pool: config.create_pool(Some(Runtime::Tokio1))?,
+            url: url.to_owned(),
+            started: Instant::now(),
+            skip_until_ms: AtomicU64::new(0),
+        })
+    }
+
+    /// The URL, for components that need their own connection (pub/sub).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Runs one command (or pipeline) with a timeout. `None` when Redis is down, slow, or backing
+    /// off after a recent failure; the failure is logged and counted.
+    pub async fn call<T, F, Fut>(&self, op: &'static str, command: F) -> Option<T>
+    where
+        F: FnOnce(Connection) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let now_ms = self.started.elapsed().as_millis() as u64;
+        if now_ms < self.skip_until_ms.load(Ordering::Relaxed) {
+            return None;
+        }
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(CALL_TIMEOUT, async {
+            let conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            command(conn).await.map_err(|e| e.to_string())
+        })
+        .await;
+        metrics::histogram!("defarm_redis_call_seconds", "op" => op)
+            .record(started.elapsed().as_secs_f64());
+        let error = match outcome {
+            Ok(Ok(value)) => return Some(value),
+            Ok(Err(error)) => error,
+            Err(_elapsed) => "timed out".to_owned(),
+        };
+        metrics::counter!("defarm_redis_errors_total", "op" => op).increment(1);
+        tracing::warn!(op, %error, "redis call failed; falling back");
+        let resume = self.started.elapsed() + BACKOFF;
+        self.skip_until_ms
+            .store(resume.as_millis() as u64, Ordering::Relaxed);
+        None
+    }
+
+    /// A real round trip, ignoring the back-off, for readiness checks.
+    pub async fn ping(&self) -> bool {
+        let outcome = tokio::time::timeout(CALL_TIMEOUT, async {
+            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            deadpool_redis::redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        let ok = matches!(outcome, Ok(Ok(_)));
+        if ok {
+            self.skip_until_ms.store(0, Ordering::Relaxed);
+        }
+        ok
+    }
+}

@@ -1,0 +1,377 @@
+//! Configuration from environment variables (the table in the README). A bad value stops the
+//! start with a message naming the variable.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdminBootstrap {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// Requests per hour for each tier; 0 disables that limit. `Admin` is never limited.
+#[derive(Debug, Clone, Copy)]
+pub struct TierRates {
+    pub basic: u64,
+    pub professional: u64,
+    pub enterprise: u64,
+}
+
+/// Count limits per tier; `None` is unlimited.
+#[derive(Debug, Clone, Copy)]
+pub struct TierCounts {
+    pub basic: Option<u64>,
+    pub professional: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: IpAddr,
+    pub port: u16,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub jwt_secret: Option<String>,
+    pub jwt_ttl: Duration,
+    pub session_max: Duration,
+    pub data_dir: PathBuf,
+    pub db_pool_max: u32,
+    pub db_acquire_timeout: Duration,
+    pub db_statement_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub password_hash_concurrency: usize,
+    pub password_hash_queue_timeout: Duration,
+    pub rate_per_hour: TierRates,
+    pub rate_public_per_minute: u64,
+    pub login_max_failures: u64,
+    pub tier_max_circuits: TierCounts,
+    pub tier_max_items_per_month: TierCounts,
+    pub trusted_proxies: Vec<IpNet>,
+    pub cors_allowed_origins: Vec<String>,
+    pub webhook_allow_private: bool,
+    pub ipfs_api_url: Option<url::Url>,
+    pub smtp_url: Option<String>,
+    pub secrets_key: Option<[u8; 32]>,
+    pub admin_bootstrap: Option<AdminBootstrap>,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can supply their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let config = Self {
+            host: env.parse("HOST", IpAddr::from([0, 0, 0, 0]))?,
+            port: env.parse("PORT", 3000)?,
+            database_url: env.string("DATABASE_URL", "sqlite://defarm.db?mode=rwc"),
+            redis_url: env.optional("REDIS_URL"),
+            jwt_secret: env.optional("JWT_SECRET"),
+            jwt_ttl: env.seconds("JWT_TTL_SECONDS", 86_400)?,
+            session_max: env.seconds("SESSION_MAX_SECONDS", 2_592_000)?,
+            data_dir: PathBuf::from(env.string("DATA_DIR", "./data")),
+            db_pool_max: env.positive("DB_POOL_MAX", 16)?,
+            db_acquire_timeout: env.millis("DB_ACQUIRE_TIMEOUT_MS", 2_000)?,
+            db_statement_timeout: env.millis("DB_STATEMENT_TIMEOUT_MS", 5_000)?,
+            request_timeout: env.millis("REQUEST_TIMEOUT_MS", 15_000)?,
+            max_body_bytes: env.positive("MAX_BODY_BYTES", 1_048_576)?,
+            password_hash_concurrency: env.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
+            password_hash_queue_timeout: env.millis("PASSWORD_HASH_QUEUE_TIMEOUT_MS", 2_000)?,
+            rate_per_hour: TierRates {
+                basic: env.parse("RATE_LIMIT_PER_HOUR_BASIC", 1_000)?,
+                professional: env.parse("RATE_LIMIT_PER_HOUR_PROFESSIONAL", 10_000)?,
+                enterprise: env.parse("RATE_LIMIT_PER_HOUR_ENTERPRISE", 100_000)?,
+            },
+            rate_public_per_minute: env.parse("RATE_LIMIT_PUBLIC_PER_MINUTE", 60)?,
+            login_max_failures: env.parse("LOGIN_MAX_FAILURES", 5)?,
+            tier_max_circuits: TierCounts {
+                basic: env.count_limit("TIER_MAX_CIRCUITS_BASIC", 5)?,
+                professional: env.count_limit("TIER_MAX_CIRCUITS_PROFESSIONAL", 25)?,
+            },
+            tier_max_items_per_month: TierCounts {
+                basic: env.count_limit("TIER_MAX_ITEMS_PER_MONTH_BASIC", 1_000)?,
+                professional: env.count_limit("TIER_MAX_ITEMS_PER_MONTH_PROFESSIONAL", 10_000)?,
+            },
+            trusted_proxies: env.list("TRUSTED_PROXIES", parse_proxy)?,
+            cors_allowed_origins: env.list("CORS_ALLOWED_ORIGINS", parse_origin)?,
+            webhook_allow_private: env.parse("WEBHOOK_ALLOW_PRIVATE", false)?,
+            ipfs_api_url: env.optional_parse("IPFS_API_URL")?,
+            smtp_url: env.optional("SMTP_URL"),
+            secrets_key: env.optional_with("SECRETS_KEY", parse_secrets_key)?,
+            admin_bootstrap: admin_bootstrap(&env)?,
+            log_format: match env.string("LOG_FORMAT", "text").as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => {
+                    return Err(env.bad(
+                        "LOG_FORMAT",
+                        format!("expected text or json, got {other:?}"),
+                    ));
+                }
+            },
+        };
+        config.check_production_secrets()?;
+        Ok(config)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://")
+    }
+
+    /// Replicas must share their secrets, so PostgreSQL mode takes them from the environment
+    /// instead of generating them into `DATA_DIR`.
+    fn check_production_secrets(&self) -> Result<(), ConfigError> {
+        if let Some(secret) = &self.jwt_secret
+            && secret.len() < 32
+        {
+            return Err(ConfigError {
+                name: "JWT_SECRET",
+                problem: "must be at least 32 bytes".into(),
+            });
+        }
+        if self.is_postgres() {
+            if self.jwt_secret.is_none() {
+                return Err(ConfigError {
+                    name: "JWT_SECRET",
+                    problem: "required with PostgreSQL (replicas must share it)".into(),
+                });
+            }
+            if self.secrets_key.is_none() {
+                return Err(ConfigError {
+                    name: "SECRETS_KEY",
+                    problem: "required with PostgreSQL (replicas must share it)".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn admin_bootstrap(env: &Env<'_>) -> Result<Option<AdminBootstrap>, ConfigError> {
+    let username = env.optional("DEFARM_ADMIN_USERNAME");
+    let email = env.optional("DEFARM_ADMIN_EMAIL");
+    let password = env.optional("DEFARM_ADMIN_PASSWORD");
+    match (username, email, password) {
+        (None, None, None) => Ok(None),
+        (Some(username), Some(email), Some(password)) => Ok(Some(AdminBootstrap {
+            username,
+            email,
+            password,
+        })),
+        _ => Err(env.bad(
+            "DEFARM_ADMIN_USERNAME",
+            "DEFARM_ADMIN_USERNAME, DEFARM_ADMIN_EMAIL and DEFARM_ADMIN_PASSWORD go together",
+        )),
+    }
+}
+
+fn parse_proxy(text: &str) -> Result<IpNet, String> {
+    if let Ok(net) = IpNet::from_str(text) {
+        return Ok(net);
+    }
+    IpAddr::from_str(text)
+        .map(IpNet::from)
+        .map_err(|_| format!("{text:?} is not an IP address or CIDR range"))
+}
+
+fn parse_origin(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("{text:?} is not an http(s) origin"));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
+fn parse_secrets_key(text: &str) -> Result<[u8; 32], String> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| format!("not base64: {e}"))?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("must decode to 32 bytes, got {}", bytes.len()))
+}
+
+/// Typed access to the variables, with errors that name the variable.
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn string(&self, name: &str, default: &str) -> String {
+        self.optional(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn bad(&self, name: &'static str, problem: impl Into<String>) -> ConfigError {
+        ConfigError {
+            name,
+            problem: problem.into(),
+        }
+    }
+
+    fn optional_with<T>(
+        &self,
+        name: &'static str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        self.optional(name)
+            .map(|text| parse(&text).map_err(|problem| self.bad(name, problem)))
+            .transpose()
+    }
+
+    fn optional_parse<T: FromStr>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.optional_with(name, |text| {
+            T::from_str(text).map_err(|e| format!("{text:?}: {e}"))
+        })
+    }
+
+    fn parse<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        Ok(self.optional_parse(name)?.unwrap_or(default))
+    }
+
+    fn positive<T: FromStr + PartialOrd + Default>(
+        &self,
+        name: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let value = self.parse(name, default)?;
+        if value <= T::default() {
+            return Err(self.bad(name, "must be greater than 0"));
+        }
+        Ok(value)
+    }
+
+    fn millis(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.positive(name, default).map(Duration::from_millis)
+    }
+
+    fn seconds(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.positive(name, default).map(Duration::from_secs)
+    }
+
+    /// A count limit where 0 means unlimited.
+    fn count_limit(&self, name: &'static str, default: u64) -> Result<Option<u64>, ConfigError> {
+        let value: u64 = self.parse(name, default)?;
+        Ok((value > 0).then_some(value))
+    }
+
+    fn list<T>(
+        &self,
+        name: &'static str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Vec<T>, ConfigError> {
+        let Some(text) = self.optional(name) else {
+            return Ok(Vec::new());
+        };
+        text.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| parse(item).map_err(|problem| self.bad(name, problem)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.port, 3000);
+        assert_eq!(config.database_url, "sqlite://defarm.db?mode=rwc");
+        assert_eq!(config.db_pool_max, 16);
+        assert_eq!(config.max_body_bytes, 1_048_576);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(config.redis_url.is_none());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (name, value) in [
+            ("PORT", "eighty"),
+            ("DB_POOL_MAX", "0"),
+            ("REQUEST_TIMEOUT_MS", "-5"),
+            ("LOG_FORMAT", "xml"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, not-an-ip"),
+            ("SECRETS_KEY", "c2hvcnQ="),
+            ("WEBHOOK_ALLOW_PRIVATE", "yes"),
+            ("JWT_SECRET", "too-short"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert_eq!(err.name, name, "{err}");
+        }
+    }
+
+    #[test]
+    fn postgres_requires_shared_secrets() {
+        let err = config(&[("DATABASE_URL", "postgres://localhost/defarm")]).unwrap_err();
+        assert_eq!(err.name, "JWT_SECRET");
+        let err = config(&[
+            ("DATABASE_URL", "postgres://localhost/defarm"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.name, "SECRETS_KEY");
+    }
+
+    #[test]
+    fn lists_and_proxies_parse() {
+        let config = config(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+            ("CORS_ALLOWED_ORIGINS", "https://app.example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(
+            config.cors_allowed_origins,
+            vec!["https://app.example.com".to_owned()]
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! The composition root: reads config, builds the adapters, hands them to the services, mounts
+//! the HTTP routes, starts workers, and shuts everything down. The only module that knows every
+//! concrete type.
+
+pub mod config;
+pub mod telemetry;
+mod version;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use poem::Server;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::adapters::cache::{MemoryCache, RedisCache};
+use crate::adapters::db::{Database, DbSettings};
+use crate::adapters::http::{self, AppState, EdgeSettings, HttpParts};
+use crate::adapters::redis::RedisClient;
+use crate::ports::Cache;
+pub use config::Config;
+pub use version::build_info;
+
+/// How long a shutdown waits for in-flight requests before closing their connections.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A started service: where it listens and how to stop it.
+pub struct RunningApp {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    database: Arc<Database>,
+}
+
+impl RunningApp {
+    /// Stops accepting, drains in-flight requests, and closes the pool.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.wait().await
+    }
+
+    /// Runs until the server ends (after a shutdown signal).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let served = self.server.await;
+        self.database.close().await;
+        served
+            .context("server task failed")?
+            .context("server failed")
+    }
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Arc<Database>> {
+    let database = Database::connect(DbSettings {
+        url: config.database_url.clone(),
+        pool_max: config.db_pool_max,
+        acquire_timeout: config.db_acquire_timeout,
+        statement_timeout: config.db_statement_timeout,
+    })
+    .await
+    .context("DATABASE_URL: cannot connect")?;
+    database.migrate().await.context("applying migrations")?;
+    Ok(Arc::new(database))
+}
+
+/// Builds everything and starts serving on `HOST:PORT` (port 0 picks a free one). Returns once
+/// the listener is bound; `shutdown` (or `RunningApp::stop`) ends it.
+pub async fn start(
+    config: Config,
+    shutdown_signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningApp> {
+    let started = Instant::now();
+    let metrics = telemetry::metrics_handle()?;
+    let database = open_database(&config).await?;
+
+    let redis = config
+        .redis_url
+        .as_deref()
+        .map(|url| RedisClient::new(url, config.db_pool_max as usize).map(Arc::new))
+        .transpose()
+        .context("REDIS_URL")?;
+    let redis_cache: Option<Arc<dyn Cache>> = redis
+        .clone()
+        .map(|client| Arc::new(RedisCache::new(client)) as Arc<dyn Cache>);
+    let _cache: Arc<dyn Cache> = match &redis_cache {
+        Some(cache) => cache.clone(),
+        None => Arc::new(MemoryCache::new()),
+    };
+
+    let build = build_info();
+    let commit_short = build
+        .commit_short
+        .parse()
+        .context("commit hash is not a valid header value")?;
+    let state = Arc::new(AppState {
+        build,
+        started,
+        database: database.clone(),
+        redis_cache,
+        metrics,
+    });
+    let endpoint = http::endpoint(HttpParts {
+        state,
+        edge: EdgeSettings {
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: config.request_timeout,
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            commit_short,
+        },
+        cors_allowed_origins: config.cors_allowed_origins.clone(),
+    });
+
+    let acceptor = TcpListener::bind(SocketAddr::new(config.host, config.port))
+        .into_acceptor()
+        .await
+        .with_context(|| {
+            format!(
+                "HOST/PORT: cannot listen on {}:{}",
+                config.host, config.port
+            )
+        })?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|addr| addr.as_socket_addr().copied())
+        .context("listener has no socket address")?;
+
+    let (shutdown, stop_requested) = oneshot::channel::<()>();
+    let stop = async move {
+        tokio::select! {
+            _ = stop_requested => {},
+            () = shutdown_signal => {},
+        }
+        tracing::info!("shutting down: draining in-flight requests");
+    };
+    let server = tokio::spawn(
+        Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+            endpoint,
+            stop,
+            Some(DRAIN_TIMEOUT),
+        ),
+    );
+    tracing::info!(%addr, backend = crate::ports::DatabaseHealth::backend(database.as_ref()), startup_ms = started.elapsed().as_millis() as u64, "listening");
+    Ok(RunningApp {
+        addr,
+        shutdown: Some(shutdown),
+        server,
+        database,
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn termination_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// `defarm serve`: runs until SIGINT/SIGTERM, then drains.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = start(config, termination_signal()).await?;
+    app.wait().await
+}

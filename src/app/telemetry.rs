@@ -1,0 +1,57 @@
+//! Logging and metrics setup: one subscriber for the process, one Prometheus recorder.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+
+use super::config::LogFormat;
+
+/// Installs the tracing subscriber: JSON lines or text, filtered by `RUST_LOG` (default `info`).
+/// A span is logged when it closes, with its fields and its busy/idle time: that line is the
+/// access log for `request` spans and the timing of `db.*`, `password.*` and other phases.
+/// Calling it twice is harmless, which lets tests start several apps in one process.
+pub fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let _ = match format {
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .with_span_events(FmtSpan::CLOSE)
+                    .with_current_span(true)
+                    .with_span_list(true),
+            )
+            .try_init(),
+        LogFormat::Text => registry
+            .with(fmt::layer().with_span_events(FmtSpan::CLOSE))
+            .try_init(),
+    };
+}
+
+/// Latency buckets in seconds, from 0.5 ms to 10 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process-wide Prometheus recorder. The `metrics` facade has one global recorder, so every
+/// app started in this process (tests start many) shares it.
+pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    if let Some(handle) = HANDLE.get() {
+        return Ok(handle.clone());
+    }
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)?
+        .build_recorder();
+    let handle = recorder.handle();
+    if metrics::set_global_recorder(recorder).is_ok() {
+        let _ = HANDLE.set(handle);
+    }
+    HANDLE
+        .get()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("another metrics recorder is already installed"))
+}

@@ -1,0 +1,128 @@
+//! The one error type every use case returns. Adapters translate it (HTTP status, log level);
+//! the domain only says what went wrong and which stable `code` a client can match on.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// What kind of failure this is; the HTTP adapter maps each kind to one status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input breaks a rule (400).
+    Invalid,
+    /// Missing, invalid, expired or revoked credentials (401).
+    Unauthenticated,
+    /// Authenticated but not allowed (403).
+    Forbidden,
+    /// Not found, or not visible to this caller (404).
+    NotFound,
+    /// Duplicates, or state that forbids the action (409).
+    Conflict,
+    /// Too many requests (429).
+    RateLimited,
+    /// Overloaded or a dependency is down; the client may retry (503).
+    Unavailable,
+    /// A bug or an unexpected failure (500).
+    Internal,
+}
+
+/// A failure with a stable machine-readable `code` and a human message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub code: Cow<'static, str>,
+    pub message: String,
+    /// For validation errors: which field, what rule.
+    pub details: Option<serde_json::Value>,
+    /// Seconds a client should wait before retrying (429 and 503).
+    pub retry_after_secs: Option<u64>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(
+        kind: ErrorKind,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            code: code.into(),
+            message: message.into(),
+            details: None,
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn invalid(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, code, message)
+    }
+
+    /// A `validation_error` naming the field and the rule it broke.
+    pub fn field(field: &str, rule: impl Into<String>) -> Self {
+        let rule = rule.into();
+        Self::invalid("validation_error", format!("{field}: {rule}"))
+            .with_details(serde_json::json!({ "field": field, "rule": rule }))
+    }
+
+    pub fn unauthenticated(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthenticated, code, message)
+    }
+
+    pub fn forbidden(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, code, message)
+    }
+
+    /// 404 for `what`, which never says whether the thing exists but is hidden.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            ErrorKind::NotFound,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn conflict(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, code, message)
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self::new(ErrorKind::RateLimited, "rate_limited", "too many requests")
+            .retry_after(retry_after_secs)
+    }
+
+    pub fn unavailable(
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+        retry_after_secs: u64,
+    ) -> Self {
+        Self::new(ErrorKind::Unavailable, code, message).retry_after(retry_after_secs)
+    }
+
+    /// An unexpected failure. The message is logged, never shown to clients.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, "internal_error", message)
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs.max(1));
+        self
+    }
+
+    pub fn is(&self, code: &str) -> bool {
+        self.code == code
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for Error {}
