@@ -28,6 +28,9 @@ enum Command {
         #[arg(long)]
         yaml: bool,
     },
+    /// Exit 0 when the service on `PORT` answers `GET /health` with 200 (for container health
+    /// checks, where no curl is installed).
+    Healthcheck,
 }
 
 fn main() -> ExitCode {
@@ -43,6 +46,9 @@ fn main() -> ExitCode {
             println!("{spec}");
         }
         return ExitCode::SUCCESS;
+    }
+    if let Some(Command::Healthcheck) = cli.command {
+        return healthcheck();
     }
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -67,7 +73,9 @@ fn main() -> ExitCode {
             Command::Migrate => app::open_database(&config)
                 .await
                 .map(|_| tracing::info!("migrations applied")),
-            _ => app::serve(config).await,
+            Command::Serve | Command::Openapi { .. } | Command::Healthcheck => {
+                app::serve(config).await
+            }
         }
     });
     match outcome {
@@ -77,5 +85,29 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn healthcheck() -> ExitCode {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(3000);
+    let timeout = Duration::from_secs(2);
+    let answered_ok = (|| -> std::io::Result<bool> {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.write_all(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+        let mut head = [0_u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head.ends_with(b" 200"))
+    })();
+    if matches!(answered_ok, Ok(true)) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -17,13 +17,14 @@ const BACKOFF: Duration = Duration::from_secs(1);
 pub struct RedisClient {
     pool: Pool,
     url: String,
+    key_prefix: String,
     started: Instant,
     /// Milliseconds since `started` before which calls are skipped.
     skip_until_ms: AtomicU64,
 }
 
 impl RedisClient {
-    pub fn new(url: &str, pool_size: usize) -> anyhow::Result<Self> {
+    pub fn new(url: &str, key_prefix: &str, pool_size: usize) -> anyhow::Result<Self> {
         let mut config = Config::from_url(url);
         config.pool = Some(PoolConfig {
             max_size: pool_size,
@@ -37,6 +38,7 @@ impl RedisClient {
         Ok(Self {
             pool: config.create_pool(Some(Runtime::Tokio1))?,
             url: url.to_owned(),
+            key_prefix: key_prefix.to_owned(),
             started: Instant::now(),
             skip_until_ms: AtomicU64::new(0),
         })
@@ -45,6 +47,11 @@ impl RedisClient {
     /// The URL, for components that need their own connection (pub/sub).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// `name` under this deployment's key prefix.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.key_prefix)
     }
 
     /// Runs one command (or pipeline) with a timeout. `None` when Redis is down, slow, or backing

@@ -49,6 +49,8 @@ pub struct Config {
     pub port: u16,
     pub database_url: String,
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so environments (or test runs) can share one Redis.
+    pub redis_key_prefix: String,
     pub jwt_secret: Option<String>,
     pub jwt_ttl: Duration,
     pub session_max: Duration,
@@ -90,6 +92,7 @@ impl Config {
             port: env.parse("PORT", 3000)?,
             database_url: env.string("DATABASE_URL", "sqlite://defarm.db?mode=rwc"),
             redis_url: env.optional("REDIS_URL"),
+            redis_key_prefix: env.string("REDIS_KEY_PREFIX", "defarm:"),
             jwt_secret: env.optional("JWT_SECRET"),
             jwt_ttl: env.seconds("JWT_TTL_SECONDS", 86_400)?,
             session_max: env.seconds("SESSION_MAX_SECONDS", 2_592_000)?,

@@ -6,9 +6,6 @@ use deadpool_redis::redis::AsyncCommands;
 use crate::adapters::redis::RedisClient;
 use crate::ports::Cache;
 
-/// Keys live under one prefix so the cache can share a Redis with other data.
-const PREFIX: &str = "defarm:cache:";
-
 pub struct RedisCache {
     client: Arc<RedisClient>,
 }
@@ -22,7 +19,7 @@ impl RedisCache {
 #[async_trait::async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Option<Vec<u8>> {
-        let key = format!("{PREFIX}{key}");
+        let key = self.client.key(&format!("cache:{key}"));
         let value = self
             .client
             .call("cache.get", |mut conn| async move {
@@ -35,7 +32,7 @@ impl Cache for RedisCache {
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) {
-        let key = format!("{PREFIX}{key}");
+        let key = self.client.key(&format!("cache:{key}"));
         let ttl_ms = ttl.as_millis().max(1) as u64;
         let value = value.to_vec();
         self.client
@@ -52,7 +49,7 @@ impl Cache for RedisCache {
     }
 
     async fn delete(&self, key: &str) -> bool {
-        let key = format!("{PREFIX}{key}");
+        let key = self.client.key(&format!("cache:{key}"));
         self.client
             .call("cache.delete", |mut conn| async move {
                 conn.del::<_, i64>(key).await

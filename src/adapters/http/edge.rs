@@ -110,9 +110,7 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
                         ),
                     },
                 };
-                let mut response = if response.status().as_u16() >= 400
-                    && response.data::<ShapedError>().is_none()
-                {
+                let mut response = if needs_shaping(&response) {
                     let pattern = response.data::<PathPattern>().cloned();
                     let mut shaped = reshape(response).await;
                     if let Some(pattern) = pattern {
@@ -208,6 +206,17 @@ impl<E> EdgeEndpoint<E> {
             headers.insert("ratelimit-reset", HeaderValue::from(limit.reset_secs));
         }
     }
+}
+
+/// Errors that poem produced on its own (plain text) get the error shape; JSON error bodies
+/// from handlers (ours, or a health check's 503 document) are left as they are.
+fn needs_shaping(response: &Response) -> bool {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    response.status().as_u16() >= 400 && response.data::<ShapedError>().is_none() && !is_json
 }
 
 /// The client's request id when it is well formed, a fresh one otherwise.

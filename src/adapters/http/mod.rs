@@ -39,13 +39,11 @@ fn apis() -> Apis {
 
 /// The OpenAPI service: the spec and the routes it describes.
 fn openapi_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(apis(), "DeFarm Engines API", env!("CARGO_PKG_VERSION"))
-        .description(
-            "Supply-chain traceability: local items (LIDs), global items (DFIDs), events, circuits, \
+    OpenApiService::new(apis(), "DeFarm Engines API", env!("CARGO_PKG_VERSION")).description(
+        "Supply-chain traceability: local items (LIDs), global items (DFIDs), events, circuits, \
              content-addressed storage and signed webhooks. Errors always have the shape \
              `{error, code, request_id, details?}`; `request_id` equals the `X-Request-Id` header.",
-        )
-        .url_prefix("/")
+    )
 }
 
 /// The whole application endpoint: API routes, spec, Swagger UI, and the edge around them.

@@ -1,0 +1,22 @@
+# syntax=docker/dockerfile:1
+# Build: docker build --build-arg GIT_HASH=$(git rev-parse HEAD) --build-arg BUILD_TIME=$(date -u +%FT%TZ) -t defarm .
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+ARG GIT_HASH=""
+ARG BUILD_TIME=""
+ENV GIT_HASH=${GIT_HASH} BUILD_TIME=${BUILD_TIME}
+COPY . .
+RUN cargo build --release --locked --bin defarm && strip target/release/defarm
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /var/lib/defarm --create-home defarm
+COPY --from=build /src/target/release/defarm /usr/local/bin/defarm
+USER defarm
+WORKDIR /var/lib/defarm
+ENV HOST=0.0.0.0 PORT=3000 DATA_DIR=/var/lib/defarm/data DATABASE_URL=sqlite:///var/lib/defarm/defarm.db?mode=rwc
+EXPOSE 3000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["defarm", "healthcheck"]
+ENTRYPOINT ["defarm"]
+CMD ["serve"]

@@ -1,0 +1,301 @@
+//! The test harness: a fresh database per test (a SQLite file, or a PostgreSQL database created
+//! and dropped here), the real app on port 0, and an HTTP client.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use defarm::app::{self, Config, RunningApp};
+use serde_json::Value;
+
+/// A database that lives as long as the test: a temp SQLite file, or a PostgreSQL database
+/// dropped when this is dropped.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("defarm_test_{}", uuid::Uuid::new_v4().simple());
+                admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
+                let url = replace_database(&admin_url, &name);
+                Self {
+                    url,
+                    _dir: None,
+                    postgres: Some((admin_url, name)),
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("defarm.db").display()
+                );
+                Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.postgres.take() {
+            // Drop runs outside any runtime we may block, so use a thread with its own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(admin_execute(
+                    &admin_url,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ));
+            })
+            .join();
+        }
+    }
+}
+
+async fn admin_execute(admin_url: &str, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let conn = sea_orm::Database::connect(admin_url)
+        .await
+        .expect("TEST_DATABASE_URL must be reachable");
+    conn.execute_unprepared(sql).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).unwrap();
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    pub vars: HashMap<String, String>,
+    running: Option<RunningApp>,
+}
+
+/// Settings every test app gets; tests add or override through `spawn_with`.
+fn base_vars(db: &TestDb, data_dir: &str) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = [
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("JWT_SECRET", "test-secret-test-secret-test-secret-0123"),
+        (
+            "SECRETS_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        ),
+        ("DB_POOL_MAX", "8"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    vars.insert("DATABASE_URL".into(), db.url.clone());
+    vars.insert("DATA_DIR".into(), data_dir.to_owned());
+    vars.insert(
+        "REDIS_KEY_PREFIX".into(),
+        format!("test:{}:", uuid::Uuid::new_v4().simple()),
+    );
+    if let Ok(redis) = std::env::var("TEST_REDIS_URL")
+        && !redis.is_empty()
+    {
+        vars.insert("REDIS_URL".into(), redis);
+    }
+    vars
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(&[]).await
+}
+
+pub async fn spawn_with(overrides: &[(&str, &str)]) -> TestApp {
+    let db = TestDb::new().await;
+    spawn_on(db, overrides).await
+}
+
+/// Starts the app on `db` with `overrides` on top of the base settings.
+pub async fn spawn_on(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
+    let data_dir =
+        std::env::temp_dir().join(format!("defarm-test-{}", uuid::Uuid::new_v4().simple()));
+    let mut vars = base_vars(&db, &data_dir.display().to_string());
+    for (name, value) in overrides {
+        vars.insert((*name).to_owned(), (*value).to_owned());
+    }
+    let running = start(&vars).await;
+    TestApp {
+        addr: running.addr,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        db,
+        vars,
+        running: Some(running),
+    }
+}
+
+async fn start(vars: &HashMap<String, String>) -> RunningApp {
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
+    app::telemetry::init_tracing(config.log_format);
+    app::start(config, std::future::pending())
+        .await
+        .expect("app starts")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Stops the app (draining requests) and starts it again on the same database and settings.
+    pub async fn restart(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.unwrap();
+        }
+        let running = start(&self.vars).await;
+        self.addr = running.addr;
+        self.running = Some(running);
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.unwrap();
+        }
+    }
+}
+
+/// The response's JSON body, after checking its status.
+pub async fn json_with_status(response: reqwest::Response, status: u16) -> Value {
+    let actual = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert_eq!(actual, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Checks the error shape and returns the body.
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> Value {
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .expect("every response has X-Request-Id")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = json_with_status(response, status).await;
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["request_id"], request_id.as_str(), "{body}");
+    body
+}
+
+/// A TCP forwarder in front of the test PostgreSQL server, so a test can cut the database off
+/// (every connection dropped, new ones closed at once) and bring it back, as a server stop and
+/// start would look to the app.
+pub struct PgProxy {
+    addr: SocketAddr,
+    state: std::sync::Arc<ProxyState>,
+}
+
+struct ProxyState {
+    cut: std::sync::atomic::AtomicBool,
+    generation: tokio::sync::watch::Sender<u64>,
+}
+
+impl PgProxy {
+    /// `None` without `TEST_DATABASE_URL`.
+    pub async fn start() -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        let admin = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|v| !v.is_empty())?;
+        let parsed = url::Url::parse(&admin).unwrap();
+        let upstream = format!(
+            "{}:{}",
+            parsed.host_str().unwrap_or("127.0.0.1"),
+            parsed.port().unwrap_or(5432)
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = std::sync::Arc::new(ProxyState {
+            cut: std::sync::atomic::AtomicBool::new(false),
+            generation: tokio::sync::watch::channel(0).0,
+        });
+        let shared = state.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if shared.cut.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let mut generation = shared.generation.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = generation.changed() => {}
+                    }
+                });
+            }
+        });
+        Some(Self { addr, state })
+    }
+
+    /// `url` with its host and port replaced by this proxy's.
+    pub fn route(&self, url: &str) -> String {
+        let mut parsed = url::Url::parse(url).unwrap();
+        parsed.set_host(Some("127.0.0.1")).unwrap();
+        parsed.set_port(Some(self.addr.port())).unwrap();
+        parsed.to_string()
+    }
+
+    /// Drops every open connection and refuses new ones.
+    pub fn cut(&self) {
+        self.state
+            .cut
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.state.generation.send_modify(|g| *g += 1);
+    }
+
+    pub fn restore(&self) {
+        self.state
+            .cut
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: each starts the real app on port 0 with a fresh database and talks HTTP.
+//! SQLite always; PostgreSQL when `TEST_DATABASE_URL` is set and Redis when `TEST_REDIS_URL` is.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)] // Not every test file uses every helper.
+mod helpers;
+
+mod platform;
+mod spec;
