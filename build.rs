@@ -12,11 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Rerun when the commit or the work tree changes, in debug builds as well as release ones,
     // so `/version` never reports a stale commit.
     let pattern = BuildPattern::Custom {
-        if_path_changed: vec![
-            ".git/HEAD".into(),
-            ".git/index".into(),
-            ".git/refs/heads".into(),
-        ],
+        if_path_changed: vec![".git/HEAD".into(), ".git/index".into(), ".git/refs/heads".into()],
         if_env_changed: vec!["GIT_HASH".into(), "BUILD_TIME".into()],
     };
     ShadowBuilder::builder().build_pattern(pattern).build()?;

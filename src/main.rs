@@ -7,11 +7,7 @@ use defarm::adapters::http;
 use defarm::app::{self, Config, telemetry};
 
 #[derive(Parser)]
-#[command(
-    name = "defarm",
-    version,
-    about = "DeFarm Engines: supply-chain traceability API"
-)]
+#[command(name = "defarm", version, about = "DeFarm Engines: supply-chain traceability API")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -28,19 +24,39 @@ enum Command {
         #[arg(long)]
         yaml: bool,
     },
+    /// Administration from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Exit 0 when the service on `PORT` answers `GET /health` with 200 (for container health
     /// checks, where no curl is installed).
     Healthcheck,
 }
 
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account (the first administrator comes from here or `DEFARM_ADMIN_*`).
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Prefer `DEFARM_NEW_USER_PASSWORD` in the environment: arguments show up in `ps`.
+        #[arg(long, env = "DEFARM_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        admin: bool,
+        /// Basic, Professional, Enterprise or Admin.
+        #[arg(long, default_value = "Basic")]
+        tier: String,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Openapi { yaml }) = cli.command {
-        let spec = if yaml {
-            http::spec_yaml()
-        } else {
-            http::spec_json()
-        };
+        let spec = if yaml { http::spec_yaml() } else { http::spec_json() };
         #[allow(clippy::print_stdout)]
         {
             println!("{spec}");
@@ -58,10 +74,7 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init_tracing(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("cannot start the async runtime: {err}");
@@ -73,9 +86,8 @@ fn main() -> ExitCode {
             Command::Migrate => app::open_database(&config)
                 .await
                 .map(|_| tracing::info!("migrations applied")),
-            Command::Serve | Command::Openapi { .. } | Command::Healthcheck => {
-                app::serve(config).await
-            }
+            Command::Admin { command } => run_admin(&config, command).await,
+            Command::Serve | Command::Openapi { .. } | Command::Healthcheck => app::serve(config).await,
         }
     });
     match outcome {
@@ -110,4 +122,32 @@ fn healthcheck() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
+    let AdminCommand::CreateUser {
+        username,
+        email,
+        password,
+        admin,
+        tier,
+    } = command;
+    let tier = tier.parse().map_err(|e| anyhow::anyhow!("--tier: {e}"))?;
+    let database = app::open_database(config).await?;
+    let services = app::Services::build(config, database.clone(), app::Extras::default()).await?;
+    let user = defarm::domain::auth::NewUser {
+        username,
+        email,
+        password,
+        is_admin: admin,
+        tier,
+    };
+    let account = services
+        .auth
+        .create_user(user, &app::system_meta("cli"))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(user_id = %account.id, username = %account.username, is_admin = account.is_admin, "account created");
+    database.close().await;
+    Ok(())
 }

@@ -2,11 +2,33 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod m20261126_000001_identity;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![]
+        vec![Box::new(m20261126_000001_identity::Migration)]
     }
+}
+
+/// An index named `name` on `table(columns)`.
+pub(crate) fn index(name: &str, table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(*column);
+    }
+    index.take()
+}
+
+/// A foreign key from `table.column` to `target.id`, deleting with its target.
+pub(crate) fn belongs_to(table: &'static str, column: &'static str, target: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{table}_{column}"))
+        .from(table, column)
+        .to(target, "id")
+        .on_delete(ForeignKeyAction::Cascade)
+        .take()
 }

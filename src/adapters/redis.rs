@@ -71,8 +71,7 @@ impl RedisClient {
             command(conn).await.map_err(|e| e.to_string())
         })
         .await;
-        metrics::histogram!("defarm_redis_call_seconds", "op" => op)
-            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!("defarm_redis_call_seconds", "op" => op).record(started.elapsed().as_secs_f64());
         let error = match outcome {
             Ok(Ok(value)) => return Some(value),
             Ok(Err(error)) => error,
@@ -81,8 +80,7 @@ impl RedisClient {
         metrics::counter!("defarm_redis_errors_total", "op" => op).increment(1);
         tracing::warn!(op, %error, "redis call failed; falling back");
         let resume = self.started.elapsed() + BACKOFF;
-        self.skip_until_ms
-            .store(resume.as_millis() as u64, Ordering::Relaxed);
+        self.skip_until_ms.store(resume.as_millis() as u64, Ordering::Relaxed);
         None
     }
 

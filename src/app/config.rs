@@ -130,10 +130,7 @@ impl Config {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,
                 other => {
-                    return Err(env.bad(
-                        "LOG_FORMAT",
-                        format!("expected text or json, got {other:?}"),
-                    ));
+                    return Err(env.bad("LOG_FORMAT", format!("expected text or json, got {other:?}")));
                 }
             },
         };
@@ -142,8 +139,7 @@ impl Config {
     }
 
     pub fn is_postgres(&self) -> bool {
-        self.database_url.starts_with("postgres://")
-            || self.database_url.starts_with("postgresql://")
+        self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://")
     }
 
     /// Replicas must share their secrets, so PostgreSQL mode takes them from the environment
@@ -215,8 +211,7 @@ fn parse_secrets_key(text: &str) -> Result<[u8; 32], String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .map_err(|e| format!("not base64: {e}"))?;
-    <[u8; 32]>::try_from(bytes.as_slice())
-        .map_err(|_| format!("must decode to 32 bytes, got {}", bytes.len()))
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| format!("must decode to 32 bytes, got {}", bytes.len()))
 }
 
 /// Typed access to the variables, with errors that name the variable.
@@ -224,9 +219,7 @@ struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Env<'_> {
     fn optional(&self, name: &str) -> Option<String> {
-        (self.0)(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        (self.0)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     fn string(&self, name: &str, default: &str) -> String {
@@ -254,9 +247,7 @@ impl Env<'_> {
     where
         T::Err: std::fmt::Display,
     {
-        self.optional_with(name, |text| {
-            T::from_str(text).map_err(|e| format!("{text:?}: {e}"))
-        })
+        self.optional_with(name, |text| T::from_str(text).map_err(|e| format!("{text:?}: {e}")))
     }
 
     fn parse<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
@@ -266,11 +257,7 @@ impl Env<'_> {
         Ok(self.optional_parse(name)?.unwrap_or(default))
     }
 
-    fn positive<T: FromStr + PartialOrd + Default>(
-        &self,
-        name: &'static str,
-        default: T,
-    ) -> Result<T, ConfigError>
+    fn positive<T: FromStr + PartialOrd + Default>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
     {
@@ -295,11 +282,7 @@ impl Env<'_> {
         Ok((value > 0).then_some(value))
     }
 
-    fn list<T>(
-        &self,
-        name: &'static str,
-        parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Result<Vec<T>, ConfigError> {
+    fn list<T>(&self, name: &'static str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, ConfigError> {
         let Some(text) = self.optional(name) else {
             return Ok(Vec::new());
         };
@@ -317,10 +300,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
@@ -372,9 +352,6 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.trusted_proxies.len(), 2);
-        assert_eq!(
-            config.cors_allowed_origins,
-            vec!["https://app.example.com".to_owned()]
-        );
+        assert_eq!(config.cors_allowed_origins, vec!["https://app.example.com".to_owned()]);
     }
 }

@@ -3,6 +3,8 @@
 //! concrete type.
 
 pub mod config;
+mod secrets;
+mod services;
 pub mod telemetry;
 mod version;
 
@@ -16,12 +18,10 @@ use poem::listener::{Acceptor, Listener, TcpListener};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::adapters::cache::{MemoryCache, RedisCache};
 use crate::adapters::db::{Database, DbSettings};
 use crate::adapters::http::{self, AppState, EdgeSettings, HttpParts};
-use crate::adapters::redis::RedisClient;
-use crate::ports::Cache;
 pub use config::Config;
+pub use services::{Extras, Services, system_meta};
 pub use version::build_info;
 
 /// How long a shutdown waits for in-flight requests before closing their connections.
@@ -32,6 +32,7 @@ pub struct RunningApp {
     pub addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
+    workers: services::Workers,
     database: Arc<Database>,
 }
 
@@ -47,10 +48,9 @@ impl RunningApp {
     /// Runs until the server ends (after a shutdown signal).
     pub async fn wait(self) -> anyhow::Result<()> {
         let served = self.server.await;
+        self.workers.stop().await;
         self.database.close().await;
-        served
-            .context("server task failed")?
-            .context("server failed")
+        served.context("server task failed")?.context("server failed")
     }
 }
 
@@ -69,31 +69,26 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Arc<Database>> {
 }
 
 /// Builds everything and starts serving on `HOST:PORT` (port 0 picks a free one). Returns once
-/// the listener is bound; `shutdown` (or `RunningApp::stop`) ends it.
+/// the listener is bound; `shutdown_signal` (or `RunningApp::stop`) ends it.
 pub async fn start(
     config: Config,
     shutdown_signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningApp> {
+    start_with(config, shutdown_signal, Extras::default()).await
+}
+
+/// `start`, with some adapters replaced (tests capture mail this way).
+pub async fn start_with(
+    config: Config,
+    shutdown_signal: impl std::future::Future<Output = ()> + Send + 'static,
+    extras: Extras,
+) -> anyhow::Result<RunningApp> {
     let started = Instant::now();
     let metrics = telemetry::metrics_handle()?;
     let database = open_database(&config).await?;
-
-    let redis = config
-        .redis_url
-        .as_deref()
-        .map(|url| {
-            RedisClient::new(url, &config.redis_key_prefix, config.db_pool_max as usize)
-                .map(Arc::new)
-        })
-        .transpose()
-        .context("REDIS_URL")?;
-    let redis_cache: Option<Arc<dyn Cache>> = redis
-        .clone()
-        .map(|client| Arc::new(RedisCache::new(client)) as Arc<dyn Cache>);
-    let _cache: Arc<dyn Cache> = match &redis_cache {
-        Some(cache) => cache.clone(),
-        None => Arc::new(MemoryCache::new()),
-    };
+    let services = Services::build(&config, database.clone(), extras).await?;
+    services.bootstrap_admin(&config).await?;
+    let workers = services.start_workers();
 
     let build = build_info();
     let commit_short = build
@@ -104,8 +99,12 @@ pub async fn start(
         build,
         started,
         database: database.clone(),
-        redis_cache,
+        redis_cache: services.redis_cache.clone(),
         metrics,
+        guard: services.guard.clone(),
+        auth: services.auth.clone(),
+        api_keys: services.api_keys.clone(),
+        admin: services.admin.clone(),
     });
     let endpoint = http::endpoint(HttpParts {
         state,
@@ -121,12 +120,7 @@ pub async fn start(
     let acceptor = TcpListener::bind(SocketAddr::new(config.host, config.port))
         .into_acceptor()
         .await
-        .with_context(|| {
-            format!(
-                "HOST/PORT: cannot listen on {}:{}",
-                config.host, config.port
-            )
-        })?;
+        .with_context(|| format!("HOST/PORT: cannot listen on {}:{}", config.host, config.port))?;
     let addr = acceptor
         .local_addr()
         .first()
@@ -141,18 +135,17 @@ pub async fn start(
         }
         tracing::info!("shutting down: draining in-flight requests");
     };
-    let server = tokio::spawn(
-        Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-            endpoint,
-            stop,
-            Some(DRAIN_TIMEOUT),
-        ),
-    );
+    let server = tokio::spawn(Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+        endpoint,
+        stop,
+        Some(DRAIN_TIMEOUT),
+    ));
     tracing::info!(%addr, backend = crate::ports::DatabaseHealth::backend(database.as_ref()), startup_ms = started.elapsed().as_millis() as u64, "listening");
     Ok(RunningApp {
         addr,
         shutdown: Some(shutdown),
         server,
+        workers,
         database,
     })
 }

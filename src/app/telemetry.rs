@@ -25,9 +25,7 @@ pub fn init_tracing(format: LogFormat) {
                     .with_span_list(true),
             )
             .try_init(),
-        LogFormat::Text => registry
-            .with(fmt::layer().with_span_events(FmtSpan::CLOSE))
-            .try_init(),
+        LogFormat::Text => registry.with(fmt::layer().with_span_events(FmtSpan::CLOSE)).try_init(),
     };
 }
 

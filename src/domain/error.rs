@@ -40,11 +40,7 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn new(
-        kind: ErrorKind,
-        code: impl Into<Cow<'static, str>>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(kind: ErrorKind, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self {
             kind,
             code: code.into(),
@@ -75,11 +71,7 @@ impl Error {
 
     /// 404 for `what`, which never says whether the thing exists but is hidden.
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            ErrorKind::NotFound,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(ErrorKind::NotFound, "not_found", format!("{what} not found"))
     }
 
     pub fn conflict(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
@@ -87,15 +79,10 @@ impl Error {
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
-        Self::new(ErrorKind::RateLimited, "rate_limited", "too many requests")
-            .retry_after(retry_after_secs)
+        Self::new(ErrorKind::RateLimited, "rate_limited", "too many requests").retry_after(retry_after_secs)
     }
 
-    pub fn unavailable(
-        code: impl Into<Cow<'static, str>>,
-        message: impl Into<String>,
-        retry_after_secs: u64,
-    ) -> Self {
+    pub fn unavailable(code: impl Into<Cow<'static, str>>, message: impl Into<String>, retry_after_secs: u64) -> Self {
         Self::new(ErrorKind::Unavailable, code, message).retry_after(retry_after_secs)
     }
 

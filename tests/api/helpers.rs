@@ -4,8 +4,11 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use defarm::app::{self, Config, RunningApp};
-use serde_json::Value;
+use std::sync::{Arc, Mutex};
+
+use defarm::app::{self, Config, Extras, RunningApp};
+use defarm::ports::{MailMessage, Mailer};
+use serde_json::{Value, json};
 
 /// A database that lives as long as the test: a temp SQLite file, or a PostgreSQL database
 /// dropped when this is dropped.
@@ -17,10 +20,7 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> Self {
-        match std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()) {
             Some(admin_url) => {
                 let name = format!("defarm_test_{}", uuid::Uuid::new_v4().simple());
                 admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
@@ -33,10 +33,7 @@ impl TestDb {
             }
             None => {
                 let dir = tempfile::tempdir().unwrap();
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("defarm.db").display()
-                );
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("defarm.db").display());
                 Self {
                     url,
                     _dir: Some(dir),
@@ -90,7 +87,28 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: TestDb,
     pub vars: HashMap<String, String>,
+    pub mail: Arc<CapturedMail>,
     running: Option<RunningApp>,
+}
+
+/// A mail server stand-in: keeps every message the app sends.
+#[derive(Default)]
+pub struct CapturedMail {
+    messages: Mutex<Vec<MailMessage>>,
+}
+
+impl CapturedMail {
+    pub fn messages(&self) -> Vec<MailMessage> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for CapturedMail {
+    async fn send(&self, message: MailMessage) -> defarm::domain::Result<()> {
+        self.messages.lock().unwrap().push(message);
+        Ok(())
+    }
 }
 
 /// Settings every test app gets; tests add or override through `spawn_with`.
@@ -99,10 +117,7 @@ fn base_vars(db: &TestDb, data_dir: &str) -> HashMap<String, String> {
         ("HOST", "127.0.0.1"),
         ("PORT", "0"),
         ("JWT_SECRET", "test-secret-test-secret-test-secret-0123"),
-        (
-            "SECRETS_KEY",
-            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-        ),
+        ("SECRETS_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
         ("DB_POOL_MAX", "8"),
     ]
     .into_iter()
@@ -122,6 +137,9 @@ fn base_vars(db: &TestDb, data_dir: &str) -> HashMap<String, String> {
     vars
 }
 
+/// The password every test user gets.
+pub const PASSWORD: &str = "Corr3ct-horse!";
+
 pub async fn spawn_app() -> TestApp {
     spawn_with(&[]).await
 }
@@ -133,13 +151,13 @@ pub async fn spawn_with(overrides: &[(&str, &str)]) -> TestApp {
 
 /// Starts the app on `db` with `overrides` on top of the base settings.
 pub async fn spawn_on(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
-    let data_dir =
-        std::env::temp_dir().join(format!("defarm-test-{}", uuid::Uuid::new_v4().simple()));
+    let data_dir = std::env::temp_dir().join(format!("defarm-test-{}", uuid::Uuid::new_v4().simple()));
     let mut vars = base_vars(&db, &data_dir.display().to_string());
     for (name, value) in overrides {
         vars.insert((*name).to_owned(), (*value).to_owned());
     }
-    let running = start(&vars).await;
+    let mail = Arc::new(CapturedMail::default());
+    let running = start(&vars, &mail).await;
     TestApp {
         addr: running.addr,
         client: reqwest::Client::builder()
@@ -148,14 +166,18 @@ pub async fn spawn_on(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
             .unwrap(),
         db,
         vars,
+        mail,
         running: Some(running),
     }
 }
 
-async fn start(vars: &HashMap<String, String>) -> RunningApp {
+async fn start(vars: &HashMap<String, String>, mail: &Arc<CapturedMail>) -> RunningApp {
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
     app::telemetry::init_tracing(config.log_format);
-    app::start(config, std::future::pending())
+    let extras = Extras {
+        mailer: Some(mail.clone()),
+    };
+    app::start_with(config, std::future::pending(), extras)
         .await
         .expect("app starts")
 }
@@ -170,12 +192,71 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    /// A request with a bearer token (a session token or an API key).
+    pub fn with_token(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(token)
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.with_token(reqwest::Method::GET, path, token).send().await.unwrap()
+    }
+
+    pub async fn post_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.with_token(reqwest::Method::POST, path, token)
             .json(body)
             .send()
             .await
             .unwrap()
+    }
+
+    pub async fn put_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.with_token(reqwest::Method::PUT, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.with_token(reqwest::Method::PATCH, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.with_token(reqwest::Method::DELETE, path, token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers `username` (email `<username>@example.com`, password `PASSWORD`) and returns
+    /// `(token, user_id)`.
+    pub async fn register(&self, username: &str) -> (String, String) {
+        let body = json!({ "username": username, "email": format!("{username}@example.com"), "password": PASSWORD });
+        let created = json_with_status(self.post_json("/api/auth/register", &body).await, 201).await;
+        (
+            created["token"].as_str().unwrap().to_owned(),
+            created["user_id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/auth/login",
+            &json!({ "username": username, "password": password }),
+        )
+        .await
+    }
+
+    /// A database connection for test setup that the API cannot do (importing legacy hashes).
+    pub async fn database(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(self.db.url.as_str()).await.unwrap()
     }
 
     /// Stops the app (draining requests) and starts it again on the same database and settings.
@@ -183,7 +264,7 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await.unwrap();
         }
-        let running = start(&self.vars).await;
+        let running = start(&self.vars, &self.mail).await;
         self.addr = running.addr;
         self.running = Some(running);
     }
@@ -214,10 +295,7 @@ pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) 
         .to_owned();
     let body = json_with_status(response, status).await;
     assert_eq!(body["code"], code, "{body}");
-    assert!(
-        body["error"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(body["error"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     assert_eq!(body["request_id"], request_id.as_str(), "{body}");
     body
 }
@@ -239,9 +317,7 @@ impl PgProxy {
     /// `None` without `TEST_DATABASE_URL`.
     pub async fn start() -> Option<Self> {
         use std::sync::atomic::Ordering;
-        let admin = std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|v| !v.is_empty())?;
+        let admin = std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.is_empty())?;
         let parsed = url::Url::parse(&admin).unwrap();
         let upstream = format!(
             "{}:{}",
@@ -287,15 +363,11 @@ impl PgProxy {
 
     /// Drops every open connection and refuses new ones.
     pub fn cut(&self) {
-        self.state
-            .cut
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.state.cut.store(true, std::sync::atomic::Ordering::SeqCst);
         self.state.generation.send_modify(|g| *g += 1);
     }
 
     pub fn restore(&self) {
-        self.state
-            .cut
-            .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.state.cut.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 }

@@ -5,5 +5,9 @@
 #[allow(dead_code)] // Not every test file uses every helper.
 mod helpers;
 
+mod admin;
+mod api_keys;
+mod auth;
 mod platform;
+mod security;
 mod spec;

@@ -23,11 +23,7 @@ async fn health_db_reports_backend_and_pool() {
     let body = json_with_status(app.get("/health/db").await, 200).await;
     let database = &body["database"];
     assert_eq!(database["status"], "connected");
-    let expected = if app.db.is_postgres() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let expected = if app.db.is_postgres() { "postgres" } else { "sqlite" };
     assert_eq!(database["backend"], expected);
     assert!(database["ping_ms"].as_f64().is_some());
     assert_eq!(database["pool"]["max"], 8);
@@ -66,10 +62,7 @@ async fn version_reports_the_build() {
         "rust_version",
         "profile",
     ] {
-        assert!(
-            body[field].as_str().is_some_and(|v| !v.is_empty()),
-            "{field}: {body}"
-        );
+        assert!(body[field].as_str().is_some_and(|v| !v.is_empty()), "{field}: {body}");
     }
     assert!(body["dirty"].is_boolean());
     assert_eq!(body["commit_short"], commit_header.as_str());
@@ -107,19 +100,11 @@ async fn metrics_expose_requests_and_pool() {
     json_with_status(app.get("/health/db").await, 200).await;
     let text = app.get("/metrics").await.text().await.unwrap();
     assert!(
-        text.contains(
-            "defarm_http_requests_total{method=\"GET\",route=\"/health/db\",status=\"200\"}"
-        ),
+        text.contains("defarm_http_requests_total{method=\"GET\",route=\"/health/db\",status=\"200\"}"),
         "{text}"
     );
-    assert!(
-        text.contains("defarm_http_request_duration_seconds_bucket"),
-        "{text}"
-    );
-    assert!(
-        text.contains("defarm_db_pool_connections{state=\"max\"}"),
-        "{text}"
-    );
+    assert!(text.contains("defarm_http_request_duration_seconds_bucket"), "{text}");
+    assert!(text.contains("defarm_db_pool_connections{state=\"max\"}"), "{text}");
     assert!(text.contains("defarm_db_acquire_seconds"), "{text}");
 }
 
@@ -148,15 +133,9 @@ async fn unknown_route_and_wrong_method_have_the_error_shape() {
 async fn oversized_body_is_413_declared_or_chunked() {
     let app = spawn_with(&[("MAX_BODY_BYTES", "1024")]).await;
     let big = json!({ "padding": "x".repeat(4096) });
-    assert_error(
-        app.post_json("/health", &big).await,
-        413,
-        "payload_too_large",
-    )
-    .await;
+    assert_error(app.post_json("/health", &big).await, 413, "payload_too_large").await;
 
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        vec![Ok(vec![b'x'; 800]), Ok(vec![b'y'; 800])];
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(vec![b'x'; 800]), Ok(vec![b'y'; 800])];
     let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
     let response = app
         .client

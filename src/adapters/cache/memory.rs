@@ -42,10 +42,7 @@ impl MemoryCache {
 impl Cache for MemoryCache {
     async fn get(&self, key: &str) -> Option<Vec<u8>> {
         let value = {
-            let entries = self
-                .entries
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             entries
                 .get(key)
                 .filter(|entry| entry.expires_at > Instant::now())
@@ -56,10 +53,7 @@ impl Cache for MemoryCache {
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if entries.len() >= CAPACITY && !entries.contains_key(key) {
             Self::make_room(&mut entries);
         }
@@ -73,10 +67,7 @@ impl Cache for MemoryCache {
     }
 
     async fn delete(&self, key: &str) -> bool {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         entries.remove(key);
         true
     }

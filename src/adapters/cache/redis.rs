@@ -51,9 +51,7 @@ impl Cache for RedisCache {
     async fn delete(&self, key: &str) -> bool {
         let key = self.client.key(&format!("cache:{key}"));
         self.client
-            .call("cache.delete", |mut conn| async move {
-                conn.del::<_, i64>(key).await
-            })
+            .call("cache.delete", |mut conn| async move { conn.del::<_, i64>(key).await })
             .await
             .is_some()
     }

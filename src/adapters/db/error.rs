@@ -17,8 +17,9 @@ impl From<DbErr> for Error {
         }
         match &err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => unavailable(&err),
-            DbErr::Exec(RuntimeErr::SqlxError(inner))
-            | DbErr::Query(RuntimeErr::SqlxError(inner)) => classify_sqlx(inner.deref(), &err),
+            DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+                classify_sqlx(inner.deref(), &err)
+            }
             _ => Error::internal(format!("database: {err}")),
         }
     }
@@ -42,9 +43,7 @@ fn classify_sqlx(inner: &sqlx::Error, err: &DbErr) -> Error {
                     Error::unavailable("database_busy", "the database is busy, retry shortly", 1)
                 }
                 // PostgreSQL: query_canceled (statement_timeout), admin shutdown, cannot connect now.
-                "57014" => {
-                    Error::unavailable("database_timeout", "the database did not answer in time", 1)
-                }
+                "57014" => Error::unavailable("database_timeout", "the database did not answer in time", 1),
                 "57P01" | "57P02" | "57P03" | "53300" => unavailable(err),
                 _ => Error::internal(format!("database: {err}")),
             }
@@ -55,9 +54,5 @@ fn classify_sqlx(inner: &sqlx::Error, err: &DbErr) -> Error {
 
 fn unavailable(err: &DbErr) -> Error {
     tracing::warn!(error = %err, "database unavailable");
-    Error::unavailable(
-        "database_unavailable",
-        "the database is unavailable, retry shortly",
-        1,
-    )
+    Error::unavailable("database_unavailable", "the database is unavailable, retry shortly", 1)
 }

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
@@ -102,10 +102,8 @@ impl Database {
         if self.backend == DbBackend::Postgres {
             let txn = self.conn.begin().await?;
             // Raw SQL: SeaORM has no builder for PostgreSQL advisory locks.
-            txn.execute_unprepared(&format!(
-                "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
-            ))
-            .await?;
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
+                .await?;
             Migrator::up(&txn, None).await?;
             txn.commit().await
         } else {
@@ -141,11 +139,7 @@ impl Database {
     }
 
     /// Runs `unit` with the statement timeout, recording a `db.query` span named after `op`.
-    async fn bounded<T>(
-        &self,
-        op: &'static str,
-        unit: impl Future<Output = Result<T>>,
-    ) -> Result<T> {
+    async fn bounded<T>(&self, op: &'static str, unit: impl Future<Output = Result<T>>) -> Result<T> {
         let span = tracing::debug_span!("db.query", op);
         match tokio::time::timeout(self.settings.statement_timeout, unit.instrument(span)).await {
             Ok(result) => result,

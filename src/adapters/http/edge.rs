@@ -11,18 +11,12 @@ use poem::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tracing::Instrument;
 
+use crate::domain::guard::RateStatus;
+
 use super::error::{REQUEST_ID, ShapedError, error_response, reshape};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const X_COMMIT: HeaderName = HeaderName::from_static("x-commit");
-
-/// Rate-limit numbers for the `RateLimit-*` headers, filled by whatever limited the request.
-#[derive(Debug, Clone, Copy)]
-pub struct RateLimitInfo {
-    pub limit: u64,
-    pub remaining: u64,
-    pub reset_secs: u64,
-}
 
 /// Per-request facts the edge works out once, available to extractors and handlers.
 #[derive(Debug)]
@@ -30,7 +24,8 @@ pub struct RequestContext {
     pub request_id: String,
     pub client_ip: IpAddr,
     pub user_agent: Option<String>,
-    pub rate_limit: OnceLock<RateLimitInfo>,
+    /// Numbers for the `RateLimit-*` headers, set by whatever limited the request.
+    pub rate_limit: OnceLock<RateStatus>,
 }
 
 #[derive(Clone)]
@@ -67,11 +62,7 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         let request_id = request_id_of(&req);
         let context = Arc::new(RequestContext {
             request_id: request_id.clone(),
-            client_ip: client_ip(
-                socket_ip(&req),
-                req.headers(),
-                &self.settings.trusted_proxies,
-            ),
+            client_ip: client_ip(socket_ip(&req), req.headers(), &self.settings.trusted_proxies),
             user_agent: req
                 .headers()
                 .get(header::USER_AGENT)
@@ -84,21 +75,16 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         // Operations probes are scraped constantly; they are logged at debug, not info.
         let quiet = matches!(req.uri().path(), "/health" | "/metrics");
         let span = if quiet {
-            tracing::debug_span!("request", %method, route = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, %request_id)
+            tracing::debug_span!("request", %method, route = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, user_id = tracing::field::Empty, %request_id)
         } else {
-            tracing::info_span!("request", %method, route = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, %request_id)
+            tracing::info_span!("request", %method, route = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, user_id = tracing::field::Empty, %request_id)
         };
 
         let response = REQUEST_ID
             .scope(request_id.clone(), async {
                 let response = match self.limit_body(&mut req).await {
                     Err(response) => response,
-                    Ok(()) => match tokio::time::timeout(
-                        self.settings.request_timeout,
-                        self.inner.call(req),
-                    )
-                    .await
-                    {
+                    Ok(()) => match tokio::time::timeout(self.settings.request_timeout, self.inner.call(req)).await {
                         Ok(Ok(output)) => output.into_response(),
                         Ok(Err(err)) => err.into_response(),
                         Err(_elapsed) => error_response(
@@ -143,8 +129,7 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
             ("status", status.to_string()),
         ];
         metrics::counter!("defarm_http_requests_total", &labels).increment(1);
-        metrics::histogram!("defarm_http_request_duration_seconds", &labels)
-            .record(elapsed.as_secs_f64());
+        metrics::histogram!("defarm_http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
         Ok(response)
     }
 }
@@ -164,16 +149,8 @@ impl<E> EdgeEndpoint<E> {
             )
         };
         if let Some(length) = req.headers().get(header::CONTENT_LENGTH) {
-            let length: u64 = length
-                .to_str()
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(u64::MAX);
-            return if length > max as u64 {
-                Err(too_large())
-            } else {
-                Ok(())
-            };
+            let length: u64 = length.to_str().ok().and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+            return if length > max as u64 { Err(too_large()) } else { Ok(()) };
         }
         if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
             return Ok(());
@@ -304,23 +281,11 @@ mod tests {
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let spoofed = forwarded("1.2.3.4");
-        assert_eq!(
-            client_ip(ip("203.0.113.9"), &spoofed, &trusted),
-            ip("203.0.113.9")
-        );
+        assert_eq!(client_ip(ip("203.0.113.9"), &spoofed, &trusted), ip("203.0.113.9"));
         let chain = forwarded("1.2.3.4, 198.51.100.7, 10.0.0.2");
-        assert_eq!(
-            client_ip(ip("10.0.0.1"), &chain, &trusted),
-            ip("198.51.100.7")
-        );
-        assert_eq!(
-            client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
-            ip("10.0.0.1")
-        );
+        assert_eq!(client_ip(ip("10.0.0.1"), &chain, &trusted), ip("198.51.100.7"));
+        assert_eq!(client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted), ip("10.0.0.1"));
         let mapped = forwarded("::ffff:198.51.100.7");
-        assert_eq!(
-            client_ip(ip("10.0.0.1"), &mapped, &trusted),
-            ip("198.51.100.7")
-        );
+        assert_eq!(client_ip(ip("10.0.0.1"), &mapped, &trusted), ip("198.51.100.7"));
     }
 }

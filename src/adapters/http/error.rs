@@ -162,11 +162,7 @@ const DOCUMENTED: &[(u16, &str, bool)] = &[
         "Invalid input: malformed JSON, wrong types or a broken rule (`details` says which).",
         false,
     ),
-    (
-        401,
-        "Missing, invalid, expired or revoked credentials.",
-        false,
-    ),
+    (401, "Missing, invalid, expired or revoked credentials.", false),
     (
         403,
         "Authenticated but not allowed (permissions, account status, tier limits).",
@@ -176,11 +172,7 @@ const DOCUMENTED: &[(u16, &str, bool)] = &[
     (409, "Conflict with existing data or state.", false),
     (413, "Request body larger than `MAX_BODY_BYTES`.", false),
     (415, "Content type other than `application/json`.", false),
-    (
-        429,
-        "Rate limited; retry after `Retry-After` seconds.",
-        true,
-    ),
+    (429, "Rate limited; retry after `Retry-After` seconds.", true),
     (
         503,
         "Overloaded or a dependency is down; retry after `Retry-After` seconds.",

@@ -1,10 +1,15 @@
 //! The driving adapter: the HTTP API, declared with poem-openapi so the spec is generated from
 //! the same code that serves it.
 
+mod admin_api;
+mod api_keys_api;
+mod auth_api;
+mod caller;
 mod edge;
 mod error;
 mod ops;
 mod state;
+mod types;
 
 use std::sync::Arc;
 
@@ -12,7 +17,8 @@ use poem::middleware::{CatchPanic, Cors};
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApiService, Tags};
 
-pub use edge::{EdgeSettings, RateLimitInfo, RequestContext, X_COMMIT, X_REQUEST_ID};
+pub use caller::{API_KEY_SCHEME, BEARER_SCHEME};
+pub use edge::{EdgeSettings, RequestContext, X_COMMIT, X_REQUEST_ID};
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use ops::{BuildInfo, OpsApi};
 pub use state::{AppState, State};
@@ -21,6 +27,15 @@ pub use state::{AppState, State};
 pub enum ApiTags {
     /// Health, readiness, version and metrics.
     Operations,
+    /// Accounts, sessions and passwords.
+    Auth,
+    /// The caller's own account.
+    Users,
+    /// Keys for programs, managed with a user session.
+    #[oai(rename = "API keys")]
+    ApiKeys,
+    /// Users, tiers, statuses and the audit log (administrators only).
+    Admin,
 }
 
 /// Everything the HTTP layer is built from.
@@ -31,10 +46,10 @@ pub struct HttpParts {
 }
 
 /// Every API of the service, in the order the spec lists them.
-type Apis = OpsApi;
+type Apis = (OpsApi, auth_api::AuthApi, api_keys_api::ApiKeysApi, admin_api::AdminApi);
 
 fn apis() -> Apis {
-    OpsApi
+    (OpsApi, auth_api::AuthApi, api_keys_api::ApiKeysApi, admin_api::AdminApi)
 }
 
 /// The OpenAPI service: the spec and the routes it describes.

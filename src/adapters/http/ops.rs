@@ -129,10 +129,7 @@ impl OpsApi {
             })
         };
         match ping {
-            Ok(elapsed) => DatabaseHealthResponse::Connected(body(
-                "connected",
-                Some(elapsed.as_secs_f64() * 1000.0),
-            )),
+            Ok(elapsed) => DatabaseHealthResponse::Connected(body("connected", Some(elapsed.as_secs_f64() * 1000.0))),
             Err(_) => DatabaseHealthResponse::Unreachable(body("unreachable", None), 1),
         }
     }
@@ -159,11 +156,7 @@ impl OpsApi {
                 1,
             );
         }
-        let status = if cache == "unavailable" {
-            "degraded"
-        } else {
-            "ready"
-        };
+        let status = if cache == "unavailable" { "degraded" } else { "ready" };
         ReadinessResponse::Ready(Json(Readiness {
             status: status.to_owned(),
             checks,
@@ -193,8 +186,7 @@ impl OpsApi {
             ("in_use", stats.in_use),
             ("waiting", stats.waiting),
         ] {
-            metrics::gauge!("defarm_db_pool_connections", "state" => pool_state)
-                .set(f64::from(value));
+            metrics::gauge!("defarm_db_pool_connections", "state" => pool_state).set(f64::from(value));
         }
         PlainText(state.metrics.render())
     }

@@ -8,6 +8,10 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use poem::web::Data;
 
 use super::BuildInfo;
+use crate::domain::admin::AdminService;
+use crate::domain::api_keys::ApiKeyService;
+use crate::domain::auth::AuthService;
+use crate::domain::guard::Guard;
 use crate::ports::{Cache, DatabaseHealth};
 
 pub struct AppState {
@@ -17,6 +21,10 @@ pub struct AppState {
     /// `None` without Redis: the cache is in process and has nothing to check.
     pub redis_cache: Option<Arc<dyn Cache>>,
     pub metrics: PrometheusHandle,
+    pub guard: Arc<Guard>,
+    pub auth: Arc<AuthService>,
+    pub api_keys: Arc<ApiKeyService>,
+    pub admin: Arc<AdminService>,
 }
 
 /// The extractor handlers use for the state.

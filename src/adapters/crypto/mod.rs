@@ -1,0 +1,8 @@
+//! Password hashing (argon2id, with bcrypt verification for imported hashes) and session tokens
+//! (HS256 JWT).
+
+mod jwt;
+mod passwords;
+
+pub use jwt::JwtSigner;
+pub use passwords::{HashLimits, PasswordHashing};

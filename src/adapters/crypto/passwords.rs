@@ -1,0 +1,190 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Argon2, PasswordHash};
+use tokio::sync::Semaphore;
+use tracing::Instrument as _;
+
+use crate::domain::{Error, Result};
+use crate::ports::{PasswordCheck, PasswordHasher};
+
+/// How many hashes may run at once and how long a caller may wait for a slot.
+#[derive(Debug, Clone, Copy)]
+pub struct HashLimits {
+    pub concurrency: usize,
+    pub queue_timeout: Duration,
+}
+
+/// argon2id hashing on the blocking pool behind a semaphore. A caller that cannot get a slot in
+/// time gets 503 instead of queueing without end; async workers never hash.
+pub struct PasswordHashing {
+    slots: Arc<Semaphore>,
+    limits: HashLimits,
+    waiting: AtomicI64,
+    dummy_hash: String,
+    /// Labels this hasher's metrics (`login` or `access_password`).
+    name: &'static str,
+}
+
+impl PasswordHashing {
+    /// Computes the dummy hash once (one argon2id hash, a few ms in release builds).
+    pub fn new(limits: HashLimits, name: &'static str) -> anyhow::Result<Self> {
+        let dummy_hash = hash_argon2(&crate::domain::secrets::random_token(24))?;
+        Ok(Self {
+            slots: Arc::new(Semaphore::new(limits.concurrency)),
+            limits,
+            waiting: AtomicI64::new(0),
+            dummy_hash,
+            name,
+        })
+    }
+
+    async fn run<T: Send + 'static>(&self, op: &'static str, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let queued = Instant::now();
+        let depth = self.waiting.fetch_add(1, Ordering::Relaxed) + 1;
+        metrics::gauge!("defarm_password_hash_queue_depth", "hasher" => self.name).set(depth as f64);
+        let permit = tokio::time::timeout(self.limits.queue_timeout, self.slots.clone().acquire_owned()).await;
+        let depth = self.waiting.fetch_sub(1, Ordering::Relaxed) - 1;
+        metrics::gauge!("defarm_password_hash_queue_depth", "hasher" => self.name).set(depth as f64);
+        metrics::histogram!("defarm_password_hash_wait_seconds", "hasher" => self.name)
+            .record(queued.elapsed().as_secs_f64());
+        let permit = match permit {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                metrics::counter!("defarm_password_hash_rejected_total", "hasher" => self.name).increment(1);
+                return Err(Error::unavailable(
+                    "overloaded",
+                    "too many password checks in progress; retry shortly",
+                    1,
+                ));
+            }
+        };
+        let span = tracing::debug_span!("password", op);
+        let started = Instant::now();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .instrument(span)
+        .await
+        .map_err(|e| Error::internal(format!("password hashing task failed: {e}")));
+        metrics::histogram!("defarm_password_hash_seconds", "hasher" => self.name, "op" => op)
+            .record(started.elapsed().as_secs_f64());
+        outcome
+    }
+}
+
+fn hash_argon2(password: &str) -> anyhow::Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+}
+
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"].iter().any(|prefix| hash.starts_with(prefix))
+}
+
+fn verify(password: &str, hash: &str) -> Result<PasswordCheck> {
+    if is_bcrypt(hash) {
+        return match bcrypt::verify(password, hash) {
+            Ok(true) => Ok(PasswordCheck::Match { needs_rehash: true }),
+            Ok(false) => Ok(PasswordCheck::Mismatch),
+            Err(e) => Err(Error::internal(format!("stored bcrypt hash is unreadable: {e}"))),
+        };
+    }
+    let parsed = PasswordHash::new(hash).map_err(|e| Error::internal(format!("stored hash is unreadable: {e}")))?;
+    Ok(match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+        Ok(()) => PasswordCheck::Match { needs_rehash: false },
+        Err(_) => PasswordCheck::Mismatch,
+    })
+}
+
+#[async_trait::async_trait]
+impl PasswordHasher for PasswordHashing {
+    async fn hash(&self, password: String) -> Result<String> {
+        self.run("hash", move || hash_argon2(&password))
+            .instrument(tracing::debug_span!("password.hash"))
+            .await?
+            .map_err(|e| Error::internal(e.to_string()))
+    }
+
+    async fn verify(&self, password: String, hash: String) -> Result<PasswordCheck> {
+        self.run("verify", move || verify(&password, &hash))
+            .instrument(tracing::debug_span!("password.verify"))
+            .await?
+    }
+
+    async fn verify_dummy(&self, password: String) -> Result<()> {
+        let hash = self.dummy_hash.clone();
+        self.run("verify", move || verify(&password, &hash))
+            .instrument(tracing::debug_span!("password.verify"))
+            .await?
+            .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hasher(concurrency: usize, timeout_ms: u64) -> PasswordHashing {
+        PasswordHashing::new(
+            HashLimits {
+                concurrency,
+                queue_timeout: Duration::from_millis(timeout_ms),
+            },
+            "test",
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn argon2id_round_trip() {
+        let hasher = hasher(2, 5_000);
+        let hash = hasher.hash("Correct!horse1".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert_eq!(
+            hasher.verify("Correct!horse1".into(), hash.clone()).await.unwrap(),
+            PasswordCheck::Match { needs_rehash: false }
+        );
+        assert_eq!(
+            hasher.verify("wrong".into(), hash).await.unwrap(),
+            PasswordCheck::Mismatch
+        );
+    }
+
+    #[tokio::test]
+    async fn legacy_bcrypt_verifies_and_asks_for_rehash() {
+        let hasher = hasher(2, 5_000);
+        for legacy in [
+            bcrypt::hash("Old!pass1", 4).unwrap(),
+            bcrypt::hash("Old!pass1", 4).unwrap().replacen("$2b$", "$2y$", 1),
+        ] {
+            assert_eq!(
+                hasher.verify("Old!pass1".into(), legacy.clone()).await.unwrap(),
+                PasswordCheck::Match { needs_rehash: true }
+            );
+            assert_eq!(
+                hasher.verify("nope".into(), legacy).await.unwrap(),
+                PasswordCheck::Mismatch
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn full_queue_answers_503_quickly() {
+        let hasher = Arc::new(hasher(1, 1));
+        let busy = hasher.clone();
+        // Hold the only slot with a slow bcrypt verification.
+        let slow = bcrypt::hash("x", 12).unwrap();
+        let holder = tokio::spawn(async move { busy.verify("x".into(), slow).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let err = hasher.verify_dummy("y".into()).await.unwrap_err();
+        assert_eq!(err.code, "overloaded");
+        assert_eq!(err.retry_after_secs, Some(1));
+        holder.await.unwrap().unwrap();
+    }
+}

@@ -1,0 +1,264 @@
+//! The unit of work: each `Change` becomes typed statements, all in one transaction.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::SqlStore;
+use super::accounts::user_active_model;
+use super::api_keys::{api_key_active_model, ips_json};
+use crate::adapters::db::UNIQUE_VIOLATION;
+use crate::adapters::db::entities::{api_key, audit, reset_token, session, user, workspace};
+use crate::domain::changes::Change;
+use crate::domain::{Error, Result};
+use crate::ports::store::UnitOfWork;
+
+/// Unique indexes whose violation is a client error, and the code each one means. PostgreSQL
+/// names the index in its message, SQLite the columns.
+const UNIQUE_RULES: &[(&str, &str, &str, &str)] = &[
+    (
+        "ux_users_username_key",
+        "users.username_key",
+        "username_taken",
+        "this username is taken",
+    ),
+    (
+        "ux_users_email_key",
+        "users.email_key",
+        "email_taken",
+        "this email is already registered",
+    ),
+];
+
+fn name_unique_violation(err: Error) -> Error {
+    if !err.is(UNIQUE_VIOLATION) {
+        return err;
+    }
+    UNIQUE_RULES
+        .iter()
+        .find(|(index, columns, _, _)| err.message.contains(index) || err.message.contains(columns))
+        .map_or(err.clone(), |(_, _, code, message)| Error::conflict(*code, *message))
+}
+
+#[async_trait::async_trait]
+impl UnitOfWork for SqlStore {
+    async fn commit(&self, changes: Vec<Change>) -> Result<()> {
+        self.db
+            .write("commit", move |txn| {
+                Box::pin(async move {
+                    for change in changes {
+                        apply(txn, change).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+            .map_err(name_unique_violation)
+    }
+}
+
+async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
+    match change {
+        Change::InsertWorkspace {
+            id,
+            name,
+            owner_id,
+            created_at,
+        } => {
+            workspace::Entity::insert(workspace::ActiveModel {
+                id: Set(id),
+                name: Set(name),
+                owner_id: Set(owner_id),
+                created_at: Set(created_at),
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Change::InsertAccount(account) => {
+            user::Entity::insert(user_active_model(&account))
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Change::RecordLogin {
+            user_id,
+            at,
+            new_password_hash,
+        } => {
+            let mut update = user::Entity::update_many()
+                .col_expr(user::Column::LastLoginAt, Expr::value(at))
+                .filter(user::Column::Id.eq(user_id));
+            if let Some(hash) = new_password_hash {
+                update = update
+                    .col_expr(user::Column::PasswordHash, Expr::value(hash))
+                    .col_expr(user::Column::UpdatedAt, Expr::value(at));
+            }
+            update.exec(txn).await?;
+        }
+        Change::SetPasswordHash {
+            user_id,
+            password_hash,
+            at,
+        } => {
+            user::Entity::update_many()
+                .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
+                .col_expr(user::Column::UpdatedAt, Expr::value(at))
+                .filter(user::Column::Id.eq(user_id))
+                .exec(txn)
+                .await?;
+        }
+        Change::SetTier { user_id, tier, at } => {
+            user::Entity::update_many()
+                .col_expr(user::Column::Tier, Expr::value(tier.as_str()))
+                .col_expr(user::Column::UpdatedAt, Expr::value(at))
+                .filter(user::Column::Id.eq(user_id))
+                .exec(txn)
+                .await?;
+        }
+        Change::SetStatus {
+            user_id,
+            status,
+            reason,
+            at,
+        } => {
+            user::Entity::update_many()
+                .col_expr(user::Column::Status, Expr::value(status.as_str()))
+                .col_expr(user::Column::StatusReason, Expr::value(reason))
+                .col_expr(user::Column::UpdatedAt, Expr::value(at))
+                .filter(user::Column::Id.eq(user_id))
+                .exec(txn)
+                .await?;
+        }
+        Change::InsertSession(s) => {
+            session::Entity::insert(session::ActiveModel {
+                id: Set(s.id),
+                user_id: Set(s.user_id),
+                epoch: Set(s.epoch),
+                created_at: Set(s.created_at),
+                expires_at: Set(s.expires_at),
+                max_expires_at: Set(s.max_expires_at),
+                revoked_at: Set(s.revoked_at),
+                ip: Set(s.ip),
+                user_agent: Set(s.user_agent),
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Change::ExtendSession { session_id, expires_at } => {
+            session::Entity::update_many()
+                .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
+                .filter(session::Column::Id.eq(session_id))
+                .exec(txn)
+                .await?;
+        }
+        Change::RevokeSession { session_id, at } => {
+            session::Entity::update_many()
+                .col_expr(session::Column::RevokedAt, Expr::value(at))
+                .filter(session::Column::Id.eq(session_id))
+                .filter(session::Column::RevokedAt.is_null())
+                .exec(txn)
+                .await?;
+        }
+        Change::RevokeSessions {
+            user_id,
+            keep,
+            new_epoch,
+            at,
+        } => {
+            let mut revoke = session::Entity::update_many()
+                .col_expr(session::Column::RevokedAt, Expr::value(at))
+                .filter(session::Column::UserId.eq(user_id.clone()))
+                .filter(session::Column::RevokedAt.is_null());
+            if let Some(keep) = &keep {
+                revoke = revoke.filter(session::Column::Id.ne(keep.clone()));
+            }
+            revoke.exec(txn).await?;
+            user::Entity::update_many()
+                .col_expr(user::Column::SessionEpoch, Expr::value(new_epoch))
+                .filter(user::Column::Id.eq(user_id))
+                .exec(txn)
+                .await?;
+            if let Some(keep) = keep {
+                session::Entity::update_many()
+                    .col_expr(session::Column::Epoch, Expr::value(new_epoch))
+                    .filter(session::Column::Id.eq(keep))
+                    .exec(txn)
+                    .await?;
+            }
+        }
+        Change::InsertResetToken {
+            token_hash,
+            user_id,
+            created_at,
+            expires_at,
+        } => {
+            reset_token::Entity::insert(reset_token::ActiveModel {
+                token_hash: Set(token_hash),
+                user_id: Set(user_id),
+                created_at: Set(created_at),
+                expires_at: Set(expires_at),
+                used_at: Set(None),
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Change::ConsumeResetToken { token_hash, at } => {
+            // One conditional update decides: of concurrent uses, only one sees the token unused.
+            let consumed = reset_token::Entity::update_many()
+                .col_expr(reset_token::Column::UsedAt, Expr::value(at))
+                .filter(reset_token::Column::TokenHash.eq(token_hash))
+                .filter(reset_token::Column::UsedAt.is_null())
+                .filter(reset_token::Column::ExpiresAt.gt(at))
+                .exec(txn)
+                .await?;
+            if consumed.rows_affected != 1 {
+                return Err(Error::invalid(
+                    "invalid_token",
+                    "this reset token is invalid, used or expired",
+                ));
+            }
+        }
+        Change::InsertApiKey(key) => {
+            api_key::Entity::insert(api_key_active_model(&key))
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Change::UpdateApiKey(key) => {
+            api_key::Entity::update_many()
+                .col_expr(api_key::Column::Name, Expr::value(key.name))
+                .col_expr(api_key::Column::IsActive, Expr::value(key.is_active))
+                .col_expr(api_key::Column::Notes, Expr::value(key.notes))
+                .col_expr(api_key::Column::AllowedIps, Expr::value(ips_json(&key.allowed_ips)))
+                .col_expr(
+                    api_key::Column::RateLimitPerHour,
+                    Expr::value(key.rate_limit_per_hour.map(|r| r as i64)),
+                )
+                .filter(api_key::Column::Id.eq(key.id))
+                .exec(txn)
+                .await?;
+        }
+        Change::RevokeApiKey { key_id, at } => {
+            api_key::Entity::update_many()
+                .col_expr(api_key::Column::RevokedAt, Expr::value(at))
+                .col_expr(api_key::Column::IsActive, Expr::value(false))
+                .filter(api_key::Column::Id.eq(key_id))
+                .exec(txn)
+                .await?;
+        }
+        Change::Audit(entry) => {
+            audit::Entity::insert(audit::ActiveModel {
+                id: Set(entry.id),
+                action: Set(entry.action),
+                actor_id: Set(entry.actor_id),
+                target_type: Set(entry.target_type),
+                target_id: Set(entry.target_id),
+                ip: Set(entry.ip),
+                user_agent: Set(entry.user_agent),
+                request_id: Set(entry.request_id),
+                at: Set(entry.at),
+                details: Set(entry.details),
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! The repositories: the `Store` port implemented with SeaORM's typed entities and query builder.
+
+mod accounts;
+mod api_keys;
+mod audit;
+mod commit;
+
+use std::sync::Arc;
+
+use sea_orm::sea_query::Condition;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+
+use super::Database;
+use crate::domain::page::{Cursor, PageRequest};
+
+/// The database behind the `Store` port.
+pub struct SqlStore {
+    db: Arc<Database>,
+}
+
+impl SqlStore {
+    pub fn new(db: Arc<Database>) -> Self {
+        Self { db }
+    }
+}
+
+/// Orders newest first by `(at, id)` and starts after the page's cursor; fetches one row more
+/// than the page holds so `Page::from_rows` can tell whether another page follows.
+fn paged<E: EntityTrait>(select: Select<E>, at: E::Column, id: E::Column, page: &PageRequest) -> Select<E> {
+    let select = match &page.after {
+        Some(Cursor {
+            at: after_at,
+            id: after_id,
+        }) => select.filter(
+            Condition::any()
+                .add(at.lt(*after_at))
+                .add(Condition::all().add(at.eq(*after_at)).add(id.lt(after_id.as_str()))),
+        ),
+        None => select,
+    };
+    select
+        .order_by_desc(at)
+        .order_by_desc(id)
+        .limit(u64::from(page.limit) + 1)
+}

@@ -1,0 +1,80 @@
+//! Types shared by several APIs: enums as the spec spells them, lists, and query helpers.
+
+use poem_openapi::Enum;
+
+use crate::domain::account::{AccountStatus, Tier};
+use crate::domain::page::PageRequest;
+use crate::domain::{Error, Result};
+
+/// Declares an API enum mirroring a domain enum, with conversions both ways.
+macro_rules! mirror_enum {
+    ($(#[$meta:meta])* $api:ident <=> $domain:path { $($variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+        #[oai(rename_all = "PascalCase")]
+        pub enum $api {
+            $($variant),+
+        }
+
+        impl From<$domain> for $api {
+            fn from(value: $domain) -> Self {
+                match value {
+                    $(<$domain>::$variant => $api::$variant),+
+                }
+            }
+        }
+
+        impl From<$api> for $domain {
+            fn from(value: $api) -> Self {
+                match value {
+                    $($api::$variant => <$domain>::$variant),+
+                }
+            }
+        }
+    };
+}
+
+mirror_enum!(
+    /// Service tier: decides limits. `Admin` lifts limits; it does not grant administration.
+    TierName <=> Tier { Basic, Professional, Enterprise, Admin }
+);
+mirror_enum!(
+    /// Account status; anything but `Active` is refused with 403.
+    StatusName <=> AccountStatus { Active, Suspended, Banned, PendingVerification, TrialExpired }
+);
+
+/// Declares the list envelope `{data: [...], next_cursor}` for an item type.
+macro_rules! list_of {
+    ($(#[$meta:meta])* $name:ident, $item:ty) => {
+        $(#[$meta])*
+        #[derive(poem_openapi::Object)]
+        pub struct $name {
+            pub data: Vec<$item>,
+            /// Pass as `cursor` for the next page; null on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl<T: Into<$item>> From<crate::domain::page::Page<T>> for $name {
+            fn from(page: crate::domain::page::Page<T>) -> Self {
+                Self {
+                    data: page.data.into_iter().map(Into::into).collect(),
+                    next_cursor: page.next_cursor,
+                }
+            }
+        }
+    };
+}
+pub(crate) use list_of;
+
+/// `limit` (1 to 500, default 50) and `cursor` from the query string.
+pub fn page(limit: Option<u32>, cursor: Option<String>) -> Result<PageRequest> {
+    PageRequest::new(limit, cursor.as_deref())
+}
+
+/// Rejects text fields longer than `max` characters before any work is done.
+pub fn bounded(field: &str, value: &str, max: usize) -> Result<()> {
+    if value.chars().count() > max {
+        return Err(Error::field(field, format!("at most {max} characters")));
+    }
+    Ok(())
+}

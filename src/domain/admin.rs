@@ -1,0 +1,121 @@
+//! Administration: users, their tier and status, and the audit log.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::access::{Principal, RequestMeta};
+use super::account::{Account, AccountStatus, Tier};
+use super::audit::{AuditEntry, AuditFilter};
+use super::auth::AuthService;
+use super::changes::Change;
+use super::page::{Page, PageRequest};
+use super::{Error, Result};
+use crate::ports::store::AccountFilter;
+use crate::ports::{Clock, Store};
+
+pub struct AdminService {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) auth: Arc<AuthService>,
+}
+
+impl AdminService {
+    pub async fn users(&self, filter: &AccountFilter, page: &PageRequest) -> Result<Page<Account>> {
+        if filter.query.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            return Err(Error::field("q", "at most 100 characters"));
+        }
+        self.store.accounts(filter, page).await
+    }
+
+    pub async fn user(&self, user_id: &str) -> Result<Account> {
+        self.store
+            .account(user_id)
+            .await?
+            .ok_or_else(|| Error::not_found("user"))
+    }
+
+    pub async fn set_tier(&self, admin: &Principal, user_id: &str, tier: Tier, meta: &RequestMeta) -> Result<Account> {
+        let account = self.user(user_id).await?;
+        let now = self.clock.now();
+        self.store
+            .commit(vec![
+                Change::SetTier {
+                    user_id: account.id.clone(),
+                    tier,
+                    at: now,
+                },
+                Change::Audit(AuditEntry::new(
+                    "tier_changed",
+                    Some(&admin.user_id),
+                    ("user", Some(&account.id)),
+                    meta,
+                    now,
+                    json!({ "from": account.tier.as_str(), "to": tier.as_str() }),
+                )),
+            ])
+            .await?;
+        self.auth.forget_account(&account.id).await;
+        self.user(user_id).await
+    }
+
+    /// Takes effect on the user's next request, on every replica.
+    pub async fn set_status(
+        &self,
+        admin: &Principal,
+        user_id: &str,
+        status: AccountStatus,
+        reason: Option<String>,
+        meta: &RequestMeta,
+    ) -> Result<Account> {
+        if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+            return Err(Error::field("reason", "at most 500 characters"));
+        }
+        let account = self.user(user_id).await?;
+        if account.id == admin.user_id && status != AccountStatus::Active {
+            return Err(Error::conflict(
+                "cannot_change_own_status",
+                "administrators cannot lock themselves out",
+            ));
+        }
+        let now = self.clock.now();
+        self.store
+            .commit(vec![
+                Change::SetStatus {
+                    user_id: account.id.clone(),
+                    status,
+                    reason: reason.clone(),
+                    at: now,
+                },
+                Change::Audit(AuditEntry::new(
+                    "status_changed",
+                    Some(&admin.user_id),
+                    ("user", Some(&account.id)),
+                    meta,
+                    now,
+                    json!({ "from": account.status.as_str(), "to": status.as_str(), "reason": reason }),
+                )),
+            ])
+            .await?;
+        self.auth.forget_account(&account.id).await;
+        self.user(user_id).await
+    }
+
+    pub async fn audit(&self, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEntry>> {
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && from > to
+        {
+            return Err(Error::field("from", "must not be after `to`"));
+        }
+        self.store.audit(filter, page).await
+    }
+
+    /// The caller's own entries: what they did and what was done to their account.
+    pub async fn own_audit(&self, principal: &Principal, page: &PageRequest) -> Result<Page<AuditEntry>> {
+        let filter = AuditFilter {
+            user_id: Some(principal.user_id.clone()),
+            ..AuditFilter::default()
+        };
+        self.store.audit(&filter, page).await
+    }
+}

@@ -1,0 +1,211 @@
+//! Administration: the bootstrap administrator, users, tiers, statuses, audit.
+
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, assert_error, json_with_status, spawn_with};
+
+const ADMIN_PASSWORD: &str = "Adm1n-password!";
+
+async fn app_with_admin() -> (TestApp, String) {
+    let app = spawn_with(&[
+        ("DEFARM_ADMIN_USERNAME", "root"),
+        ("DEFARM_ADMIN_EMAIL", "root@example.com"),
+        ("DEFARM_ADMIN_PASSWORD", ADMIN_PASSWORD),
+    ])
+    .await;
+    let token = json_with_status(app.login("root", ADMIN_PASSWORD).await, 200).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (app, token)
+}
+
+#[tokio::test]
+async fn bootstrap_admin_is_created_once() {
+    let (mut app, token) = app_with_admin().await;
+    let me = json_with_status(app.get_as("/api/users/me", &token).await, 200).await;
+    assert_eq!(me["is_admin"], true);
+    assert_eq!(me["tier"], "Admin");
+    app.restart().await;
+    let token = json_with_status(app.login("root", ADMIN_PASSWORD).await, 200).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let users = json_with_status(app.get_as("/api/admin/users?q=root", &token).await, 200).await;
+    assert_eq!(users["data"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn non_admins_are_refused() {
+    let (app, _) = app_with_admin().await;
+    let (user, _) = app.register("plain").await;
+    assert_error(app.get_as("/api/admin/users", &user).await, 403, "admin_required").await;
+    assert_error(app.get_as("/api/admin/audit", &user).await, 403, "admin_required").await;
+    let tier_admin = app
+        .post_as(
+            "/api/api-keys",
+            &user,
+            &json!({ "name": "a", "permissions": { "read": true } }),
+        )
+        .await;
+    assert_eq!(tier_admin.status(), 201);
+    let key = json_with_status(tier_admin, 201).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_error(
+        app.get_as("/api/admin/users", &key).await,
+        403,
+        "insufficient_key_permissions",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn suspending_a_user_refuses_their_live_token_on_the_next_request() {
+    let (app, admin) = app_with_admin().await;
+    let (user, user_id) = app.register("suspect").await;
+    json_with_status(app.get_as("/api/users/me", &user).await, 200).await;
+    let body = json!({ "status": "Suspended", "reason": "chargeback" });
+    let updated = json_with_status(
+        app.put_as(&format!("/api/admin/users/{user_id}/status"), &admin, &body)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(updated["status"], "Suspended");
+    assert_error(app.get_as("/api/users/me", &user).await, 403, "account_suspended").await;
+    assert_error(app.login("suspect", PASSWORD).await, 403, "account_suspended").await;
+
+    let banned = json!({ "status": "Banned" });
+    json_with_status(
+        app.put_as(&format!("/api/admin/users/{user_id}/status"), &admin, &banned)
+            .await,
+        200,
+    )
+    .await;
+    assert_error(app.get_as("/api/users/me", &user).await, 403, "account_banned").await;
+
+    let active = json!({ "status": "Active" });
+    json_with_status(
+        app.put_as(&format!("/api/admin/users/{user_id}/status"), &admin, &active)
+            .await,
+        200,
+    )
+    .await;
+    json_with_status(app.get_as("/api/users/me", &user).await, 200).await;
+}
+
+#[tokio::test]
+async fn tiers_change_and_lists_filter() {
+    let (app, admin) = app_with_admin().await;
+    let (user, user_id) = app.register("grower").await;
+    let updated = json_with_status(
+        app.put_as(
+            &format!("/api/admin/users/{user_id}/tier"),
+            &admin,
+            &json!({ "tier": "Enterprise" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(updated["tier"], "Enterprise");
+    let me = json_with_status(app.get_as("/api/users/me", &user).await, 200).await;
+    assert_eq!(me["tier"], "Enterprise");
+    let enterprise = json_with_status(app.get_as("/api/admin/users?tier=Enterprise", &admin).await, 200).await;
+    let names: Vec<&str> = enterprise["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["grower"]);
+    assert_error(
+        app.get_as("/api/admin/users?tier=Gold", &admin).await,
+        400,
+        "validation_error",
+    )
+    .await;
+    assert_error(app.get_as("/api/admin/users/user-nope", &admin).await, 404, "not_found").await;
+    assert_error(
+        app.put_as("/api/admin/users/user-nope/tier", &admin, &json!({ "tier": "Basic" }))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn audit_records_logins_changes_and_keys() {
+    let (app, admin) = app_with_admin().await;
+    let (user, user_id) = app.register("audited").await;
+    assert_eq!(app.login("audited", "Wrong-pass1!").await.status(), 401);
+    json_with_status(app.login("audited", PASSWORD).await, 200).await;
+    let key = json_with_status(
+        app.post_as(
+            "/api/api-keys",
+            &user,
+            &json!({ "name": "k", "permissions": { "read": true } }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        app.delete_as(&format!("/api/api-keys/{}", key["id"].as_str().unwrap()), &user)
+            .await
+            .status(),
+        204
+    );
+    json_with_status(
+        app.put_as(
+            &format!("/api/admin/users/{user_id}/tier"),
+            &admin,
+            &json!({ "tier": "Professional" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    let mine = json_with_status(app.get_as("/api/users/me/audit", &user).await, 200).await;
+    let actions: Vec<&str> = mine["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "account_registered",
+        "login_failed",
+        "login_succeeded",
+        "api_key_created",
+        "api_key_revoked",
+        "tier_changed",
+    ] {
+        assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
+    }
+    let entry = &mine["data"][0];
+    for field in ["id", "action", "target_type", "ip", "request_id", "at"] {
+        assert!(!entry[field].is_null(), "{field}: {entry}");
+    }
+
+    let failed = json_with_status(app.get_as("/api/admin/audit?action=login_failed", &admin).await, 200).await;
+    assert_eq!(failed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(failed["data"][0]["actor_id"], user_id.as_str());
+    let by_user = json_with_status(
+        app.get_as(&format!("/api/admin/audit?user_id={user_id}&limit=500"), &admin)
+            .await,
+        200,
+    )
+    .await;
+    assert!(by_user["data"].as_array().unwrap().len() >= 6);
+    let future = json_with_status(
+        app.get_as("/api/admin/audit?from=2999-01-01T00:00:00Z", &admin).await,
+        200,
+    )
+    .await;
+    assert!(future["data"].as_array().unwrap().is_empty());
+}

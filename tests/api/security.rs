@@ -1,0 +1,81 @@
+//! Deny by default: every operation in the generated spec that is not explicitly public answers
+//! 401 without credentials, so a future route cannot forget to check.
+
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+/// The operations anyone may call. Adding one here is a deliberate decision.
+const PUBLIC_OPERATIONS: &[&str] = &[
+    "health",
+    "health_db",
+    "health_ready",
+    "version",
+    "api_version",
+    "metrics",
+    "register",
+    "login",
+    "forgot_password",
+    "reset_password",
+];
+
+fn operations(spec: &Value) -> Vec<(String, String, Value)> {
+    let mut found = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            found.push((method.to_uppercase(), path.clone(), operation.clone()));
+        }
+    }
+    found
+}
+
+/// The path with every `{param}` filled with a harmless value.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "00000000-0000-0000-0000-000000000000"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn every_non_public_operation_requires_credentials() {
+    let spec: Value = serde_json::from_str(&defarm::adapters::http::spec_json()).unwrap();
+    let app = spawn_app().await;
+    let mut checked = 0;
+    for (method, path, operation) in operations(&spec) {
+        let id = operation["operationId"].as_str().unwrap().to_owned();
+        let declared = operation
+            .get("security")
+            .and_then(Value::as_array)
+            .is_some_and(|s| !s.is_empty());
+        if PUBLIC_OPERATIONS.contains(&id.as_str()) {
+            assert!(!declared, "{id} is listed as public but declares security");
+            continue;
+        }
+        assert!(
+            declared,
+            "{method} {path} ({id}) declares no security and is not in PUBLIC_OPERATIONS"
+        );
+        let request = app
+            .client
+            .request(method.parse().unwrap(), app.url(&concrete(&path)))
+            .header("content-type", "application/json")
+            .body("{}");
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            401,
+            "{method} {path} ({id}) answered without credentials"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "unauthorized", "{method} {path}");
+        checked += 1;
+    }
+    assert!(checked > 10, "only {checked} protected operations found");
+}
