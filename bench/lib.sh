@@ -1,0 +1,101 @@
+# Shared by the bench scripts: build, services, a server on PostgreSQL + Redis, and helpers.
+# Source it; it expects to run from anywhere inside the repository.
+
+set -euo pipefail
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+WORK="$BENCH_DIR/work"
+BIN="$ROOT/target/release/defarm"
+BENCH_PORT="${BENCH_PORT:-3900}"
+BASE="http://127.0.0.1:$BENCH_PORT"
+ADMIN_USER=benchadmin
+ADMIN_PASSWORD='Bench-adm1n!pass'
+mkdir -p "$WORK"
+
+log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
+
+ensure_tools() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v jq >/dev/null || missing+=(jq)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && apt-get install -y -qq "${missing[@]}" >&2
+    else sudo apt-get update -qq >&2 && sudo apt-get install -y -qq "${missing[@]}" >&2; fi
+  fi
+}
+
+build_release() {
+  log "building the release binary"
+  (cd "$ROOT" && cargo build --release --quiet)
+}
+
+start_services() {
+  eval "$("$ROOT/scripts/services.sh" start)"
+  export TEST_DATABASE_URL TEST_REDIS_URL
+}
+
+# A fresh database named $1 on the bench PostgreSQL; prints its URL.
+fresh_database() {
+  local name="$1"
+  psql "$TEST_DATABASE_URL" -qAt -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name" >/dev/null
+  echo "${TEST_DATABASE_URL%/*}/$name"
+}
+
+SERVER_PID=""
+# Starts the release server on $1 (database URL) with the bench settings plus any extra
+# VAR=value arguments; waits for /health.
+start_server() {
+  local url="$1"; shift
+  stop_server
+  env DATABASE_URL="$url" REDIS_URL="$TEST_REDIS_URL" PORT="$BENCH_PORT" HOST=127.0.0.1 \
+    JWT_SECRET=bench-secret-bench-secret-bench-secret-00 SECRETS_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= \
+    DEFARM_ADMIN_USERNAME=$ADMIN_USER DEFARM_ADMIN_EMAIL=bench@example.com DEFARM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+    RATE_LIMIT_PUBLIC_PER_MINUTE=0 LOGIN_MAX_FAILURES=0 DB_POOL_MAX=32 RUST_LOG=warn \
+    "$@" "$BIN" serve >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_healthy
+}
+
+wait_healthy() {
+  for _ in $(seq 200); do
+    curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  log "server did not become healthy"; tail -20 "$WORK/server.log" >&2; return 1
+}
+
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+
+# Logs in as $1/$2 and prints the token.
+login_token() {
+  curl -fsS -H 'content-type: application/json' -d "{\"username\":\"$1\",\"password\":\"$2\"}" "$BASE/api/auth/login" | jq -r .token
+}
+
+# Registers $1 with password $2 (ignores "taken").
+register_user() {
+  curl -sS -o /dev/null -H 'content-type: application/json' \
+    -d "{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"$2\"}" "$BASE/api/auth/register"
+}
+
+# Measures one argon2id verification in this build (the login ceiling).
+hash_time_ms() {
+  (cd "$ROOT" && cargo run --release --quiet --example hash_time 2>/dev/null)
+}
+
+# Runs wrk and prints its summary as JSON (rps, latency percentiles in ms, errors).
+# Usage: run_wrk <connections> <duration> <lua script or ""> <url> [header...]
+run_wrk() {
+  local connections="$1" duration="$2" script="$3" url="$4"; shift 4
+  local args=(-t2 "-c$connections" "-d$duration" --latency -s "$BENCH_DIR/report.lua")
+  [ -n "$script" ] && export WRK_SCRIPT="$script"
+  for header in "$@"; do args+=(-H "$header"); done
+  wrk "${args[@]}" "$url" 2>&1 | sed -n '/^JSON /s/^JSON //p'
+  unset WRK_SCRIPT
+}
