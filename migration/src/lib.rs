@@ -3,13 +3,17 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_identity;
+mod m20261126_000002_traceability;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_identity::Migration)]
+        vec![
+            Box::new(m20261126_000001_identity::Migration),
+            Box::new(m20261126_000002_traceability::Migration),
+        ]
     }
 }
 
@@ -23,12 +27,17 @@ pub(crate) fn index(name: &str, table: &'static str, columns: &[&'static str]) -
     index.take()
 }
 
-/// A foreign key from `table.column` to `target.id`, deleting with its target.
-pub(crate) fn belongs_to(table: &'static str, column: &'static str, target: &'static str) -> ForeignKeyCreateStatement {
+/// A foreign key from `table.column` to `target.target_column`, deleting with its target.
+pub(crate) fn belongs_to(
+    table: &'static str,
+    column: &'static str,
+    target: &'static str,
+    target_column: &'static str,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{table}_{column}"))
         .from(table, column)
-        .to(target, "id")
+        .to(target, target_column)
         .on_delete(ForeignKeyAction::Cascade)
         .take()
 }

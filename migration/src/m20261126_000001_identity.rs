@@ -77,7 +77,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null("revoked_at"))
                     .col(string_null("ip"))
                     .col(text_null("user_agent"))
-                    .foreign_key(&mut belongs_to("sessions", "user_id", "users"))
+                    .foreign_key(&mut belongs_to("sessions", "user_id", "users", "id"))
                     .take(),
             )
             .await?;
@@ -94,7 +94,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("expires_at"))
                     .col(timestamp_with_time_zone_null("used_at"))
-                    .foreign_key(&mut belongs_to("password_reset_tokens", "user_id", "users"))
+                    .foreign_key(&mut belongs_to("password_reset_tokens", "user_id", "users", "id"))
                     .take(),
             )
             .await?;
@@ -125,7 +125,7 @@ impl MigrationTrait for Migration {
                     .col(string_null("organization_type"))
                     .col(text_null("notes"))
                     .col(timestamp_with_time_zone_null("revoked_at"))
-                    .foreign_key(&mut belongs_to("api_keys", "user_id", "users"))
+                    .foreign_key(&mut belongs_to("api_keys", "user_id", "users", "id"))
                     .take(),
             )
             .await?;

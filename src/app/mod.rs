@@ -105,6 +105,10 @@ pub async fn start_with(
         auth: services.auth.clone(),
         api_keys: services.api_keys.clone(),
         admin: services.admin.clone(),
+        items: services.items.clone(),
+        events: services.events.clone(),
+        circuits: services.circuits.clone(),
+        push: services.push.clone(),
     });
     let endpoint = http::endpoint(HttpParts {
         state,

@@ -22,7 +22,11 @@ use crate::domain::account::Tier;
 use crate::domain::admin::AdminService;
 use crate::domain::api_keys::ApiKeyService;
 use crate::domain::auth::{AuthService, AuthSettings, NewUser};
+use crate::domain::circuits::CircuitService;
+use crate::domain::events::EventService;
 use crate::domain::guard::Guard;
+use crate::domain::items::ItemService;
+use crate::domain::push::PushService;
 use crate::ports::{Cache, Clock, Mailer, RateLimiter, Store};
 
 /// How often buffered API key usage is written.
@@ -42,6 +46,10 @@ pub struct Services {
     pub auth: Arc<AuthService>,
     pub api_keys: Arc<ApiKeyService>,
     pub admin: Arc<AdminService>,
+    pub items: Arc<ItemService>,
+    pub events: Arc<EventService>,
+    pub circuits: Arc<CircuitService>,
+    pub push: Arc<PushService>,
 }
 
 impl Services {
@@ -135,6 +143,7 @@ impl Services {
                 reset_ttl: chrono::Duration::minutes(30),
             },
         });
+        let limiter_for_pages = limiter.clone();
         let api_keys = Arc::new(ApiKeyService {
             store: store.clone(),
             cache,
@@ -144,8 +153,38 @@ impl Services {
         });
         let admin = Arc::new(AdminService {
             store: store.clone(),
-            clock,
+            clock: clock.clone(),
             auth: auth.clone(),
+        });
+        // One hash at a time for public pages' access passwords, so page views never compete
+        // with logins for the login hasher's slots.
+        let access_hasher = Arc::new(PasswordHashing::new(
+            HashLimits {
+                concurrency: 1,
+                queue_timeout: config.password_hash_queue_timeout,
+            },
+            "access_password",
+        )?);
+        let items = Arc::new(ItemService {
+            store: store.clone(),
+            clock: clock.clone(),
+            policy,
+        });
+        let events = Arc::new(EventService {
+            store: store.clone(),
+            clock: clock.clone(),
+        });
+        let circuits = Arc::new(CircuitService {
+            store: store.clone(),
+            clock: clock.clone(),
+            policy,
+            access_hasher,
+            limiter: limiter_for_pages,
+            available_adapters: vec!["none".to_owned(), "local".to_owned()],
+        });
+        let push = Arc::new(PushService {
+            store: store.clone(),
+            clock,
         });
         Ok(Self {
             store,
@@ -154,6 +193,10 @@ impl Services {
             auth,
             api_keys,
             admin,
+            items,
+            events,
+            circuits,
+            push,
         })
     }
 

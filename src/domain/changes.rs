@@ -6,6 +6,12 @@
 use super::access::{ApiKey, Session};
 use super::account::{Account, AccountStatus, Tier, Timestamp};
 use super::audit::AuditEntry;
+use super::circuit::{Circuit, CustomRole, JoinRequest, Member, MemberRole, RequestStatus};
+use super::event::{Event, LocalEvent};
+use super::feed::{Activity, Notification, Trigger};
+use super::identifier::Identifier;
+use super::item::{Item, ItemStatus, LocalItem};
+use super::operation::{Operation, OperationStatus};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -75,4 +81,118 @@ pub enum Change {
         at: Timestamp,
     },
     Audit(AuditEntry),
+
+    InsertLocalItem(LocalItem),
+    /// Guard: maps the local item to `dfid`; fails with `concurrent_write` if it was mapped
+    /// meanwhile.
+    MapLocalItem {
+        local_id: String,
+        dfid: String,
+    },
+    InsertItem(Item),
+    UpdateItem {
+        dfid: String,
+        enriched_data: serde_json::Map<String, serde_json::Value>,
+        status: ItemStatus,
+        updated_at: Timestamp,
+    },
+    /// Adds identifiers to an item. Canonical ones also claim their `(key, value)` system-wide;
+    /// a claim another transaction made first fails with `concurrent_write`.
+    AddIdentifiers {
+        dfid: String,
+        identifiers: Vec<Identifier>,
+        added_by: String,
+        at: Timestamp,
+    },
+    /// Fails with `concurrent_write` if the same content was recorded meanwhile.
+    InsertEvent(Event),
+    InsertLocalEvent(LocalEvent),
+    /// Guard: ties a local event to the event it became; `concurrent_write` if already tied.
+    AttachLocalEvent {
+        local_event_id: String,
+        event_id: String,
+        dfid: String,
+    },
+    InsertCircuit(Circuit),
+    /// Writes the circuit's editable fields (name, description, status, settings, alias and
+    /// adapter config, public settings).
+    UpdateCircuit(Circuit),
+    /// Fails with 409 `already_member` if the user is a member.
+    InsertMember(Member),
+    UpdateMember {
+        circuit_id: String,
+        user_id: String,
+        role: MemberRole,
+        custom_role: Option<String>,
+    },
+    RemoveMember {
+        circuit_id: String,
+        user_id: String,
+    },
+    InsertRole(CustomRole),
+    UpdateRole(CustomRole),
+    DeleteRole {
+        role_id: String,
+    },
+    /// Creates the request, or reopens a decided one.
+    UpsertJoinRequest(JoinRequest),
+    /// Guard: fails with 409 `request_not_pending` unless the request is Pending.
+    DecideJoinRequest {
+        circuit_id: String,
+        user_id: String,
+        status: RequestStatus,
+        decided_by: String,
+        at: Timestamp,
+        reason: Option<String>,
+    },
+    InsertOperation(Operation),
+    /// Guard: fails with 409 `operation_not_pending` unless the operation is Pending.
+    DecideOperation {
+        operation_id: String,
+        status: OperationStatus,
+        decided_by: String,
+        at: Timestamp,
+        reason: Option<String>,
+    },
+    /// Puts an item in a circuit (nothing if it is there already).
+    AddCircuitItem {
+        circuit_id: String,
+        dfid: String,
+        pushed_by: String,
+        pushed_at: Timestamp,
+    },
+    /// Lets a user read an item they pulled (nothing if they already may).
+    GrantItemAccess {
+        dfid: String,
+        user_id: String,
+        at: Timestamp,
+    },
+    /// Replaces the circuit's published items.
+    SetPublishedItems {
+        circuit_id: String,
+        dfids: Vec<String>,
+        at: Timestamp,
+    },
+    /// Publishes one item (nothing if it is published already).
+    PublishItem {
+        circuit_id: String,
+        dfid: String,
+        at: Timestamp,
+    },
+    Activity(Activity),
+    Notify(Notification),
+    Trigger(Trigger),
+}
+
+impl Change {
+    /// The notifications among `changes`, to announce once they are committed.
+    pub fn notifications(changes: &[Change]) -> Vec<Notification> {
+        changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::Notify(notification) => Some(notification.clone()),
+                _ => None,
+            })
+            .collect()
+    }
 }

@@ -39,6 +39,10 @@ pub struct Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The code of a write that lost a race with another transaction (a unique claim or a guard);
+/// use cases retry the whole decision when they see it.
+pub const CONCURRENT_WRITE: &str = "concurrent_write";
+
 impl Error {
     pub fn new(kind: ErrorKind, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self {
@@ -101,6 +105,10 @@ impl Error {
         self
     }
 
+    pub fn concurrent_write(message: impl Into<String>) -> Self {
+        Self::conflict(CONCURRENT_WRITE, message)
+    }
+
     pub fn is(&self, code: &str) -> bool {
         self.code == code
     }
@@ -113,3 +121,23 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Runs a use case again when its commit lost a race (`concurrent_write`), up to five times: the
+/// next attempt reads the state the winner left and decides again.
+pub async fn retry_on_race<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    const ATTEMPTS: usize = 5;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(err) if err.is(CONCURRENT_WRITE) && tries < ATTEMPTS => {
+                tracing::debug!(tries, "lost a write race; deciding again");
+            }
+            other => return other,
+        }
+    }
+}

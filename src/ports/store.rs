@@ -64,7 +64,131 @@ pub trait AuditStore: Send + Sync {
     async fn audit(&self, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEntry>>;
 }
 
-/// Everything the use cases need from the database.
-pub trait Store: UnitOfWork + AccountStore + ApiKeyStore + AuditStore {}
+/// Filters for the items a caller can see.
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub circuit_id: Option<String>,
+    pub namespace: Option<crate::domain::identifier::Namespace>,
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
 
-impl<T: UnitOfWork + AccountStore + ApiKeyStore + AuditStore> Store for T {}
+/// Filters for the events a caller can see.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub dfid: Option<String>,
+    pub event_type: Option<String>,
+    pub visibility: Option<crate::domain::event::Visibility>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+#[async_trait::async_trait]
+pub trait ItemStore: Send + Sync {
+    /// The next sequence number of `day`'s DFIDs, from a per-day counter shared by replicas.
+    async fn next_dfid_sequence(&self, day: chrono::NaiveDate) -> Result<u64>;
+    async fn local_item(&self, local_id: &str) -> Result<Option<crate::domain::item::LocalItem>>;
+    async fn local_items(&self, owner_id: &str, page: &PageRequest) -> Result<Page<crate::domain::item::LocalItem>>;
+    /// The owner's local item mapped to `dfid`, if any.
+    async fn local_id_for(&self, dfid: &str, owner_id: &str) -> Result<Option<String>>;
+    async fn count_local_items_since(&self, owner_id: &str, since: Timestamp) -> Result<u64>;
+    async fn item(&self, dfid: &str) -> Result<Option<crate::domain::item::Item>>;
+    /// Which DFIDs the canonical `(key, value)` names point to: `(key, value, dfid)`.
+    async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>>;
+    /// The user's memberships in circuits holding the item, and whether it was pulled to them
+    /// (ownership is the caller's to work out from the item).
+    async fn item_relation(&self, dfid: &str, user_id: &str) -> Result<(Vec<crate::domain::circuit::Member>, bool)>;
+    async fn visible_items(
+        &self,
+        user_id: &str,
+        filter: &ItemFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::item::Item>>;
+}
+
+#[async_trait::async_trait]
+pub trait EventStore: Send + Sync {
+    async fn event(&self, event_id: &str) -> Result<Option<crate::domain::event::Event>>;
+    async fn event_by_hash(&self, content_hash: &str) -> Result<Option<crate::domain::event::Event>>;
+    /// Events of one item whose visibility is in `kinds`, or whose source is `viewer`.
+    async fn item_events(
+        &self,
+        dfid: &str,
+        viewer: &str,
+        kinds: &[crate::domain::event::Visibility],
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::event::Event>>;
+    /// Events `viewer` may see across items (the rules of `ItemRelation::can_see_event`).
+    async fn visible_events(
+        &self,
+        viewer: &str,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::event::Event>>;
+    /// Public events of an item, for public pages.
+    async fn public_events(&self, dfid: &str, limit: u32) -> Result<Vec<crate::domain::event::Event>>;
+    async fn local_event(&self, local_event_id: &str) -> Result<Option<crate::domain::event::LocalEvent>>;
+    /// The owner's local events not yet pushed to an item.
+    async fn local_events(&self, owner_id: &str, page: &PageRequest) -> Result<Page<crate::domain::event::LocalEvent>>;
+}
+
+#[async_trait::async_trait]
+pub trait CircuitStore: Send + Sync {
+    async fn circuit(&self, circuit_id: &str) -> Result<Option<crate::domain::circuit::Circuit>>;
+    async fn circuits_of(&self, user_id: &str, page: &PageRequest) -> Result<Page<crate::domain::circuit::Circuit>>;
+    async fn count_owned_circuits(&self, owner_id: &str) -> Result<u64>;
+    async fn member(&self, circuit_id: &str, user_id: &str) -> Result<Option<crate::domain::circuit::Member>>;
+    async fn members(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<crate::domain::circuit::Member>>;
+    /// Members who may hold management permissions: the Owner, Admins, and anyone with a
+    /// custom role.
+    async fn privileged_members(&self, circuit_id: &str) -> Result<Vec<crate::domain::circuit::Member>>;
+    /// `(member_count, item_count)`.
+    async fn circuit_counts(&self, circuit_id: &str) -> Result<(u64, u64)>;
+    async fn role(&self, role_id: &str) -> Result<Option<crate::domain::circuit::CustomRole>>;
+    async fn roles(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<crate::domain::circuit::CustomRole>>;
+    async fn role_in_use(&self, role_id: &str) -> Result<bool>;
+    async fn join_request(
+        &self,
+        circuit_id: &str,
+        user_id: &str,
+    ) -> Result<Option<crate::domain::circuit::JoinRequest>>;
+    async fn pending_join_requests(
+        &self,
+        circuit_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::circuit::JoinRequest>>;
+    async fn operation(&self, operation_id: &str) -> Result<Option<crate::domain::operation::Operation>>;
+    async fn operations(
+        &self,
+        circuit_id: &str,
+        status: Option<crate::domain::operation::OperationStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::operation::Operation>>;
+    /// The newest Pending or Completed operation of this kind for the item in the circuit.
+    async fn open_operation(
+        &self,
+        circuit_id: &str,
+        dfid: &str,
+        operation_type: crate::domain::operation::OperationType,
+        requester_id: Option<&str>,
+    ) -> Result<Option<crate::domain::operation::Operation>>;
+    async fn circuit_items(
+        &self,
+        circuit_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::circuit::CircuitItem>>;
+    async fn holds_item(&self, circuit_id: &str, dfid: &str) -> Result<bool>;
+    async fn published_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<String>>;
+    /// What `user_id` did, and what happened in their circuits (or in one of them).
+    async fn activities(
+        &self,
+        user_id: &str,
+        circuit_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::feed::Activity>>;
+}
+
+/// Everything the use cases need from the database.
+pub trait Store: UnitOfWork + AccountStore + ApiKeyStore + AuditStore + ItemStore + EventStore + CircuitStore {}
+
+impl<T: UnitOfWork + AccountStore + ApiKeyStore + AuditStore + ItemStore + EventStore + CircuitStore> Store for T {}

@@ -104,13 +104,24 @@ async fn read_only_key_is_refused_on_post() {
     let app = spawn_app().await;
     let (session, _) = app.register("rolf").await;
     let (key, _) = create_key(&app, &session, read_only()).await;
-    let write = app
-        .with_token(reqwest::Method::PUT, "/api/admin/users/x/tier", &key)
-        .json(&json!({ "tier": "Basic" }))
-        .send()
-        .await
-        .unwrap();
-    assert_error(write, 403, "insufficient_key_permissions").await;
+    assert_error(
+        app.post_as("/api/items/local", &key, &json!({})).await,
+        403,
+        "insufficient_key_permissions",
+    )
+    .await;
+    json_with_status(app.get_as("/api/items/local", &key).await, 200).await;
+    let (writer, _) = create_key(
+        &app,
+        &session,
+        json!({ "name": "writer", "permissions": { "write": true } }),
+    )
+    .await;
+    json_with_status(app.post_as("/api/items/local", &writer, &json!({})).await, 201).await;
+    let admin_route = app
+        .put_as("/api/admin/users/x/tier", &writer, &json!({ "tier": "Basic" }))
+        .await;
+    assert_error(admin_route, 403, "insufficient_key_permissions").await;
 }
 
 #[tokio::test]

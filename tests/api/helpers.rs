@@ -371,3 +371,72 @@ impl PgProxy {
         self.state.cut.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// A valid CPF (check digits computed), different for each `n`.
+pub fn cpf(n: usize) -> String {
+    let mut digits: Vec<u32> = format!("{:09}", 100_000_000 + n * 7919)
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .collect();
+    for len in [9, 10] {
+        let sum: u32 = (0..len).map(|i| digits[i] * (len as u32 + 1 - i as u32)).sum();
+        let rest = (sum * 10) % 11;
+        digits.push(if rest == 10 { 0 } else { rest });
+    }
+    digits.iter().map(ToString::to_string).collect()
+}
+
+impl TestApp {
+    /// Creates a circuit with `body` merged over a default name; returns its id.
+    pub async fn circuit(&self, token: &str, body: Value) -> String {
+        let mut full = json!({ "name": "Circuit" });
+        if let (Some(full), Some(extra)) = (full.as_object_mut(), body.as_object()) {
+            for (k, v) in extra {
+                full.insert(k.clone(), v.clone());
+            }
+        }
+        let created = json_with_status(self.post_as("/api/circuits", token, &full).await, 201).await;
+        created["circuit_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a local item with `identifiers`; returns its local id.
+    pub async fn local_item(&self, token: &str, identifiers: Value) -> String {
+        let body = json!({ "identifiers": identifiers, "enriched_data": { "origin": "test" } });
+        let created = json_with_status(self.post_as("/api/items/local", token, &body).await, 201).await;
+        created["local_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Pushes a local item to a circuit; returns the response body after checking `status`.
+    pub async fn push_local(&self, token: &str, circuit_id: &str, local_id: &str, status: u16) -> Value {
+        let body = json!({ "local_id": local_id });
+        json_with_status(
+            self.post_as(&format!("/api/circuits/{circuit_id}/push-local"), token, &body)
+                .await,
+            status,
+        )
+        .await
+    }
+
+    /// A new item with a CPF, pushed by `token` to `circuit_id`; returns its DFID.
+    pub async fn item_in(&self, token: &str, circuit_id: &str, n: usize) -> String {
+        let local = self.local_item(token, json!([{ "key": "cpf", "value": cpf(n) }])).await;
+        let pushed = self.push_local(token, circuit_id, &local, 201).await;
+        pushed["dfid"].as_str().unwrap().to_owned()
+    }
+
+    /// Adds `user_id` to the circuit with `role`, as `owner`.
+    pub async fn add_member(&self, owner: &str, circuit_id: &str, user_id: &str, role: &str) {
+        let body = json!({ "user_id": user_id, "role": role });
+        json_with_status(
+            self.post_as(&format!("/api/circuits/{circuit_id}/members"), owner, &body)
+                .await,
+            201,
+        )
+        .await;
+    }
+}
+
+/// A well-formed DFID no test mints (its date is long past).
+pub fn unknown_dfid() -> String {
+    defarm::domain::dfid::Dfid::new(chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(), 1).into_string()
+}

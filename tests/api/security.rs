@@ -17,6 +17,7 @@ const PUBLIC_OPERATIONS: &[&str] = &[
     "login",
     "forgot_password",
     "reset_password",
+    "get_public_page",
 ];
 
 fn operations(spec: &Value) -> Vec<(String, String, Value)> {

@@ -25,7 +25,6 @@ pub const API_KEY_SCHEME: &str = "ApiKeyAuth";
 /// An authenticated caller and the request facts audit entries need.
 pub struct Caller {
     pub principal: Principal,
-    #[allow(dead_code)] // Read by the traceability routes.
     pub meta: RequestMeta,
 }
 

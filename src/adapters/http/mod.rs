@@ -5,11 +5,15 @@ mod admin_api;
 mod api_keys_api;
 mod auth_api;
 mod caller;
+mod circuits_api;
 mod edge;
 mod error;
+mod events_api;
+mod items_api;
 mod ops;
 mod state;
 mod types;
+mod views;
 
 use std::sync::Arc;
 
@@ -36,6 +40,14 @@ pub enum ApiTags {
     ApiKeys,
     /// Users, tiers, statuses and the audit log (administrators only).
     Admin,
+    /// Local items (LIDs) and global items (DFIDs).
+    Items,
+    /// Immutable events on items.
+    Events,
+    /// Permissioned groups that share items: members, roles, push, pull, approvals, public pages.
+    Circuits,
+    /// The activity feed.
+    Activities,
 }
 
 /// Everything the HTTP layer is built from.
@@ -46,10 +58,26 @@ pub struct HttpParts {
 }
 
 /// Every API of the service, in the order the spec lists them.
-type Apis = (OpsApi, auth_api::AuthApi, api_keys_api::ApiKeysApi, admin_api::AdminApi);
+type Apis = (
+    OpsApi,
+    auth_api::AuthApi,
+    api_keys_api::ApiKeysApi,
+    admin_api::AdminApi,
+    items_api::ItemsApi,
+    events_api::EventsApi,
+    circuits_api::CircuitsApi,
+);
 
 fn apis() -> Apis {
-    (OpsApi, auth_api::AuthApi, api_keys_api::ApiKeysApi, admin_api::AdminApi)
+    (
+        OpsApi,
+        auth_api::AuthApi,
+        api_keys_api::ApiKeysApi,
+        admin_api::AdminApi,
+        items_api::ItemsApi,
+        events_api::EventsApi,
+        circuits_api::CircuitsApi,
+    )
 }
 
 /// The OpenAPI service: the spec and the routes it describes.

@@ -11,7 +11,11 @@ use super::BuildInfo;
 use crate::domain::admin::AdminService;
 use crate::domain::api_keys::ApiKeyService;
 use crate::domain::auth::AuthService;
+use crate::domain::circuits::CircuitService;
+use crate::domain::events::EventService;
 use crate::domain::guard::Guard;
+use crate::domain::items::ItemService;
+use crate::domain::push::PushService;
 use crate::ports::{Cache, DatabaseHealth};
 
 pub struct AppState {
@@ -25,6 +29,10 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub api_keys: Arc<ApiKeyService>,
     pub admin: Arc<AdminService>,
+    pub items: Arc<ItemService>,
+    pub events: Arc<EventService>,
+    pub circuits: Arc<CircuitService>,
+    pub push: Arc<PushService>,
 }
 
 /// The extractor handlers use for the state.

@@ -1,17 +1,16 @@
 //! Types shared by several APIs: enums as the spec spells them, lists, and query helpers.
 
-use poem_openapi::Enum;
-
 use crate::domain::account::{AccountStatus, Tier};
 use crate::domain::page::PageRequest;
 use crate::domain::{Error, Result};
 
-/// Declares an API enum mirroring a domain enum, with conversions both ways.
-macro_rules! mirror_enum {
-    ($(#[$meta:meta])* $api:ident <=> $domain:path { $($variant:ident),+ $(,)? }) => {
+/// Declares an API enum mirroring a domain enum (variant names as written, renamed in the spec by
+/// `$rename`), with conversions both ways.
+macro_rules! mirror {
+    ($(#[$meta:meta])* $api:ident <=> $domain:path, $rename:literal { $($variant:ident),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-        #[oai(rename_all = "PascalCase")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+        #[oai(rename_all = $rename)]
         pub enum $api {
             $($variant),+
         }
@@ -33,14 +32,15 @@ macro_rules! mirror_enum {
         }
     };
 }
+pub(crate) use mirror;
 
-mirror_enum!(
+mirror!(
     /// Service tier: decides limits. `Admin` lifts limits; it does not grant administration.
-    TierName <=> Tier { Basic, Professional, Enterprise, Admin }
+    TierName <=> Tier, "PascalCase" { Basic, Professional, Enterprise, Admin }
 );
-mirror_enum!(
+mirror!(
     /// Account status; anything but `Active` is refused with 403.
-    StatusName <=> AccountStatus { Active, Suspended, Banned, PendingVerification, TrialExpired }
+    StatusName <=> AccountStatus, "PascalCase" { Active, Suspended, Banned, PendingVerification, TrialExpired }
 );
 
 /// Declares the list envelope `{data: [...], next_cursor}` for an item type.

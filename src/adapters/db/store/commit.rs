@@ -9,23 +9,45 @@ use super::api_keys::{api_key_active_model, ips_json};
 use crate::adapters::db::UNIQUE_VIOLATION;
 use crate::adapters::db::entities::{api_key, audit, reset_token, session, user, workspace};
 use crate::domain::changes::Change;
-use crate::domain::{Error, Result};
+use crate::domain::{CONCURRENT_WRITE, Error, Result};
 use crate::ports::store::UnitOfWork;
 
-/// Unique indexes whose violation is a client error, and the code each one means. PostgreSQL
-/// names the index in its message, SQLite the columns.
-const UNIQUE_RULES: &[(&str, &str, &str, &str)] = &[
+/// Unique indexes whose violation means something to the use case, and the code each one
+/// becomes. PostgreSQL names the index (or `<table>_pkey`) in its message, SQLite the columns.
+const UNIQUE_RULES: &[(&[&str], &str, &str)] = &[
     (
-        "ux_users_username_key",
-        "users.username_key",
+        &["ux_users_username_key", "users.username_key"],
         "username_taken",
         "this username is taken",
     ),
     (
-        "ux_users_email_key",
-        "users.email_key",
+        &["ux_users_email_key", "users.email_key"],
         "email_taken",
         "this email is already registered",
+    ),
+    (
+        &["pk_canonical_names", "canonical_names_pkey", "canonical_names.key"],
+        CONCURRENT_WRITE,
+        "a canonical identifier was claimed meanwhile",
+    ),
+    (
+        &["ux_events_content_hash", "events.content_hash"],
+        CONCURRENT_WRITE,
+        "the same event was recorded meanwhile",
+    ),
+    (
+        &[
+            "pk_circuit_members",
+            "circuit_members_pkey",
+            "circuit_members.circuit_id",
+        ],
+        "already_member",
+        "this user is already a member",
+    ),
+    (
+        &["ux_circuit_roles_name", "circuit_roles.circuit_id"],
+        "role_name_taken",
+        "this circuit has a role with that name",
     ),
 ];
 
@@ -35,8 +57,8 @@ fn name_unique_violation(err: Error) -> Error {
     }
     UNIQUE_RULES
         .iter()
-        .find(|(index, columns, _, _)| err.message.contains(index) || err.message.contains(columns))
-        .map_or(err.clone(), |(_, _, code, message)| Error::conflict(*code, *message))
+        .find(|(needles, _, _)| needles.iter().any(|needle| err.message.contains(needle)))
+        .map_or(err.clone(), |(_, code, message)| Error::conflict(*code, *message))
 }
 
 #[async_trait::async_trait]
@@ -259,6 +281,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             .exec_without_returning(txn)
             .await?;
         }
+        traceability => super::traceability_writes::apply(txn, traceability).await?,
     }
     Ok(())
 }

@@ -3,7 +3,11 @@
 mod accounts;
 mod api_keys;
 mod audit;
+mod circuits;
 mod commit;
+mod events;
+mod items;
+mod traceability_writes;
 
 use std::sync::Arc;
 

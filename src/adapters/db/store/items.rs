@@ -1,0 +1,359 @@
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, OnConflict, Query, SelectStatement};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+use super::circuits::members_with_roles;
+use super::{SqlStore, paged};
+use crate::adapters::db::entities::{
+    canonical_name, circuit_item, circuit_member, dfid_counter, item, item_access, item_identifier, local_item,
+};
+use crate::domain::account::Timestamp;
+use crate::domain::circuit::Member;
+use crate::domain::identifier::{IdType, Identifier, Scope};
+use crate::domain::item::{Item, ItemStatus, LocalItem};
+use crate::domain::page::{Cursor, Page, PageRequest};
+use crate::domain::{Error, Result};
+use crate::ports::store::{ItemFilter, ItemStore};
+
+fn json_object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+pub(super) fn local_item_of(row: local_item::Model) -> Result<LocalItem> {
+    Ok(LocalItem {
+        identifiers: serde_json::from_value(row.identifiers)
+            .map_err(|e| Error::internal(format!("stored local item identifiers: {e}")))?,
+        enriched_data: json_object(row.enriched_data),
+        local_id: row.local_id,
+        owner_id: row.owner_id,
+        dfid: row.dfid,
+        created_at: row.created_at,
+    })
+}
+
+pub(super) fn identifier_of(row: item_identifier::Model) -> Result<Identifier> {
+    Ok(Identifier {
+        namespace: row.namespace.parse()?,
+        key: row.key,
+        value: row.value,
+        id_type: if row.id_type == "Canonical" {
+            IdType::Canonical
+        } else {
+            IdType::Contextual
+        },
+        scope: row.scope.as_deref().map(|s| match s {
+            "organization" => Scope::Organization,
+            "circuit" => Scope::Circuit,
+            _ => Scope::User,
+        }),
+        verified: row.verified,
+    })
+}
+
+pub(super) fn identifier_row(
+    dfid: &str,
+    identifier: &Identifier,
+    added_by: &str,
+    at: Timestamp,
+) -> item_identifier::ActiveModel {
+    item_identifier::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        dfid: Set(dfid.to_owned()),
+        namespace: Set(identifier.namespace.as_str().to_owned()),
+        key: Set(identifier.key.clone()),
+        value: Set(identifier.value.clone()),
+        id_type: Set(match identifier.id_type {
+            IdType::Canonical => "Canonical".to_owned(),
+            IdType::Contextual => "Contextual".to_owned(),
+        }),
+        scope: Set(identifier.scope.map(|s| {
+            match s {
+                Scope::User => "user",
+                Scope::Organization => "organization",
+                Scope::Circuit => "circuit",
+            }
+            .to_owned()
+        })),
+        verified: Set(identifier.verified),
+        added_by: Set(added_by.to_owned()),
+        created_at: Set(at),
+    }
+}
+
+fn item_of(row: item::Model, identifiers: Vec<Identifier>) -> Result<Item> {
+    Ok(Item {
+        status: ItemStatus::parse(&row.status)?,
+        enriched_data: json_object(row.enriched_data),
+        dfid: row.dfid,
+        identifiers,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        latest_cid: row.latest_cid,
+    })
+}
+
+/// Identifiers of several items in one query, grouped by DFID in insertion order.
+async fn identifiers_of<C: ConnectionTrait>(c: &C, dfids: Vec<String>) -> Result<HashMap<String, Vec<Identifier>>> {
+    let rows = item_identifier::Entity::find()
+        .filter(item_identifier::Column::Dfid.is_in(dfids))
+        .order_by_asc(item_identifier::Column::CreatedAt)
+        .order_by_asc(item_identifier::Column::Id)
+        .all(c)
+        .await?;
+    let mut grouped: HashMap<String, Vec<Identifier>> = HashMap::new();
+    for row in rows {
+        let dfid = row.dfid.clone();
+        grouped.entry(dfid).or_default().push(identifier_of(row)?);
+    }
+    Ok(grouped)
+}
+
+/// Circuits the user belongs to.
+pub(super) fn circuits_of_user(user_id: &str) -> SelectStatement {
+    Query::select()
+        .column(circuit_member::Column::CircuitId)
+        .from(circuit_member::Entity)
+        .and_where(circuit_member::Column::UserId.eq(user_id))
+        .to_owned()
+}
+
+/// Items in circuits the user belongs to.
+pub(super) fn items_in_users_circuits(user_id: &str) -> SelectStatement {
+    Query::select()
+        .column(circuit_item::Column::Dfid)
+        .from(circuit_item::Entity)
+        .and_where(circuit_item::Column::CircuitId.in_subquery(circuits_of_user(user_id)))
+        .to_owned()
+}
+
+/// Items pulled to the user.
+pub(super) fn items_pulled_by(user_id: &str) -> SelectStatement {
+    Query::select()
+        .column(item_access::Column::Dfid)
+        .from(item_access::Entity)
+        .and_where(item_access::Column::UserId.eq(user_id))
+        .to_owned()
+}
+
+/// Items the user owns.
+pub(super) fn items_owned_by(user_id: &str) -> SelectStatement {
+    Query::select()
+        .column(item::Column::Dfid)
+        .from(item::Entity)
+        .and_where(item::Column::CreatedBy.eq(user_id))
+        .to_owned()
+}
+
+#[async_trait::async_trait]
+impl ItemStore for SqlStore {
+    async fn next_dfid_sequence(&self, day: chrono::NaiveDate) -> Result<u64> {
+        let day = day.format("%Y%m%d").to_string();
+        let row = self
+            .db
+            .write("next_dfid_sequence", move |txn| {
+                Box::pin(async move {
+                    // INSERT ... ON CONFLICT DO UPDATE ... RETURNING: one atomic increment.
+                    let row = dfid_counter::Entity::insert(dfid_counter::ActiveModel {
+                        day: Set(day),
+                        value: Set(1),
+                    })
+                    .on_conflict(
+                        OnConflict::column(dfid_counter::Column::Day)
+                            .value(
+                                dfid_counter::Column::Value,
+                                Expr::col((dfid_counter::Entity, dfid_counter::Column::Value)).add(1),
+                            )
+                            .to_owned(),
+                    )
+                    .exec_with_returning(txn)
+                    .await?;
+                    Ok(row)
+                })
+            })
+            .await?;
+        u64::try_from(row.value).map_err(|_| Error::internal("negative DFID counter"))
+    }
+
+    async fn local_item(&self, local_id: &str) -> Result<Option<LocalItem>> {
+        let row = self
+            .db
+            .read("local_item", |c| {
+                Box::pin(async move { Ok(local_item::Entity::find_by_id(local_id).one(c).await?) })
+            })
+            .await?;
+        row.map(local_item_of).transpose()
+    }
+
+    async fn local_items(&self, owner_id: &str, page: &PageRequest) -> Result<Page<LocalItem>> {
+        let select = paged(
+            local_item::Entity::find().filter(local_item::Column::OwnerId.eq(owner_id)),
+            local_item::Column::CreatedAt,
+            local_item::Column::LocalId,
+            page,
+        );
+        let rows = self
+            .db
+            .read("local_items", |c| Box::pin(async move { Ok(select.all(c).await?) }))
+            .await?;
+        let items = rows.into_iter().map(local_item_of).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page, |i| Cursor {
+            at: i.created_at,
+            id: i.local_id.clone(),
+        }))
+    }
+
+    async fn local_id_for(&self, dfid: &str, owner_id: &str) -> Result<Option<String>> {
+        let row = self
+            .db
+            .read("local_id_for", |c| {
+                Box::pin(async move {
+                    Ok(local_item::Entity::find()
+                        .filter(local_item::Column::Dfid.eq(dfid))
+                        .filter(local_item::Column::OwnerId.eq(owner_id))
+                        .order_by_asc(local_item::Column::CreatedAt)
+                        .one(c)
+                        .await?)
+                })
+            })
+            .await?;
+        Ok(row.map(|r| r.local_id))
+    }
+
+    async fn count_local_items_since(&self, owner_id: &str, since: Timestamp) -> Result<u64> {
+        self.db
+            .read("count_local_items_since", |c| {
+                Box::pin(async move {
+                    Ok(local_item::Entity::find()
+                        .filter(local_item::Column::OwnerId.eq(owner_id))
+                        .filter(local_item::Column::CreatedAt.gte(since))
+                        .count(c)
+                        .await?)
+                })
+            })
+            .await
+    }
+
+    async fn item(&self, dfid: &str) -> Result<Option<Item>> {
+        let found = self
+            .db
+            .read("item", |c| {
+                Box::pin(async move {
+                    let Some(row) = item::Entity::find_by_id(dfid).one(c).await? else {
+                        return Ok(None);
+                    };
+                    let mut identifiers = identifiers_of(c, vec![dfid.to_owned()]).await?;
+                    Ok(Some((row, identifiers.remove(dfid).unwrap_or_default())))
+                })
+            })
+            .await?;
+        found.map(|(row, identifiers)| item_of(row, identifiers)).transpose()
+    }
+
+    async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>> {
+        let mut condition = Condition::any();
+        for (key, value) in names {
+            condition = condition.add(
+                Condition::all()
+                    .add(canonical_name::Column::Key.eq(key.as_str()))
+                    .add(canonical_name::Column::Value.eq(value.as_str())),
+            );
+        }
+        let rows = self
+            .db
+            .read("canonical_owners", |c| {
+                Box::pin(async move { Ok(canonical_name::Entity::find().filter(condition).all(c).await?) })
+            })
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.key, r.value, r.dfid)).collect())
+    }
+
+    async fn item_relation(&self, dfid: &str, user_id: &str) -> Result<(Vec<Member>, bool)> {
+        self.db
+            .read("item_relation", |c| {
+                Box::pin(async move {
+                    let holding = Query::select()
+                        .column(circuit_item::Column::CircuitId)
+                        .from(circuit_item::Entity)
+                        .and_where(circuit_item::Column::Dfid.eq(dfid))
+                        .to_owned();
+                    let rows = circuit_member::Entity::find()
+                        .filter(circuit_member::Column::UserId.eq(user_id))
+                        .filter(circuit_member::Column::CircuitId.in_subquery(holding))
+                        .all(c)
+                        .await?;
+                    let memberships = members_with_roles(c, rows).await?;
+                    let pulled = item_access::Entity::find_by_id((dfid.to_owned(), user_id.to_owned()))
+                        .one(c)
+                        .await?
+                        .is_some();
+                    Ok((memberships, pulled))
+                })
+            })
+            .await
+    }
+
+    async fn visible_items(&self, user_id: &str, filter: &ItemFilter, page: &PageRequest) -> Result<Page<Item>> {
+        let mut select = item::Entity::find().filter(
+            Condition::any()
+                .add(item::Column::CreatedBy.eq(user_id))
+                .add(item::Column::Dfid.in_subquery(items_in_users_circuits(user_id)))
+                .add(item::Column::Dfid.in_subquery(items_pulled_by(user_id))),
+        );
+        if let Some(circuit_id) = &filter.circuit_id {
+            let in_circuit = Query::select()
+                .column(circuit_item::Column::Dfid)
+                .from(circuit_item::Entity)
+                .and_where(circuit_item::Column::CircuitId.eq(circuit_id.as_str()))
+                .to_owned();
+            select = select.filter(item::Column::Dfid.in_subquery(in_circuit));
+        }
+        if filter.key.is_some() || filter.namespace.is_some() {
+            let mut matching = Query::select();
+            matching
+                .column(item_identifier::Column::Dfid)
+                .from(item_identifier::Entity);
+            if let Some(key) = &filter.key {
+                matching.and_where(item_identifier::Column::Key.eq(key.as_str()));
+            }
+            if let Some(value) = &filter.value {
+                matching.and_where(item_identifier::Column::Value.eq(value.as_str()));
+            }
+            if let Some(namespace) = filter.namespace {
+                matching.and_where(item_identifier::Column::Namespace.eq(namespace.as_str()));
+            }
+            select = select.filter(item::Column::Dfid.in_subquery(matching.to_owned()));
+        }
+        let select = paged(select, item::Column::CreatedAt, item::Column::Dfid, page);
+        let (rows, mut identifiers) = self
+            .db
+            .read("visible_items", |c| {
+                Box::pin(async move {
+                    let rows = select.all(c).await?;
+                    let identifiers = identifiers_of(c, rows.iter().map(|r| r.dfid.clone()).collect()).await?;
+                    Ok((rows, identifiers))
+                })
+            })
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let ids = identifiers.remove(&row.dfid).unwrap_or_default();
+                item_of(row, ids)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page, |i| Cursor {
+            at: i.created_at,
+            id: i.dfid.clone(),
+        }))
+    }
+}
+
+/// Guarded writes report a lost race this way.
+pub(super) fn lost_race(what: &str) -> Error {
+    Error::concurrent_write(format!("{what} changed meanwhile"))
+}
