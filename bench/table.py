@@ -30,9 +30,30 @@ def login(p4, p5, probes, hash_ms, cores):
     return rows
 
 
+def items(p3_small, p3, p6, pg_select, pg_insert):
+    small, big, p6 = json.loads(p3_small), json.loads(p3), json.loads(p6)
+    pg_select, pg_insert = float(pg_select), float(pg_insert)
+    errors = lambda run, ok: run["requests"] - run["statuses"].get(ok, 0) + run["socket_errors"]
+    ratio = big["p50_ms"] / small["p50_ms"] if small["p50_ms"] else 0
+    return [
+        ("P3 GET item, 32 conns, 100k rows",
+         f"{big['rps']:.0f} req/s (pgbench indexed SELECT {pg_select:.0f} tps, ratio {big['rps'] / pg_select:.2f}); "
+         f"p50 {big['p50_ms']:.2f} ms, p99 {big['p99_ms']:.2f} ms; errors {errors(big, '200')}",
+         ">= 5,000 req/s, p99 <= 20 ms",
+         "pass" if big["rps"] >= 5000 and big["p99_ms"] <= 20 and errors(big, "200") == 0 else "MISS"),
+        ("P3 p50 at 100k vs 1k rows", f"{big['p50_ms']:.2f} ms vs {small['p50_ms']:.2f} ms (x{ratio:.2f})",
+         "within 1.5x", "pass" if ratio <= 1.5 else "MISS"),
+        ("P6 POST local item, 32 conns",
+         f"{p6['rps']:.0f} req/s (pgbench INSERT {pg_insert:.0f} tps, ratio {p6['rps'] / pg_insert:.2f}); "
+         f"p99 {p6['p99_ms']:.2f} ms; errors {errors(p6, '201')}",
+         ">= 0.5 x pgbench INSERT, p99 <= 50 ms",
+         "pass" if p6["rps"] >= 0.5 * pg_insert and p6["p99_ms"] <= 50 and errors(p6, "201") == 0 else "MISS"),
+    ]
+
+
 def main():
     kind, args = sys.argv[1], sys.argv[2:]
-    rows = {"login": login}[kind](*args)
+    rows = {"login": login, "items": items}[kind](*args)
     print("| scenario | measured | target | verdict |")
     print("|---|---|---|---|")
     for row in rows:

@@ -56,6 +56,8 @@ impl MigrationTrait for Migration {
                 .col(string("dfid").primary_key())
                 .col(string("created_by"))
                 .col(string("status"))
+                // The item's identifiers as read with it; `item_identifiers` indexes them for search.
+                .col(json_binary("identifiers"))
                 .col(json_binary("enriched_data"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))

@@ -1,12 +1,16 @@
-//! The shared Redis client: one deadpool of connections, every call bounded by a timeout, and a
-//! short back-off after a failure so an unreachable Redis costs callers nothing but a fallback.
-//! Callers (cache, rate limits, notifications) decide what a failure means for them.
+//! The shared Redis client. deadpool-redis creates (and re-creates) the connection; requests
+//! share one multiplexed connection, which pipelines concurrent commands, so a command costs one
+//! round trip and no pool check-out ping. Every call is bounded by a timeout, and after a failure
+//! calls are skipped for a short back-off so an unreachable Redis costs callers nothing but a
+//! fallback. Callers (cache, rate limits, notifications) decide what a failure means for them.
 
 use std::future::Future;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use deadpool_redis::redis::RedisResult;
+use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::{Config, Connection, Pool, PoolConfig, Runtime, Timeouts};
 
 /// Redis is on the same network as the service; anything slower than this is an outage.
@@ -16,6 +20,7 @@ const BACKOFF: Duration = Duration::from_secs(1);
 
 pub struct RedisClient {
     pool: Pool,
+    shared: RwLock<Option<MultiplexedConnection>>,
     url: String,
     key_prefix: String,
     started: Instant,
@@ -24,10 +29,10 @@ pub struct RedisClient {
 }
 
 impl RedisClient {
-    pub fn new(url: &str, key_prefix: &str, pool_size: usize) -> anyhow::Result<Self> {
+    pub fn new(url: &str, key_prefix: &str) -> anyhow::Result<Self> {
         let mut config = Config::from_url(url);
         config.pool = Some(PoolConfig {
-            max_size: pool_size,
+            max_size: 4,
             timeouts: Timeouts {
                 wait: Some(CALL_TIMEOUT),
                 create: Some(CALL_TIMEOUT),
@@ -37,6 +42,7 @@ impl RedisClient {
         });
         Ok(Self {
             pool: config.create_pool(Some(Runtime::Tokio1))?,
+            shared: RwLock::new(None),
             url: url.to_owned(),
             key_prefix: key_prefix.to_owned(),
             started: Instant::now(),
@@ -54,11 +60,25 @@ impl RedisClient {
         format!("{}{name}", self.key_prefix)
     }
 
+    /// The shared connection, connecting first if there is none.
+    async fn connection(&self) -> Result<MultiplexedConnection, String> {
+        if let Some(conn) = self.shared.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            return Ok(conn.clone());
+        }
+        let conn = Connection::take(self.pool.get().await.map_err(|e| e.to_string())?);
+        *self.shared.write().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
+        Ok(conn)
+    }
+
+    fn forget_connection(&self) {
+        *self.shared.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// Runs one command (or pipeline) with a timeout. `None` when Redis is down, slow, or backing
     /// off after a recent failure; the failure is logged and counted.
     pub async fn call<T, F, Fut>(&self, op: &'static str, command: F) -> Option<T>
     where
-        F: FnOnce(Connection) -> Fut,
+        F: FnOnce(MultiplexedConnection) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
     {
         let now_ms = self.started.elapsed().as_millis() as u64;
@@ -67,7 +87,7 @@ impl RedisClient {
         }
         let started = Instant::now();
         let outcome = tokio::time::timeout(CALL_TIMEOUT, async {
-            let conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            let conn = self.connection().await?;
             command(conn).await.map_err(|e| e.to_string())
         })
         .await;
@@ -79,6 +99,7 @@ impl RedisClient {
         };
         metrics::counter!("defarm_redis_errors_total", "op" => op).increment(1);
         tracing::warn!(op, %error, "redis call failed; falling back");
+        self.forget_connection();
         let resume = self.started.elapsed() + BACKOFF;
         self.skip_until_ms.store(resume.as_millis() as u64, Ordering::Relaxed);
         None
@@ -87,7 +108,7 @@ impl RedisClient {
     /// A real round trip, ignoring the back-off, for readiness checks.
     pub async fn ping(&self) -> bool {
         let outcome = tokio::time::timeout(CALL_TIMEOUT, async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            let mut conn = self.connection().await?;
             deadpool_redis::redis::cmd("PING")
                 .query_async::<String>(&mut conn)
                 .await
@@ -97,6 +118,8 @@ impl RedisClient {
         let ok = matches!(outcome, Ok(Ok(_)));
         if ok {
             self.skip_until_ms.store(0, Ordering::Relaxed);
+        } else {
+            self.forget_connection();
         }
         ok
     }

@@ -60,7 +60,7 @@ impl Services {
         let redis = config
             .redis_url
             .as_deref()
-            .map(|url| RedisClient::new(url, &config.redis_key_prefix, config.db_pool_max as usize).map(Arc::new))
+            .map(|url| RedisClient::new(url, &config.redis_key_prefix).map(Arc::new))
             .transpose()
             .context("REDIS_URL")?;
         let redis_cache: Option<Arc<dyn Cache>> = redis

@@ -90,8 +90,13 @@ pub enum Change {
         dfid: String,
     },
     InsertItem(Item),
+    /// Writes the item's identifiers (the full list), data and status. Guard: fails with
+    /// `concurrent_write` unless the item is still at `expected_updated_at` (another writer's
+    /// change would otherwise be lost).
     UpdateItem {
         dfid: String,
+        expected_updated_at: Timestamp,
+        identifiers: Vec<Identifier>,
         enriched_data: serde_json::Map<String, serde_json::Value>,
         status: ItemStatus,
         updated_at: Timestamp,

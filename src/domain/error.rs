@@ -122,20 +122,23 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Runs a use case again when its commit lost a race (`concurrent_write`), up to five times: the
-/// next attempt reads the state the winner left and decides again.
+/// Runs a use case again when its commit lost a race (`concurrent_write`), up to ten times, after
+/// a short jittered pause that spreads contenders out: the next attempt reads the state the
+/// winner left and decides again.
 pub async fn retry_on_race<T, F, Fut>(mut attempt: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    const ATTEMPTS: usize = 5;
+    const ATTEMPTS: u64 = 10;
     let mut tries = 0;
     loop {
         tries += 1;
         match attempt().await {
             Err(err) if err.is(CONCURRENT_WRITE) && tries < ATTEMPTS => {
                 tracing::debug!(tries, "lost a write race; deciding again");
+                let pause_ms = rand::random_range(1..=5 * tries);
+                tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
             }
             other => return other,
         }

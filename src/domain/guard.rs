@@ -197,17 +197,30 @@ impl Guard {
     async fn check_session(&self, token: &str, facts: &RequestFacts<'_>) -> Result<Principal> {
         let claims = self.tokens.verify(token)?;
         let now = self.clock.now();
-        let session = self.session_fact(&claims.sid).await?;
+        // Both facts in one cache round trip; the token names the user.
+        let keys = [session_cache_key(&claims.sid), account_cache_key(&claims.sub)];
+        let cached = self
+            .cache
+            .get_many(&keys)
+            .instrument(tracing::debug_span!("cache.get"))
+            .await;
+        let session = match decode::<SessionFact>(cached.first()) {
+            Some(fact) => Some(fact),
+            None => self.load_session(&claims.sid).await?,
+        };
         let live = session
             .as_ref()
-            .is_some_and(|s| !s.revoked && s.expires_at > now && s.user_id == claims.sub);
+            .is_some_and(|s: &SessionFact| !s.revoked && s.expires_at > now && s.user_id == claims.sub);
         let Some(session) = session.filter(|_| live) else {
             return Err(Error::unauthenticated(
                 "session_revoked",
                 "this session has ended; log in again",
             ));
         };
-        let account = self.account_fact(&session.user_id).await?;
+        let account = match decode::<AccountFact>(cached.get(1)) {
+            Some(fact) => fact,
+            None => self.load_account(&session.user_id).await?,
+        };
         if account.epoch != session.epoch {
             return Err(Error::unauthenticated(
                 "session_revoked",
@@ -258,11 +271,9 @@ impl Guard {
         Ok(principal)
     }
 
-    async fn session_fact(&self, session_id: &str) -> Result<Option<SessionFact>> {
+    /// The session from the database, cached while it is live.
+    async fn load_session(&self, session_id: &str) -> Result<Option<SessionFact>> {
         let cache_key = session_cache_key(session_id);
-        if let Some(fact) = self.cached(&cache_key).await {
-            return Ok(Some(fact));
-        }
         let Some(session) = self.store.session(session_id).await? else {
             return Ok(None);
         };
@@ -279,10 +290,15 @@ impl Guard {
     }
 
     async fn account_fact(&self, user_id: &str) -> Result<AccountFact> {
-        let cache_key = account_cache_key(user_id);
-        if let Some(fact) = self.cached(&cache_key).await {
-            return Ok(fact);
+        match self.cached(&account_cache_key(user_id)).await {
+            Some(fact) => Ok(fact),
+            None => self.load_account(user_id).await,
         }
+    }
+
+    /// The account from the database, cached.
+    async fn load_account(&self, user_id: &str) -> Result<AccountFact> {
+        let cache_key = account_cache_key(user_id);
         let account = self
             .store
             .account(user_id)
@@ -401,6 +417,12 @@ impl Guard {
         }
         Ok(())
     }
+}
+
+/// A cached fact from one slot of a `get_many`.
+fn decode<T: for<'de> Deserialize<'de>>(slot: Option<&Option<Vec<u8>>>) -> Option<T> {
+    slot.and_then(Option::as_ref)
+        .and_then(|bytes| serde_json::from_slice(bytes).ok())
 }
 
 fn principal_of(user_id: &str, account: &AccountFact, credential: Credential) -> Result<Principal> {

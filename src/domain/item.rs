@@ -95,6 +95,8 @@ pub struct ItemRelation {
     pub memberships: Vec<Member>,
     /// The item was pulled to this user.
     pub pulled: bool,
+    /// This user's local item mapped to it, if any.
+    pub local_id: Option<String>,
 }
 
 impl ItemRelation {
@@ -202,6 +204,7 @@ mod tests {
             is_owner,
             memberships,
             pulled,
+            local_id: None,
         }
     }
 

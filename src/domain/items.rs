@@ -42,27 +42,44 @@ pub struct Mapping {
     pub dfid: Option<String>,
 }
 
-/// The caller's relation to `item`.
-pub(crate) async fn relation_of(store: &dyn Store, item: &Item, user_id: &str) -> Result<ItemRelation> {
-    let (memberships, pulled) = store.item_relation(&item.dfid, user_id).await?;
-    Ok(ItemRelation {
+/// The item and the caller's relation to it, or `None` when it does not exist.
+pub(crate) async fn item_and_relation(
+    store: &dyn Store,
+    dfid: &str,
+    user_id: &str,
+) -> Result<Option<(Item, ItemRelation)>> {
+    let Some((item, facts)) = store.item_for(dfid, user_id).await? else {
+        return Ok(None);
+    };
+    let relation = ItemRelation {
         user_id: user_id.to_owned(),
         is_owner: item.created_by == user_id,
-        memberships,
-        pulled,
-    })
+        memberships: facts.memberships,
+        pulled: facts.pulled,
+        local_id: facts.local_id,
+    };
+    Ok(Some((item, relation)))
 }
 
 /// The item and the caller's relation to it; 400 for a malformed DFID, 404 when invisible.
 pub(crate) async fn visible_item(store: &dyn Store, dfid: &str, user_id: &str) -> Result<(Item, ItemRelation)> {
     let dfid = Dfid::parse(dfid)?;
-    let item = store
-        .item(dfid.as_str())
+    let (item, relation) = item_and_relation(store, dfid.as_str(), user_id)
         .await?
         .ok_or_else(|| Error::not_found("item"))?;
-    let relation = relation_of(store, &item, user_id).await?;
     relation.require_visible()?;
     Ok((item, relation))
+}
+
+impl ItemView {
+    /// The item as `relation`'s user sees it.
+    pub(crate) fn of(item: Item, relation: &ItemRelation) -> Self {
+        Self {
+            circuits: relation.circuit_ids(),
+            local_id: relation.local_id.clone().filter(|_| relation.is_owner),
+            item,
+        }
+    }
 }
 
 fn month_start(now: Timestamp) -> Timestamp {
@@ -144,20 +161,7 @@ impl ItemService {
 
     pub async fn get(&self, principal: &Principal, dfid: &str) -> Result<ItemView> {
         let (item, relation) = visible_item(self.store.as_ref(), dfid, &principal.user_id).await?;
-        self.view(item, &relation).await
-    }
-
-    async fn view(&self, item: Item, relation: &ItemRelation) -> Result<ItemView> {
-        let local_id = if relation.is_owner {
-            self.store.local_id_for(&item.dfid, &relation.user_id).await?
-        } else {
-            None
-        };
-        Ok(ItemView {
-            circuits: relation.circuit_ids(),
-            item,
-            local_id,
-        })
+        Ok(ItemView::of(item, &relation))
     }
 
     /// Items the caller can see; with `circuit_id`, only that circuit's (404 for non-members).
@@ -235,7 +239,7 @@ impl ItemService {
             ));
             self.store.commit(changes).await?;
         }
-        self.view(item, &relation).await
+        Ok(ItemView::of(item, &relation))
     }
 
     /// Marks the item `Deprecated` (owner only).
@@ -248,10 +252,11 @@ impl ItemService {
             ));
         }
         if item.status == ItemStatus::Deprecated {
-            return self.view(item, &relation).await;
+            return Ok(ItemView::of(item, &relation));
         }
         let now = self.clock.now();
         let previous = item.status;
+        let expected_updated_at = item.updated_at;
         item.status = ItemStatus::Deprecated;
         item.updated_at = now;
         let event = Event::new(
@@ -267,6 +272,8 @@ impl ItemService {
             .commit(vec![
                 Change::UpdateItem {
                     dfid: item.dfid.clone(),
+                    expected_updated_at,
+                    identifiers: item.identifiers.clone(),
                     enriched_data: item.enriched_data.clone(),
                     status: item.status,
                     updated_at: now,
@@ -283,7 +290,7 @@ impl ItemService {
                 ),
             ])
             .await?;
-        self.view(item, &relation).await
+        Ok(ItemView::of(item, &relation))
     }
 
     /// The item's events that the caller may see, newest first.
@@ -337,9 +344,12 @@ pub(crate) async fn enrichment_changes(
     if added.is_empty() && !data_changed {
         return Ok(Vec::new());
     }
+    let expected_updated_at = item.updated_at;
     item.updated_at = now;
     let mut changes = vec![Change::UpdateItem {
         dfid: item.dfid.clone(),
+        expected_updated_at,
+        identifiers: item.identifiers.clone(),
         enriched_data: item.enriched_data.clone(),
         status: item.status,
         updated_at: now,

@@ -15,7 +15,7 @@ use super::event::{Event, Visibility};
 use super::feed::{Activity, Notification, NotificationType, Trigger, TriggerKind};
 use super::identifier::{IdentifierInput, Namespace, merge_identifier, parse_identifiers};
 use super::item::{Item, ItemStatus, data_object, merge_data};
-use super::items::{ItemView, enrichment_changes, identifier_conflict, relation_of, visible_item};
+use super::items::{ItemView, enrichment_changes, identifier_conflict, item_and_relation, visible_item};
 use super::operation::{Decision, Operation, OperationStatus, OperationType};
 use super::{Error, Result};
 use crate::ports::{Clock, Store};
@@ -205,8 +205,9 @@ impl PushService {
             }
             // Tokenized before, pushed to another circuit: a push of that DFID, with the body's
             // additions.
-            let mut item = store.item(dfid).await?.ok_or_else(|| Error::not_found("item"))?;
-            let relation = relation_of(store, &item, &principal.user_id).await?;
+            let (mut item, relation) = item_and_relation(store, dfid, &principal.user_id)
+                .await?
+                .ok_or_else(|| Error::not_found("item"))?;
             relation.require_changeable()?;
             let mut changes = enrichment_changes(store, &mut item, identifiers, data, &principal.user_id, now).await?;
             let operation = self
@@ -285,8 +286,9 @@ impl PushService {
                 (item, PushOutcome::NewItemCreated, true)
             }
             [dfid] => {
-                let mut item = store.item(dfid).await?.ok_or_else(|| conflict_with(dfid))?;
-                let relation = relation_of(store, &item, &principal.user_id).await?;
+                let (mut item, relation) = item_and_relation(store, dfid, &principal.user_id)
+                    .await?
+                    .ok_or_else(|| conflict_with(dfid))?;
                 if !relation.can_change() {
                     // Reveal nothing about an item the caller may not change.
                     return Err(conflict_with(dfid));
@@ -491,17 +493,8 @@ impl PushService {
             )
             .await?
             .data;
-        let local_id = if relation.is_owner {
-            store.local_id_for(&item.dfid, &principal.user_id).await?
-        } else {
-            None
-        };
         Ok(PullResult {
-            item: ItemView {
-                circuits: relation.circuit_ids(),
-                item,
-                local_id,
-            },
+            item: ItemView::of(item, &relation),
             events,
             operation,
             created,

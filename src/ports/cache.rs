@@ -7,6 +7,8 @@ use std::time::Duration;
 pub trait Cache: Send + Sync {
     /// The cached bytes, or `None` on a miss or when the cache is unreachable.
     async fn get(&self, key: &str) -> Option<Vec<u8>>;
+    /// Several keys in one round trip; each slot is `None` on a miss.
+    async fn get_many(&self, keys: &[String]) -> Vec<Option<Vec<u8>>>;
     /// Stores `value` for `ttl`; best effort.
     async fn set(&self, key: &str, value: &[u8], ttl: Duration);
     /// Removes `key`. Returns `false` when the cache could not be reached, so callers that rely

@@ -83,21 +83,29 @@ pub struct EventFilter {
     pub to: Option<Timestamp>,
 }
 
+/// How one user relates to one item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ViewerFacts {
+    /// The user's memberships in circuits holding the item.
+    pub memberships: Vec<crate::domain::circuit::Member>,
+    /// The item was pulled to the user.
+    pub pulled: bool,
+    /// The user's local item mapped to it, if any.
+    pub local_id: Option<String>,
+}
+
 #[async_trait::async_trait]
 pub trait ItemStore: Send + Sync {
     /// The next sequence number of `day`'s DFIDs, from a per-day counter shared by replicas.
     async fn next_dfid_sequence(&self, day: chrono::NaiveDate) -> Result<u64>;
     async fn local_item(&self, local_id: &str) -> Result<Option<crate::domain::item::LocalItem>>;
     async fn local_items(&self, owner_id: &str, page: &PageRequest) -> Result<Page<crate::domain::item::LocalItem>>;
-    /// The owner's local item mapped to `dfid`, if any.
-    async fn local_id_for(&self, dfid: &str, owner_id: &str) -> Result<Option<String>>;
     async fn count_local_items_since(&self, owner_id: &str, since: Timestamp) -> Result<u64>;
     async fn item(&self, dfid: &str) -> Result<Option<crate::domain::item::Item>>;
+    /// The item and how `user_id` relates to it, in one query.
+    async fn item_for(&self, dfid: &str, user_id: &str) -> Result<Option<(crate::domain::item::Item, ViewerFacts)>>;
     /// Which DFIDs the canonical `(key, value)` names point to: `(key, value, dfid)`.
     async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>>;
-    /// The user's memberships in circuits holding the item, and whether it was pulled to them
-    /// (ownership is the caller's to work out from the item).
-    async fn item_relation(&self, dfid: &str, user_id: &str) -> Result<(Vec<crate::domain::circuit::Member>, bool)>;
     async fn visible_items(
         &self,
         user_id: &str,

@@ -52,6 +52,14 @@ impl Cache for MemoryCache {
         value
     }
 
+    async fn get_many(&self, keys: &[String]) -> Vec<Option<Vec<u8>>> {
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(self.get(key).await);
+        }
+        values
+    }
+
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) {
         let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if entries.len() >= CAPACITY && !entries.contains_key(key) {

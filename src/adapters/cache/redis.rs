@@ -31,6 +31,28 @@ impl Cache for RedisCache {
         value
     }
 
+    async fn get_many(&self, keys: &[String]) -> Vec<Option<Vec<u8>>> {
+        let prefixed: Vec<String> = keys
+            .iter()
+            .map(|key| self.client.key(&format!("cache:{key}")))
+            .collect();
+        let values = self
+            .client
+            .call("cache.get_many", |mut conn| async move {
+                deadpool_redis::redis::cmd("MGET")
+                    .arg(prefixed)
+                    .query_async::<Vec<Option<Vec<u8>>>>(&mut conn)
+                    .await
+            })
+            .await
+            .filter(|values| values.len() == keys.len())
+            .unwrap_or_else(|| vec![None; keys.len()]);
+        for value in &values {
+            super::record("redis", value.is_some());
+        }
+        values
+    }
+
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) {
         let key = self.client.key(&format!("cache:{key}"));
         let ttl_ms = ttl.as_millis().max(1) as u64;

@@ -8,6 +8,8 @@ pub struct Model {
     pub created_by: String,
     pub status: String,
     #[sea_orm(column_type = "JsonBinary")]
+    pub identifiers: Json,
+    #[sea_orm(column_type = "JsonBinary")]
     pub enriched_data: Json,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

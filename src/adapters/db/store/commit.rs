@@ -63,7 +63,17 @@ fn name_unique_violation(err: Error) -> Error {
 
 #[async_trait::async_trait]
 impl UnitOfWork for SqlStore {
-    async fn commit(&self, changes: Vec<Change>) -> Result<()> {
+    async fn commit(&self, mut changes: Vec<Change>) -> Result<()> {
+        // One statement needs no transaction around it: it is atomic on its own, and BEGIN and
+        // COMMIT would triple its round trips.
+        if changes.len() == 1 && changes.first().is_some_and(is_single_statement) {
+            let change = changes.remove(0);
+            return self
+                .db
+                .read("commit", |c| Box::pin(async move { apply(c, change).await }))
+                .await
+                .map_err(name_unique_violation);
+        }
         self.db
             .write("commit", move |txn| {
                 Box::pin(async move {
@@ -76,6 +86,14 @@ impl UnitOfWork for SqlStore {
             .await
             .map_err(name_unique_violation)
     }
+}
+
+/// Whether `apply` runs exactly one statement for this change.
+fn is_single_statement(change: &Change) -> bool {
+    !matches!(
+        change,
+        Change::AddIdentifiers { .. } | Change::RevokeSessions { .. } | Change::SetPublishedItems { .. }
+    )
 }
 
 async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {

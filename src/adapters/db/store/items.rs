@@ -1,7 +1,5 @@
-use std::collections::HashMap;
-
-use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, OnConflict, Query, SelectStatement};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, OnConflict, Order, Query, SelectStatement};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter};
 
 use super::circuits::members_with_roles;
 use super::{SqlStore, paged};
@@ -9,12 +7,11 @@ use crate::adapters::db::entities::{
     canonical_name, circuit_item, circuit_member, dfid_counter, item, item_access, item_identifier, local_item,
 };
 use crate::domain::account::Timestamp;
-use crate::domain::circuit::Member;
 use crate::domain::identifier::{IdType, Identifier, Scope};
 use crate::domain::item::{Item, ItemStatus, LocalItem};
 use crate::domain::page::{Cursor, Page, PageRequest};
 use crate::domain::{Error, Result};
-use crate::ports::store::{ItemFilter, ItemStore};
+use crate::ports::store::{ItemFilter, ItemStore, ViewerFacts};
 
 fn json_object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
     match value {
@@ -32,25 +29,6 @@ pub(super) fn local_item_of(row: local_item::Model) -> Result<LocalItem> {
         owner_id: row.owner_id,
         dfid: row.dfid,
         created_at: row.created_at,
-    })
-}
-
-pub(super) fn identifier_of(row: item_identifier::Model) -> Result<Identifier> {
-    Ok(Identifier {
-        namespace: row.namespace.parse()?,
-        key: row.key,
-        value: row.value,
-        id_type: if row.id_type == "Canonical" {
-            IdType::Canonical
-        } else {
-            IdType::Contextual
-        },
-        scope: row.scope.as_deref().map(|s| match s {
-            "organization" => Scope::Organization,
-            "circuit" => Scope::Circuit,
-            _ => Scope::User,
-        }),
-        verified: row.verified,
     })
 }
 
@@ -84,12 +62,13 @@ pub(super) fn identifier_row(
     }
 }
 
-fn item_of(row: item::Model, identifiers: Vec<Identifier>) -> Result<Item> {
+fn item_of(row: item::Model) -> Result<Item> {
     Ok(Item {
         status: ItemStatus::parse(&row.status)?,
+        identifiers: serde_json::from_value(row.identifiers)
+            .map_err(|e| Error::internal(format!("stored item identifiers: {e}")))?,
         enriched_data: json_object(row.enriched_data),
         dfid: row.dfid,
-        identifiers,
         created_by: row.created_by,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -97,20 +76,26 @@ fn item_of(row: item::Model, identifiers: Vec<Identifier>) -> Result<Item> {
     })
 }
 
-/// Identifiers of several items in one query, grouped by DFID in insertion order.
-async fn identifiers_of<C: ConnectionTrait>(c: &C, dfids: Vec<String>) -> Result<HashMap<String, Vec<Identifier>>> {
-    let rows = item_identifier::Entity::find()
-        .filter(item_identifier::Column::Dfid.is_in(dfids))
-        .order_by_asc(item_identifier::Column::CreatedAt)
-        .order_by_asc(item_identifier::Column::Id)
-        .all(c)
-        .await?;
-    let mut grouped: HashMap<String, Vec<Identifier>> = HashMap::new();
-    for row in rows {
-        let dfid = row.dfid.clone();
-        grouped.entry(dfid).or_default().push(identifier_of(row)?);
-    }
-    Ok(grouped)
+/// An item row with how one viewer relates to it: one row per circuit holding the item (the
+/// `member_*` columns are set where the viewer belongs), or one row when no circuit holds it.
+#[derive(FromQueryResult)]
+struct ItemForViewer {
+    dfid: String,
+    created_by: String,
+    status: String,
+    identifiers: serde_json::Value,
+    enriched_data: serde_json::Value,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    latest_cid: Option<String>,
+    /// The viewer's id when the item was pulled to them.
+    pulled_by: Option<String>,
+    viewer_local_id: Option<String>,
+    member_circuit_id: Option<String>,
+    member_username: Option<String>,
+    member_role: Option<String>,
+    member_custom_role: Option<String>,
+    member_joined_at: Option<Timestamp>,
 }
 
 /// Circuits the user belongs to.
@@ -207,23 +192,6 @@ impl ItemStore for SqlStore {
         }))
     }
 
-    async fn local_id_for(&self, dfid: &str, owner_id: &str) -> Result<Option<String>> {
-        let row = self
-            .db
-            .read("local_id_for", |c| {
-                Box::pin(async move {
-                    Ok(local_item::Entity::find()
-                        .filter(local_item::Column::Dfid.eq(dfid))
-                        .filter(local_item::Column::OwnerId.eq(owner_id))
-                        .order_by_asc(local_item::Column::CreatedAt)
-                        .one(c)
-                        .await?)
-                })
-            })
-            .await?;
-        Ok(row.map(|r| r.local_id))
-    }
-
     async fn count_local_items_since(&self, owner_id: &str, since: Timestamp) -> Result<u64> {
         self.db
             .read("count_local_items_since", |c| {
@@ -239,19 +207,114 @@ impl ItemStore for SqlStore {
     }
 
     async fn item(&self, dfid: &str) -> Result<Option<Item>> {
-        let found = self
+        let row = self
             .db
             .read("item", |c| {
+                Box::pin(async move { Ok(item::Entity::find_by_id(dfid).one(c).await?) })
+            })
+            .await?;
+        row.map(item_of).transpose()
+    }
+
+    async fn item_for(&self, dfid: &str, user_id: &str) -> Result<Option<(Item, ViewerFacts)>> {
+        let pulled = Query::select()
+            .column(item_access::Column::UserId)
+            .from(item_access::Entity)
+            .and_where(item_access::Column::Dfid.eq(dfid))
+            .and_where(item_access::Column::UserId.eq(user_id))
+            .to_owned();
+        let local = Query::select()
+            .column(local_item::Column::LocalId)
+            .from(local_item::Entity)
+            .and_where(local_item::Column::Dfid.eq(dfid))
+            .and_where(local_item::Column::OwnerId.eq(user_id))
+            .order_by(local_item::Column::CreatedAt, Order::Asc)
+            .limit(1)
+            .to_owned();
+        let member = |column: circuit_member::Column| Expr::col((circuit_member::Entity, column));
+        let statement = Query::select()
+            .columns(
+                [
+                    item::Column::Dfid,
+                    item::Column::CreatedBy,
+                    item::Column::Status,
+                    item::Column::Identifiers,
+                    item::Column::EnrichedData,
+                    item::Column::CreatedAt,
+                    item::Column::UpdatedAt,
+                    item::Column::LatestCid,
+                ]
+                .map(|column| (item::Entity, column)),
+            )
+            .expr_as(Expr::SubQuery(None, Box::new(pulled.into())), "pulled_by")
+            .expr_as(Expr::SubQuery(None, Box::new(local.into())), "viewer_local_id")
+            .expr_as(member(circuit_member::Column::CircuitId), "member_circuit_id")
+            .expr_as(member(circuit_member::Column::Username), "member_username")
+            .expr_as(member(circuit_member::Column::Role), "member_role")
+            .expr_as(member(circuit_member::Column::CustomRole), "member_custom_role")
+            .expr_as(member(circuit_member::Column::JoinedAt), "member_joined_at")
+            .from(item::Entity)
+            .left_join(
+                circuit_item::Entity,
+                Expr::col((circuit_item::Entity, circuit_item::Column::Dfid))
+                    .equals((item::Entity, item::Column::Dfid)),
+            )
+            .join(
+                JoinType::LeftJoin,
+                circuit_member::Entity,
+                Condition::all()
+                    .add(
+                        member(circuit_member::Column::CircuitId)
+                            .equals((circuit_item::Entity, circuit_item::Column::CircuitId)),
+                    )
+                    .add(member(circuit_member::Column::UserId).eq(user_id)),
+            )
+            .and_where(Expr::col((item::Entity, item::Column::Dfid)).eq(dfid))
+            .to_owned();
+        let found = self
+            .db
+            .read("item_for", |c| {
                 Box::pin(async move {
-                    let Some(row) = item::Entity::find_by_id(dfid).one(c).await? else {
-                        return Ok(None);
-                    };
-                    let mut identifiers = identifiers_of(c, vec![dfid.to_owned()]).await?;
-                    Ok(Some((row, identifiers.remove(dfid).unwrap_or_default())))
+                    let rows = ItemForViewer::find_by_statement(c.get_database_backend().build(&statement))
+                        .all(c)
+                        .await?;
+                    let member_rows: Vec<circuit_member::Model> = rows
+                        .iter()
+                        .filter_map(|row| {
+                            Some(circuit_member::Model {
+                                circuit_id: row.member_circuit_id.clone()?,
+                                user_id: user_id.to_owned(),
+                                username: row.member_username.clone()?,
+                                role: row.member_role.clone()?,
+                                custom_role: row.member_custom_role.clone(),
+                                joined_at: row.member_joined_at?,
+                            })
+                        })
+                        .collect();
+                    let memberships = members_with_roles(c, member_rows).await?;
+                    Ok(rows.into_iter().next().map(|row| (row, memberships)))
                 })
             })
             .await?;
-        found.map(|(row, identifiers)| item_of(row, identifiers)).transpose()
+        let Some((row, memberships)) = found else {
+            return Ok(None);
+        };
+        let facts = ViewerFacts {
+            memberships,
+            pulled: row.pulled_by.is_some(),
+            local_id: row.viewer_local_id,
+        };
+        let item = item_of(item::Model {
+            dfid: row.dfid,
+            created_by: row.created_by,
+            status: row.status,
+            identifiers: row.identifiers,
+            enriched_data: row.enriched_data,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            latest_cid: row.latest_cid,
+        })?;
+        Ok(Some((item, facts)))
     }
 
     async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>> {
@@ -270,31 +333,6 @@ impl ItemStore for SqlStore {
             })
             .await?;
         Ok(rows.into_iter().map(|r| (r.key, r.value, r.dfid)).collect())
-    }
-
-    async fn item_relation(&self, dfid: &str, user_id: &str) -> Result<(Vec<Member>, bool)> {
-        self.db
-            .read("item_relation", |c| {
-                Box::pin(async move {
-                    let holding = Query::select()
-                        .column(circuit_item::Column::CircuitId)
-                        .from(circuit_item::Entity)
-                        .and_where(circuit_item::Column::Dfid.eq(dfid))
-                        .to_owned();
-                    let rows = circuit_member::Entity::find()
-                        .filter(circuit_member::Column::UserId.eq(user_id))
-                        .filter(circuit_member::Column::CircuitId.in_subquery(holding))
-                        .all(c)
-                        .await?;
-                    let memberships = members_with_roles(c, rows).await?;
-                    let pulled = item_access::Entity::find_by_id((dfid.to_owned(), user_id.to_owned()))
-                        .one(c)
-                        .await?
-                        .is_some();
-                    Ok((memberships, pulled))
-                })
-            })
-            .await
     }
 
     async fn visible_items(&self, user_id: &str, filter: &ItemFilter, page: &PageRequest) -> Result<Page<Item>> {
@@ -329,23 +367,11 @@ impl ItemStore for SqlStore {
             select = select.filter(item::Column::Dfid.in_subquery(matching.to_owned()));
         }
         let select = paged(select, item::Column::CreatedAt, item::Column::Dfid, page);
-        let (rows, mut identifiers) = self
+        let rows = self
             .db
-            .read("visible_items", |c| {
-                Box::pin(async move {
-                    let rows = select.all(c).await?;
-                    let identifiers = identifiers_of(c, rows.iter().map(|r| r.dfid.clone()).collect()).await?;
-                    Ok((rows, identifiers))
-                })
-            })
+            .read("visible_items", |c| Box::pin(async move { Ok(select.all(c).await?) }))
             .await?;
-        let items = rows
-            .into_iter()
-            .map(|row| {
-                let ids = identifiers.remove(&row.dfid).unwrap_or_default();
-                item_of(row, ids)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.into_iter().map(item_of).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page, |i| Cursor {
             at: i.created_at,
             id: i.dfid.clone(),

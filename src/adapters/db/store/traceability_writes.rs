@@ -39,6 +39,10 @@ fn circuit_model(c: &Circuit) -> Result<circuit::ActiveModel> {
     })
 }
 
+fn identifiers_json(identifiers: &[crate::domain::identifier::Identifier]) -> Result<serde_json::Value> {
+    serde_json::to_value(identifiers).map_err(|e| Error::internal(format!("identifiers: {e}")))
+}
+
 fn role_model(role: &CustomRole) -> circuit_role::ActiveModel {
     circuit_role::ActiveModel {
         role_id: Set(role.role_id.clone()),
@@ -54,8 +58,7 @@ fn role_model(role: &CustomRole) -> circuit_role::ActiveModel {
 pub(super) async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
     match change {
         Change::InsertLocalItem(local) => {
-            let identifiers =
-                serde_json::to_value(&local.identifiers).map_err(|e| Error::internal(format!("identifiers: {e}")))?;
+            let identifiers = identifiers_json(&local.identifiers)?;
             local_item::Entity::insert(local_item::ActiveModel {
                 local_id: Set(local.local_id),
                 owner_id: Set(local.owner_id),
@@ -80,6 +83,7 @@ pub(super) async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result
         }
         Change::InsertItem(new) => {
             item::Entity::insert(item::ActiveModel {
+                identifiers: Set(identifiers_json(&new.identifiers)?),
                 dfid: Set(new.dfid),
                 created_by: Set(new.created_by),
                 status: Set(new.status.as_str().to_owned()),
@@ -93,11 +97,14 @@ pub(super) async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result
         }
         Change::UpdateItem {
             dfid,
+            expected_updated_at,
+            identifiers,
             enriched_data,
             status,
             updated_at,
         } => {
-            item::Entity::update_many()
+            let updated = item::Entity::update_many()
+                .col_expr(item::Column::Identifiers, Expr::value(identifiers_json(&identifiers)?))
                 .col_expr(
                     item::Column::EnrichedData,
                     Expr::value(serde_json::Value::Object(enriched_data)),
@@ -105,8 +112,12 @@ pub(super) async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result
                 .col_expr(item::Column::Status, Expr::value(status.as_str()))
                 .col_expr(item::Column::UpdatedAt, Expr::value(updated_at))
                 .filter(item::Column::Dfid.eq(dfid))
+                .filter(item::Column::UpdatedAt.eq(expected_updated_at))
                 .exec(txn)
                 .await?;
+            if updated.rows_affected != 1 {
+                return Err(lost_race("the item"));
+            }
         }
         Change::AddIdentifiers {
             dfid,

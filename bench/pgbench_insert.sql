@@ -1,0 +1,1 @@
+INSERT INTO local_items (local_id, owner_id, identifiers, enriched_data, created_at) VALUES (gen_random_uuid()::text, :owner, '[{"namespace":"generic","key":"lote","value":"L-1","id_type":"Contextual","scope":"user","verified":false}]', '{"kg":410}', now());
