@@ -7,4 +7,7 @@ pub mod db;
 pub mod http;
 pub mod limits;
 pub mod mail;
+pub mod notify;
 pub mod redis;
+pub mod storage;
+pub mod webhooks;

@@ -70,6 +70,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub cors_allowed_origins: Vec<String>,
     pub webhook_allow_private: bool,
+    /// Timeout of one webhook delivery attempt.
+    pub webhook_timeout: Duration,
     pub ipfs_api_url: Option<url::Url>,
     pub smtp_url: Option<String>,
     pub secrets_key: Option<[u8; 32]>,
@@ -122,6 +124,7 @@ impl Config {
             trusted_proxies: env.list("TRUSTED_PROXIES", parse_proxy)?,
             cors_allowed_origins: env.list("CORS_ALLOWED_ORIGINS", parse_origin)?,
             webhook_allow_private: env.parse("WEBHOOK_ALLOW_PRIVATE", false)?,
+            webhook_timeout: env.millis("WEBHOOK_TIMEOUT_MS", 10_000)?,
             ipfs_api_url: env.optional_parse("IPFS_API_URL")?,
             smtp_url: env.optional("SMTP_URL"),
             secrets_key: env.optional_with("SECRETS_KEY", parse_secrets_key)?,

@@ -33,6 +33,7 @@ pub struct RunningApp {
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     workers: services::Workers,
+    services: Arc<Services>,
     database: Arc<Database>,
 }
 
@@ -48,7 +49,7 @@ impl RunningApp {
     /// Runs until the server ends (after a shutdown signal).
     pub async fn wait(self) -> anyhow::Result<()> {
         let served = self.server.await;
-        self.workers.stop().await;
+        self.workers.stop(&self.services).await;
         self.database.close().await;
         served.context("server task failed")?.context("server failed")
     }
@@ -86,7 +87,7 @@ pub async fn start_with(
     let started = Instant::now();
     let metrics = telemetry::metrics_handle()?;
     let database = open_database(&config).await?;
-    let services = Services::build(&config, database.clone(), extras).await?;
+    let services = Arc::new(Services::build(&config, database.clone(), extras).await?);
     services.bootstrap_admin(&config).await?;
     let workers = services.start_workers();
 
@@ -109,6 +110,10 @@ pub async fn start_with(
         events: services.events.clone(),
         circuits: services.circuits.clone(),
         push: services.push.clone(),
+        webhooks: services.webhooks.clone(),
+        storage: services.storage.clone(),
+        notifications: services.notifications.clone(),
+        notifier: services.notifier.clone(),
     });
     let endpoint = http::endpoint(HttpParts {
         state,
@@ -150,6 +155,7 @@ pub async fn start_with(
         shutdown: Some(shutdown),
         server,
         workers,
+        services,
         database,
     })
 }

@@ -12,11 +12,14 @@ use super::Config;
 use super::secrets::load_or_create;
 use crate::adapters::cache::{MemoryCache, RedisCache};
 use crate::adapters::clock::SystemClock;
-use crate::adapters::crypto::{HashLimits, JwtSigner, PasswordHashing};
-use crate::adapters::db::{Database, SqlStore};
+use crate::adapters::crypto::{AesCipher, HashLimits, JwtSigner, PasswordHashing};
+use crate::adapters::db::{CommitHooks, Database, SqlStore};
 use crate::adapters::limits::{MemoryLimiter, RedisLimiter};
 use crate::adapters::mail::LogMailer;
+use crate::adapters::notify::{LocalNotifier, RedisNotifier};
 use crate::adapters::redis::RedisClient;
+use crate::adapters::storage::{IpfsStore, LocalStore};
+use crate::adapters::webhooks::HttpTransport;
 use crate::domain::access::{RequestMeta, TierPolicy};
 use crate::domain::account::Tier;
 use crate::domain::admin::AdminService;
@@ -26,8 +29,11 @@ use crate::domain::circuits::CircuitService;
 use crate::domain::events::EventService;
 use crate::domain::guard::Guard;
 use crate::domain::items::ItemService;
+use crate::domain::notifications::NotificationService;
 use crate::domain::push::PushService;
-use crate::ports::{Cache, Clock, Mailer, RateLimiter, Store};
+use crate::domain::storage_service::StorageService;
+use crate::domain::webhooks::WebhookService;
+use crate::ports::{Cache, Clock, ContentStore, Mailer, Notifier, RateLimiter, Store};
 
 /// How often buffered API key usage is written.
 const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(5);
@@ -50,11 +56,18 @@ pub struct Services {
     pub events: Arc<EventService>,
     pub circuits: Arc<CircuitService>,
     pub push: Arc<PushService>,
+    pub webhooks: Arc<WebhookService>,
+    pub storage: Arc<StorageService>,
+    pub notifications: Arc<NotificationService>,
+    pub notifier: Arc<dyn Notifier>,
+    /// Woken by commits that queue deliveries or storage work.
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
     pub async fn build(config: &Config, database: Arc<Database>, extras: Extras) -> anyhow::Result<Self> {
-        let store: Arc<dyn Store> = Arc::new(SqlStore::new(database));
+        // The TLS provider for outgoing HTTPS (webhooks, IPFS); a second call is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
         let redis = config
@@ -74,6 +87,42 @@ impl Services {
             Some(client) => Arc::new(RedisLimiter::new(client.clone())),
             None => Arc::new(MemoryLimiter::new()),
         };
+        let notifier: Arc<dyn Notifier> = match &redis {
+            Some(client) => RedisNotifier::start(client.clone())?,
+            None => Arc::new(LocalNotifier::new()),
+        };
+        let outbox = Arc::new(tokio::sync::Notify::new());
+        let store: Arc<dyn Store> = Arc::new(SqlStore::new(
+            database.clone(),
+            CommitHooks {
+                notifier: notifier.clone(),
+                outbox: outbox.clone(),
+            },
+        ));
+        let secrets_key = match config.secrets_key {
+            Some(key) => key,
+            None => {
+                use base64::Engine as _;
+                let text = load_or_create(&config.data_dir, "secrets_key", || {
+                    let mut key = [0_u8; 32];
+                    rand::Rng::fill(&mut rand::rng(), &mut key);
+                    base64::engine::general_purpose::STANDARD.encode(key)
+                })?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .context("DATA_DIR/secrets_key")?;
+                <[u8; 32]>::try_from(bytes.as_slice())
+                    .map_err(|_| anyhow::anyhow!("DATA_DIR/secrets_key is not 32 bytes"))?
+            }
+        };
+        let mut content: HashMap<String, Arc<dyn ContentStore>> = HashMap::new();
+        content.insert("local".to_owned(), Arc::new(LocalStore::new(database)));
+        if let Some(api) = &config.ipfs_api_url {
+            content.insert(
+                "ipfs-ipfs".to_owned(),
+                Arc::new(IpfsStore::new(api.clone()).context("IPFS_API_URL")?),
+            );
+        }
 
         let jwt_secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
@@ -174,18 +223,31 @@ impl Services {
             store: store.clone(),
             clock: clock.clone(),
         });
+        let storage = Arc::new(StorageService {
+            store: store.clone(),
+            clock: clock.clone(),
+            content,
+        });
         let circuits = Arc::new(CircuitService {
             store: store.clone(),
             clock: clock.clone(),
             policy,
             access_hasher,
             limiter: limiter_for_pages,
-            available_adapters: vec!["none".to_owned(), "local".to_owned()],
+            available_adapters: storage.available(),
         });
         let push = Arc::new(PushService {
             store: store.clone(),
-            clock,
+            clock: clock.clone(),
         });
+        let webhooks = Arc::new(WebhookService {
+            store: store.clone(),
+            clock,
+            cipher: Arc::new(AesCipher::new(&secrets_key)),
+            transport: Arc::new(HttpTransport::new(config.webhook_allow_private)?),
+            attempt_timeout: config.webhook_timeout,
+        });
+        let notifications = Arc::new(NotificationService { store: store.clone() });
         Ok(Self {
             store,
             redis_cache,
@@ -197,6 +259,11 @@ impl Services {
             events,
             circuits,
             push,
+            webhooks,
+            storage,
+            notifications,
+            notifier,
+            outbox,
         })
     }
 
@@ -227,28 +294,115 @@ impl Services {
 
     /// Starts the background workers; `Workers::stop` ends them after a last flush.
     pub fn start_workers(&self) -> Workers {
-        let (stop, mut stopped) = watch::channel(false);
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = Vec::new();
+
         let guard = self.guard.clone();
-        let usage = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(USAGE_FLUSH_EVERY);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = stopped.changed() => break,
-                }
+        tasks.push(spawn_loop(stopped.clone(), USAGE_FLUSH_EVERY, None, move || {
+            let guard = guard.clone();
+            async move {
                 if let Err(err) = guard.flush_usage().await {
                     tracing::warn!(error = %err, "could not write API key usage; will retry");
                 }
+                0
             }
-            if let Err(err) = guard.flush_usage().await {
-                tracing::warn!(error = %err, "could not write API key usage at shutdown");
+        }));
+        let webhooks = self.webhooks.clone();
+        tasks.push(spawn_loop(
+            stopped.clone(),
+            OUTBOX_POLL,
+            Some(self.outbox.clone()),
+            move || {
+                let webhooks = webhooks.clone();
+                async move {
+                    webhooks.deliver_due().await.unwrap_or_else(|err| {
+                        tracing::warn!(error = %err, "webhook sender could not claim deliveries");
+                        0
+                    })
+                }
+            },
+        ));
+        let storage = self.storage.clone();
+        tasks.push(spawn_loop(
+            stopped.clone(),
+            OUTBOX_POLL,
+            Some(self.outbox.clone()),
+            move || {
+                let storage = storage.clone();
+                async move {
+                    storage.store_due().await.unwrap_or_else(|err| {
+                        tracing::warn!(error = %err, "storage worker could not claim records");
+                        0
+                    })
+                }
+            },
+        ));
+        let store = self.store.clone();
+        tasks.push(spawn_loop(stopped, OUTBOX_METRICS_EVERY, None, move || {
+            let store = store.clone();
+            async move {
+                if let Ok(depth) = store.outbox_depth().await {
+                    metrics::gauge!("defarm_outbox_depth", "queue" => "deliveries").set(depth.deliveries as f64);
+                    metrics::gauge!("defarm_outbox_depth", "queue" => "storage").set(depth.storage as f64);
+                    let age = depth
+                        .oldest
+                        .map_or(0.0, |at| (chrono::Utc::now() - at).num_milliseconds() as f64 / 1000.0);
+                    metrics::gauge!("defarm_outbox_oldest_pending_seconds").set(age.max(0.0));
+                }
+                0
             }
-        });
-        Workers {
-            stop,
-            tasks: vec![usage],
+        }));
+        Workers { stop, tasks }
+    }
+
+    /// Writes what is buffered (API key usage) before the process ends.
+    async fn flush(&self) {
+        if let Err(err) = self.guard.flush_usage().await {
+            tracing::warn!(error = %err, "could not write API key usage at shutdown");
         }
     }
+}
+
+/// How long the outbox workers sleep when nobody wakes them: other replicas' commits and
+/// scheduled retries are found this way.
+const OUTBOX_POLL: Duration = Duration::from_millis(500);
+const OUTBOX_METRICS_EVERY: Duration = Duration::from_secs(5);
+
+/// Runs `work` until stopped: again at once while it reports work done, otherwise after
+/// `every` or when `wake` fires.
+fn spawn_loop<F, Fut>(
+    mut stopped: watch::Receiver<bool>,
+    every: Duration,
+    wake: Option<Arc<tokio::sync::Notify>>,
+    work: F,
+) -> JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = usize> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            if *stopped.borrow() {
+                return;
+            }
+            let notified = wake.as_ref().map(|w| w.clone());
+            let done = work().await;
+            if done > 0 {
+                continue;
+            }
+            let woken = async {
+                match notified {
+                    Some(notify) => notify.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = stopped.changed() => return,
+                () = tokio::time::sleep(every) => {}
+                () = woken => {}
+            }
+        }
+    })
 }
 
 /// Request facts for actions that come from the service itself, not a client.
@@ -266,10 +420,13 @@ pub struct Workers {
 }
 
 impl Workers {
-    pub async fn stop(self) {
+    /// Stops the loops (an attempt in flight finishes; a claimed delivery not recorded is taken
+    /// over when its lease ends) and flushes buffers.
+    pub async fn stop(self, services: &Services) {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
         }
+        services.flush().await;
     }
 }

@@ -12,6 +12,8 @@ use super::feed::{Activity, Notification, Trigger};
 use super::identifier::Identifier;
 use super::item::{Item, ItemStatus, LocalItem};
 use super::operation::{Operation, OperationStatus};
+use super::storage::{StorageRecord, StorageStatus};
+use super::webhook::{AttemptResult, Delivery, DeliveryStatus, PostActionSettings, Webhook};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -185,8 +187,45 @@ pub enum Change {
         at: Timestamp,
     },
     Activity(Activity),
+    /// A notification, announced to the user's sockets once committed.
     Notify(Notification),
+    /// Something partners may be told about; becomes one delivery per enabled webhook of the
+    /// circuit subscribed to it, in the same transaction.
     Trigger(Trigger),
+
+    UpsertPostActionSettings {
+        circuit_id: String,
+        settings: PostActionSettings,
+        at: Timestamp,
+    },
+    InsertWebhook(Webhook),
+    UpdateWebhook(Webhook),
+    DeleteWebhook {
+        webhook_id: String,
+    },
+    InsertDelivery(Delivery),
+    /// Records one attempt of a delivery and moves the delivery to `status`.
+    RecordAttempt {
+        delivery_id: String,
+        attempt: u32,
+        result: AttemptResult,
+        status: DeliveryStatus,
+        next_attempt_at: Timestamp,
+        at: Timestamp,
+    },
+    /// A copy of an item to store through the circuit's adapter (the storage outbox).
+    InsertStorageRecord(StorageRecord),
+    /// The outcome of storing a record; a `Stored` one becomes the item's `latest_cid`.
+    RecordStorage {
+        record_id: String,
+        dfid: String,
+        cid: String,
+        status: StorageStatus,
+        attempts: u32,
+        next_attempt_at: Timestamp,
+        error: Option<String>,
+        at: Timestamp,
+    },
 }
 
 impl Change {

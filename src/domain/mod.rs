@@ -19,9 +19,14 @@ pub mod guard;
 pub mod identifier;
 pub mod item;
 pub mod items;
+pub mod notifications;
 pub mod operation;
 pub mod page;
 pub mod push;
 pub mod secrets;
+pub mod storage;
+pub mod storage_service;
+pub mod webhook;
+pub mod webhooks;
 
 pub use error::{CONCURRENT_WRITE, Error, ErrorKind, Result};

@@ -17,6 +17,7 @@ use super::identifier::{IdentifierInput, Namespace, merge_identifier, parse_iden
 use super::item::{Item, ItemStatus, data_object, merge_data};
 use super::items::{ItemView, enrichment_changes, identifier_conflict, item_and_relation, visible_item};
 use super::operation::{Decision, Operation, OperationStatus, OperationType};
+use super::storage::StorageRecord;
 use super::{Error, Result};
 use crate::ports::{Clock, Store};
 
@@ -390,7 +391,14 @@ impl PushService {
                 .await?,
             );
         } else {
-            changes.extend(push_completion(circuit, &operation, &member.user_id, false, now)?);
+            changes.extend(push_completion(
+                circuit,
+                &operation,
+                Some(item),
+                &member.user_id,
+                false,
+                now,
+            )?);
         }
         Ok(operation)
     }
@@ -541,7 +549,15 @@ impl PushService {
         operation.reason = reason;
         let (kind, title, verb) = match (status, operation.operation_type) {
             (OperationStatus::Completed, OperationType::Push) => {
-                changes.extend(push_completion(&circuit, &operation, &principal.user_id, true, now)?);
+                let item = store.item(&operation.dfid).await?;
+                changes.extend(push_completion(
+                    &circuit,
+                    &operation,
+                    item.as_ref(),
+                    &principal.user_id,
+                    true,
+                    now,
+                )?);
                 (NotificationType::CircuitItemApproved, "Push approved", "approved")
             }
             (OperationStatus::Completed, _) => {
@@ -579,10 +595,12 @@ impl PushService {
 }
 
 /// Everything a completed push writes: the item joins the circuit, a `PushedToCircuit` event,
-/// the triggers for partners, auto-publishing, and the activity.
+/// a copy to store when the circuit has a storage adapter, the triggers for partners,
+/// auto-publishing, and the activity.
 pub(crate) fn push_completion(
     circuit: &Circuit,
     operation: &Operation,
+    item: Option<&Item>,
     actor_id: &str,
     approved: bool,
     now: Timestamp,
@@ -604,6 +622,18 @@ pub(crate) fn push_completion(
             now,
         )?,
     ];
+    if let Some(item) = item
+        && circuit.adapter_type != "none"
+    {
+        // Before the triggers, so their payloads can name the copy's CID.
+        changes.push(Change::InsertStorageRecord(StorageRecord::pending(
+            item,
+            circuit_id,
+            &circuit.adapter_type,
+            &operation.operation_id,
+            now,
+        )?));
+    }
     let trigger = |kind| {
         Change::Trigger(
             Trigger::new(kind, circuit_id, dfid, actor_id, now)

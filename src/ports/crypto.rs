@@ -27,3 +27,9 @@ pub trait TokenSigner: Send + Sync {
     /// Checks signature and expiry; 401 `invalid_token` otherwise.
     fn verify(&self, token: &str) -> Result<Claims>;
 }
+
+/// Encrypts secrets kept at rest (webhook signing secrets and credentials).
+pub trait SecretCipher: Send + Sync {
+    fn seal(&self, plaintext: &str) -> Result<String>;
+    fn open(&self, sealed: &str) -> Result<String>;
+}

@@ -196,7 +196,98 @@ pub trait CircuitStore: Send + Sync {
     ) -> Result<Page<crate::domain::feed::Activity>>;
 }
 
-/// Everything the use cases need from the database.
-pub trait Store: UnitOfWork + AccountStore + ApiKeyStore + AuditStore + ItemStore + EventStore + CircuitStore {}
+/// Filters for a circuit's webhook deliveries.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub webhook_id: Option<String>,
+    pub status: Option<crate::domain::webhook::DeliveryStatus>,
+}
 
-impl<T: UnitOfWork + AccountStore + ApiKeyStore + AuditStore + ItemStore + EventStore + CircuitStore> Store for T {}
+/// What the outbox holds: deliveries not yet final, and the oldest one's age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxDepth {
+    pub deliveries: u64,
+    pub storage: u64,
+    pub oldest: Option<Timestamp>,
+}
+
+#[async_trait::async_trait]
+pub trait PartnerStore: Send + Sync {
+    async fn post_action_settings(&self, circuit_id: &str) -> Result<crate::domain::webhook::PostActionSettings>;
+    async fn webhooks(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<crate::domain::webhook::Webhook>>;
+    async fn webhook(&self, webhook_id: &str) -> Result<Option<crate::domain::webhook::Webhook>>;
+    async fn deliveries(
+        &self,
+        circuit_id: &str,
+        filter: &DeliveryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::webhook::Delivery>>;
+    /// Claims up to `limit` due deliveries for `lease`: Pending or Retrying ones whose time has
+    /// come, and InProgress ones whose lease ran out (a crashed sender). Several replicas may
+    /// claim at once; each delivery goes to one of them.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        limit: u64,
+        lease: std::time::Duration,
+    ) -> Result<Vec<(crate::domain::webhook::Delivery, crate::domain::webhook::Webhook)>>;
+    /// Storage records due for storing, claimed the same way.
+    async fn claim_storage(
+        &self,
+        now: Timestamp,
+        limit: u64,
+        lease: std::time::Duration,
+    ) -> Result<Vec<crate::domain::storage::StorageRecord>>;
+    async fn outbox_depth(&self) -> Result<OutboxDepth>;
+    async fn storage_records(
+        &self,
+        dfid: &str,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::storage::StorageRecord>>;
+    /// Items that have a copy with this CID.
+    async fn items_with_cid(&self, cid: &str) -> Result<Vec<String>>;
+}
+
+#[async_trait::async_trait]
+pub trait NotificationStore: Send + Sync {
+    async fn notifications(
+        &self,
+        user_id: &str,
+        unread_only: bool,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::feed::Notification>>;
+    async fn unread_count(&self, user_id: &str) -> Result<u64>;
+    /// Marks one of the user's notifications read; `false` if there is none with that id.
+    async fn mark_read(&self, user_id: &str, notification_id: &str) -> Result<bool>;
+    /// Marks all the user's notifications read; returns how many changed.
+    async fn mark_all_read(&self, user_id: &str) -> Result<u64>;
+    /// Deletes one of the user's notifications; `false` if there is none with that id.
+    async fn delete_notification(&self, user_id: &str, notification_id: &str) -> Result<bool>;
+}
+
+/// Everything the use cases need from the database.
+pub trait Store:
+    UnitOfWork
+    + AccountStore
+    + ApiKeyStore
+    + AuditStore
+    + ItemStore
+    + EventStore
+    + CircuitStore
+    + PartnerStore
+    + NotificationStore
+{
+}
+
+impl<T> Store for T where
+    T: UnitOfWork
+        + AccountStore
+        + ApiKeyStore
+        + AuditStore
+        + ItemStore
+        + EventStore
+        + CircuitStore
+        + PartnerStore
+        + NotificationStore
+{
+}

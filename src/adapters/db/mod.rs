@@ -1,11 +1,11 @@
 //! The database adapter: SeaORM entities and the repositories built on them, over one pool
 //! (PostgreSQL or SQLite).
 
-mod entities;
+pub(crate) mod entities;
 mod error;
 mod pool;
 mod store;
 
 pub use error::UNIQUE_VIOLATION;
 pub use pool::{BoxFuture, Database, DbSettings};
-pub use store::SqlStore;
+pub use store::{CommitHooks, SqlStore};

@@ -40,6 +40,13 @@ pub struct AdminCaller {
     pub meta: RequestMeta,
 }
 
+/// A user session from the `Authorization` header or, for WebSocket clients that cannot set
+/// headers, a `token` query parameter (never logged: logs carry route templates only).
+pub struct SocketCaller {
+    pub principal: Principal,
+    pub token: String,
+}
+
 /// An anonymous client of a public route, after its per-IP rate limit.
 pub struct PublicClient {
     pub meta: RequestMeta,
@@ -177,6 +184,56 @@ macro_rules! security_extractor {
 security_extractor!(Caller, RouteKind::Any, [BEARER_SCHEME, API_KEY_SCHEME]);
 security_extractor!(SessionCaller, RouteKind::SessionOnly, [BEARER_SCHEME]);
 security_extractor!(AdminCaller, RouteKind::Admin, [BEARER_SCHEME, API_KEY_SCHEME]);
+
+impl<'a> ApiExtractor<'a> for SocketCaller {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_schemes(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec![BEARER_SCHEME]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let state = state(req)?;
+        let context = context(req)?;
+        let token = match presented(req) {
+            Some(Presented::Bearer(token)) => Some(token),
+            Some(Presented::ApiKey(_)) => None,
+            None => url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+                .find(|(name, _)| name == "token")
+                .map(|(_, value)| value.into_owned()),
+        };
+        let token = token.ok_or_else(|| {
+            ApiError(Error::unauthenticated(
+                "unauthorized",
+                "a session token is required (Authorization header or ?token=)",
+            ))
+        })?;
+        let facts = RequestFacts {
+            ip: context.client_ip,
+            path: req.uri().path(),
+            access: Access::Read,
+            route: RouteKind::SessionOnly,
+        };
+        let principal = state
+            .guard
+            .authenticate(Presented::Bearer(token.clone()), &facts)
+            .await
+            .map_err(ApiError)?;
+        let outcome = state.guard.limit_principal(&principal).await;
+        enforce(context, outcome, "user")?;
+        Ok(Self { principal, token })
+    }
+}
 
 impl<'a> FromRequest<'a> for PublicClient {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {

@@ -10,10 +10,13 @@ mod edge;
 mod error;
 mod events_api;
 mod items_api;
+mod notifications_api;
 mod ops;
 mod state;
+mod storage_api;
 mod types;
 mod views;
+mod webhooks_api;
 
 use std::sync::Arc;
 
@@ -48,6 +51,12 @@ pub enum ApiTags {
     Circuits,
     /// The activity feed.
     Activities,
+    /// Signed post-action webhooks and their deliveries.
+    Webhooks,
+    /// The caller's notifications, over REST and a WebSocket.
+    Notifications,
+    /// Storage adapters and content-addressed copies of items.
+    Storage,
 }
 
 /// Everything the HTTP layer is built from.
@@ -66,6 +75,9 @@ type Apis = (
     items_api::ItemsApi,
     events_api::EventsApi,
     circuits_api::CircuitsApi,
+    webhooks_api::WebhooksApi,
+    notifications_api::NotificationsApi,
+    storage_api::StorageApi,
 );
 
 fn apis() -> Apis {
@@ -77,6 +89,9 @@ fn apis() -> Apis {
         items_api::ItemsApi,
         events_api::EventsApi,
         circuits_api::CircuitsApi,
+        webhooks_api::WebhooksApi,
+        notifications_api::NotificationsApi,
+        storage_api::StorageApi,
     )
 }
 

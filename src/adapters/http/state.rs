@@ -15,8 +15,11 @@ use crate::domain::circuits::CircuitService;
 use crate::domain::events::EventService;
 use crate::domain::guard::Guard;
 use crate::domain::items::ItemService;
+use crate::domain::notifications::NotificationService;
 use crate::domain::push::PushService;
-use crate::ports::{Cache, DatabaseHealth};
+use crate::domain::storage_service::StorageService;
+use crate::domain::webhooks::WebhookService;
+use crate::ports::{Cache, DatabaseHealth, Notifier};
 
 pub struct AppState {
     pub build: BuildInfo,
@@ -33,6 +36,10 @@ pub struct AppState {
     pub events: Arc<EventService>,
     pub circuits: Arc<CircuitService>,
     pub push: Arc<PushService>,
+    pub webhooks: Arc<WebhookService>,
+    pub storage: Arc<StorageService>,
+    pub notifications: Arc<NotificationService>,
+    pub notifier: Arc<dyn Notifier>,
 }
 
 /// The extractor handlers use for the state.

@@ -63,7 +63,27 @@ fn name_unique_violation(err: Error) -> Error {
 
 #[async_trait::async_trait]
 impl UnitOfWork for SqlStore {
-    async fn commit(&self, mut changes: Vec<Change>) -> Result<()> {
+    async fn commit(&self, changes: Vec<Change>) -> Result<()> {
+        let notifications = Change::notifications(&changes);
+        let queues_work = changes.iter().any(|change| {
+            matches!(
+                change,
+                Change::Trigger(_) | Change::InsertStorageRecord(_) | Change::InsertDelivery(_)
+            )
+        });
+        self.apply_all(changes).await?;
+        for notification in &notifications {
+            self.hooks.notifier.publish(notification).await;
+        }
+        if queues_work {
+            self.hooks.outbox.notify_waiters();
+        }
+        Ok(())
+    }
+}
+
+impl SqlStore {
+    async fn apply_all(&self, mut changes: Vec<Change>) -> Result<()> {
         // One statement needs no transaction around it: it is atomic on its own, and BEGIN and
         // COMMIT would triple its round trips.
         if changes.len() == 1 && changes.first().is_some_and(is_single_statement) {
@@ -92,7 +112,12 @@ impl UnitOfWork for SqlStore {
 fn is_single_statement(change: &Change) -> bool {
     !matches!(
         change,
-        Change::AddIdentifiers { .. } | Change::RevokeSessions { .. } | Change::SetPublishedItems { .. }
+        Change::AddIdentifiers { .. }
+            | Change::RevokeSessions { .. }
+            | Change::SetPublishedItems { .. }
+            | Change::Trigger(_)
+            | Change::RecordAttempt { .. }
+            | Change::RecordStorage { .. }
     )
 }
 

@@ -7,6 +7,9 @@ mod circuits;
 mod commit;
 mod events;
 mod items;
+mod notifications;
+mod partner_writes;
+mod partners;
 mod traceability_writes;
 
 use std::sync::Arc;
@@ -16,15 +19,25 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 
 use super::Database;
 use crate::domain::page::{Cursor, PageRequest};
+use crate::ports::Notifier;
 
 /// The database behind the `Store` port.
 pub struct SqlStore {
     db: Arc<Database>,
+    hooks: CommitHooks,
+}
+
+/// What happens after a commit: its notifications are announced, and the outbox workers are
+/// woken when it queued work for them.
+#[derive(Clone)]
+pub struct CommitHooks {
+    pub notifier: Arc<dyn Notifier>,
+    pub outbox: Arc<tokio::sync::Notify>,
 }
 
 impl SqlStore {
-    pub fn new(db: Arc<Database>) -> Self {
-        Self { db }
+    pub fn new(db: Arc<Database>, hooks: CommitHooks) -> Self {
+        Self { db, hooks }
     }
 }
 

@@ -6,7 +6,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use super::items::{identifier_row, lost_race};
 use crate::adapters::db::entities::{
     activity, canonical_name, circuit, circuit_item, circuit_member, circuit_role, event, item, item_access,
-    item_identifier, join_request, local_event, local_item, notification, operation, published_item, trigger,
+    item_identifier, join_request, local_event, local_item, notification, operation, published_item,
 };
 use crate::domain::changes::Change;
 use crate::domain::circuit::{Circuit, CustomRole, RequestStatus};
@@ -442,22 +442,7 @@ pub(super) async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result
             .exec_without_returning(txn)
             .await?;
         }
-        Change::Trigger(t) => {
-            trigger::Entity::insert(trigger::ActiveModel {
-                id: Set(t.id),
-                kind: Set(t.kind.as_str().to_owned()),
-                circuit_id: Set(t.circuit_id),
-                dfid: Set(t.dfid),
-                actor_id: Set(t.actor_id),
-                operation_id: Set(t.operation_id),
-                operation_status: Set(t.operation_status),
-                event: Set(t.event),
-                occurred_at: Set(t.occurred_at),
-            })
-            .exec_without_returning(txn)
-            .await?;
-        }
-        other => return Err(Error::internal(format!("no statement for {other:?}"))),
+        partner => super::partner_writes::apply(txn, partner).await?,
     }
     Ok(())
 }

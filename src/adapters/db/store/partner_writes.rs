@@ -1,0 +1,317 @@
+//! The unit of work's statements for webhooks, their delivery outbox, and storage records.
+
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::partners::settings_of;
+use crate::adapters::db::entities::{
+    circuit, circuit_item, item, post_action_setting, storage_record, trigger, webhook, webhook_attempt,
+    webhook_delivery,
+};
+use crate::domain::changes::Change;
+use crate::domain::feed::Trigger;
+use crate::domain::identifier::Identifier;
+use crate::domain::storage::StorageStatus;
+use crate::domain::webhook::{Delivery, DeliveryStatus, StorageRef, Webhook, payload};
+use crate::domain::{Error, Result};
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| Error::internal(format!("json: {e}")))
+}
+
+fn webhook_model(w: &Webhook) -> Result<webhook::ActiveModel> {
+    Ok(webhook::ActiveModel {
+        webhook_id: Set(w.webhook_id.clone()),
+        circuit_id: Set(w.circuit_id.clone()),
+        name: Set(w.name.clone()),
+        url: Set(w.url.clone()),
+        method: Set(w.method.clone()),
+        headers: Set(to_json(&w.headers)?),
+        auth_type: Set(w.auth_type.as_str().to_owned()),
+        auth_credentials: Set(w.auth_credentials.clone()),
+        signing_secret: Set(w.signing_secret.clone()),
+        enabled: Set(w.enabled),
+        retry_config: Set(to_json(&w.retry_config)?),
+        created_at: Set(w.created_at),
+        updated_at: Set(w.updated_at),
+    })
+}
+
+fn delivery_model(d: &Delivery) -> webhook_delivery::ActiveModel {
+    webhook_delivery::ActiveModel {
+        delivery_id: Set(d.delivery_id.clone()),
+        webhook_id: Set(d.webhook_id.clone()),
+        circuit_id: Set(d.circuit_id.clone()),
+        event_type: Set(d.event_type.clone()),
+        payload: Set(d.payload.clone()),
+        status: Set(d.status.as_str().to_owned()),
+        attempts: Set(i32::try_from(d.attempts).unwrap_or(i32::MAX)),
+        next_attempt_at: Set(d.next_attempt_at),
+        lease_until: Set(None),
+        last_status_code: Set(d.last_status_code.map(i32::from)),
+        last_error: Set(d.last_error.clone()),
+        created_at: Set(d.created_at),
+        updated_at: Set(d.updated_at),
+        delivered_at: Set(d.delivered_at),
+    }
+}
+
+/// Records the trigger, and queues one delivery per enabled webhook of the circuit subscribed to
+/// it, each with its payload fixed now (retries resend the same body).
+async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger) -> Result<()> {
+    trigger::Entity::insert(trigger::ActiveModel {
+        id: Set(t.id.clone()),
+        kind: Set(t.kind.as_str().to_owned()),
+        circuit_id: Set(t.circuit_id.clone()),
+        dfid: Set(t.dfid.clone()),
+        actor_id: Set(t.actor_id.clone()),
+        operation_id: Set(t.operation_id.clone()),
+        operation_status: Set(t.operation_status.clone()),
+        event: Set(t.event.clone()),
+        occurred_at: Set(t.occurred_at),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let Some(settings) = post_action_setting::Entity::find_by_id(t.circuit_id.clone())
+        .one(txn)
+        .await?
+        .map(settings_of)
+    else {
+        return Ok(());
+    };
+    if !settings.enabled || !settings.trigger_events.contains(&t.kind) {
+        return Ok(());
+    }
+    let hooks = webhook::Entity::find()
+        .filter(webhook::Column::CircuitId.eq(t.circuit_id.clone()))
+        .filter(webhook::Column::Enabled.eq(true))
+        .all(txn)
+        .await?;
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let circuit_name = circuit::Entity::find_by_id(t.circuit_id.clone())
+        .one(txn)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let identifiers: Vec<Identifier> = match item::Entity::find_by_id(t.dfid.clone()).one(txn).await? {
+        Some(row) => serde_json::from_value(row.identifiers).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let pushed_by = circuit_item::Entity::find_by_id((t.circuit_id.clone(), t.dfid.clone()))
+        .one(txn)
+        .await?
+        .map(|row| row.pushed_by);
+    let storage = if settings.include_storage_details {
+        storage_record::Entity::find()
+            .filter(storage_record::Column::Dfid.eq(t.dfid.clone()))
+            .filter(storage_record::Column::CircuitId.eq(t.circuit_id.clone()))
+            .order_by_desc(storage_record::Column::CreatedAt)
+            .one(txn)
+            .await?
+            .map(|r| StorageRef {
+                adapter_type: r.adapter_type,
+                cid: r.cid,
+                location: r.location,
+            })
+    } else {
+        None
+    };
+    for hook in hooks {
+        let delivery_id = uuid::Uuid::new_v4().to_string();
+        let body = payload(
+            &t,
+            &delivery_id,
+            &circuit_name,
+            &identifiers,
+            pushed_by.as_deref(),
+            storage.as_ref(),
+        );
+        let delivery = Delivery {
+            delivery_id,
+            webhook_id: hook.webhook_id,
+            circuit_id: t.circuit_id.clone(),
+            event_type: t.kind.as_str().to_owned(),
+            payload: body.to_string(),
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: t.occurred_at,
+            last_status_code: None,
+            last_error: None,
+            created_at: t.occurred_at,
+            updated_at: t.occurred_at,
+            delivered_at: None,
+        };
+        webhook_delivery::Entity::insert(delivery_model(&delivery))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
+    match change {
+        Change::Trigger(t) => fan_out(txn, t).await?,
+        Change::UpsertPostActionSettings {
+            circuit_id,
+            settings,
+            at,
+        } => {
+            let names: Vec<&str> = settings.trigger_events.iter().map(|k| k.as_str()).collect();
+            post_action_setting::Entity::insert(post_action_setting::ActiveModel {
+                circuit_id: Set(circuit_id),
+                enabled: Set(settings.enabled),
+                trigger_events: Set(to_json(&names)?),
+                include_storage_details: Set(settings.include_storage_details),
+                updated_at: Set(at),
+            })
+            .on_conflict(
+                OnConflict::column(post_action_setting::Column::CircuitId)
+                    .update_columns([
+                        post_action_setting::Column::Enabled,
+                        post_action_setting::Column::TriggerEvents,
+                        post_action_setting::Column::IncludeStorageDetails,
+                        post_action_setting::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Change::InsertWebhook(w) => {
+            webhook::Entity::insert(webhook_model(&w)?)
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Change::UpdateWebhook(w) => {
+            webhook::Entity::update_many()
+                .set(webhook::ActiveModel {
+                    webhook_id: sea_orm::ActiveValue::NotSet,
+                    circuit_id: sea_orm::ActiveValue::NotSet,
+                    signing_secret: sea_orm::ActiveValue::NotSet,
+                    created_at: sea_orm::ActiveValue::NotSet,
+                    ..webhook_model(&w)?
+                })
+                .filter(webhook::Column::WebhookId.eq(w.webhook_id))
+                .exec(txn)
+                .await?;
+        }
+        Change::DeleteWebhook { webhook_id } => {
+            webhook::Entity::delete_by_id(webhook_id).exec(txn).await?;
+        }
+        Change::InsertDelivery(d) => {
+            webhook_delivery::Entity::insert(delivery_model(&d))
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Change::RecordAttempt {
+            delivery_id,
+            attempt,
+            result,
+            status,
+            next_attempt_at,
+            at,
+        } => {
+            webhook_attempt::Entity::insert(webhook_attempt::ActiveModel {
+                id: Set(uuid::Uuid::new_v4().to_string()),
+                delivery_id: Set(delivery_id.clone()),
+                attempt: Set(i32::try_from(attempt).unwrap_or(i32::MAX)),
+                status_code: Set(result.status_code.map(i32::from)),
+                error: Set(result.error.clone()),
+                duration_ms: Set(i64::try_from(result.duration.as_millis()).unwrap_or(i64::MAX)),
+                at: Set(at),
+            })
+            .exec_without_returning(txn)
+            .await?;
+            let mut update = webhook_delivery::Entity::update_many()
+                .col_expr(webhook_delivery::Column::Status, Expr::value(status.as_str()))
+                .col_expr(
+                    webhook_delivery::Column::Attempts,
+                    Expr::value(i32::try_from(attempt).unwrap_or(i32::MAX)),
+                )
+                .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(next_attempt_at))
+                .col_expr(
+                    webhook_delivery::Column::LeaseUntil,
+                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+                )
+                .col_expr(
+                    webhook_delivery::Column::LastStatusCode,
+                    Expr::value(result.status_code.map(i32::from)),
+                )
+                .col_expr(webhook_delivery::Column::LastError, Expr::value(result.error))
+                .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(at));
+            if status == DeliveryStatus::Delivered {
+                update = update.col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(at));
+            }
+            update
+                .filter(webhook_delivery::Column::DeliveryId.eq(delivery_id))
+                .exec(txn)
+                .await?;
+        }
+        Change::InsertStorageRecord(r) => {
+            let document =
+                String::from_utf8(r.document).map_err(|_| Error::internal("storage document is not UTF-8"))?;
+            storage_record::Entity::insert(storage_record::ActiveModel {
+                record_id: Set(r.record_id),
+                dfid: Set(r.dfid),
+                circuit_id: Set(r.circuit_id),
+                adapter_type: Set(r.adapter_type),
+                cid: Set(r.cid),
+                status: Set(r.status.as_str().to_owned()),
+                location: Set(r.location),
+                triggered_by: Set(r.triggered_by),
+                triggered_by_id: Set(r.triggered_by_id),
+                created_at: Set(r.created_at),
+                stored_at: Set(r.stored_at),
+                metadata: Set(r.metadata),
+                document: Set(document),
+                attempts: Set(0),
+                next_attempt_at: Set(r.created_at),
+                lease_until: Set(None),
+                last_error: Set(None),
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Change::RecordStorage {
+            record_id,
+            dfid,
+            cid,
+            status,
+            attempts,
+            next_attempt_at,
+            error,
+            at,
+        } => {
+            let mut update = storage_record::Entity::update_many()
+                .col_expr(storage_record::Column::Status, Expr::value(status.as_str()))
+                .col_expr(
+                    storage_record::Column::Attempts,
+                    Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
+                )
+                .col_expr(storage_record::Column::NextAttemptAt, Expr::value(next_attempt_at))
+                .col_expr(
+                    storage_record::Column::LeaseUntil,
+                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+                )
+                .col_expr(storage_record::Column::LastError, Expr::value(error));
+            if status == StorageStatus::Stored {
+                update = update.col_expr(storage_record::Column::StoredAt, Expr::value(at));
+            }
+            update
+                .filter(storage_record::Column::RecordId.eq(record_id))
+                .exec(txn)
+                .await?;
+            if status == StorageStatus::Stored {
+                item::Entity::update_many()
+                    .col_expr(item::Column::LatestCid, Expr::value(cid))
+                    .filter(item::Column::Dfid.eq(dfid))
+                    .exec(txn)
+                    .await?;
+            }
+        }
+        other => return Err(Error::internal(format!("no statement for {other:?}"))),
+    }
+    Ok(())
+}

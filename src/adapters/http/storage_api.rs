@@ -1,0 +1,173 @@
+//! Storage adapters, circuits' adapter choice, items' storage history, and stored content.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::caller::Caller;
+use super::error::ApiResult;
+use super::types::{TierName, list_of, page};
+use super::{ApiTags, State};
+use crate::domain::storage::{AdapterInfo, StorageRecord};
+
+pub struct StorageApi;
+
+/// A storage adapter.
+#[derive(Object)]
+pub struct AdapterView {
+    /// `none`, `local`, `ipfs-ipfs`, `stellar_testnet-ipfs`, `stellar_mainnet-ipfs`.
+    adapter_type: String,
+    /// Whether this server can reach it.
+    available: bool,
+    /// Tiers of the circuit owner that may choose it.
+    allowed_tiers: Vec<TierName>,
+}
+
+impl From<AdapterInfo> for AdapterView {
+    fn from(a: AdapterInfo) -> Self {
+        Self {
+            adapter_type: a.adapter_type.to_owned(),
+            available: a.available,
+            allowed_tiers: a.allowed_tiers.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+list_of!(
+    /// The storage adapters (all of them; `next_cursor` is always null).
+    AdapterList,
+    AdapterView
+);
+
+#[derive(Object)]
+struct AdapterConfigBody {
+    adapter_type: String,
+}
+
+/// One stored copy of an item's document.
+#[derive(Object)]
+pub struct StorageRecordView {
+    record_id: String,
+    adapter_type: String,
+    cid: String,
+    /// `Pending`, `Stored` or `Failed`.
+    status: String,
+    location: String,
+    triggered_by: String,
+    triggered_by_id: String,
+    created_at: DateTime<Utc>,
+    stored_at: Option<DateTime<Utc>>,
+    metadata: serde_json::Value,
+}
+
+impl From<StorageRecord> for StorageRecordView {
+    fn from(r: StorageRecord) -> Self {
+        Self {
+            record_id: r.record_id,
+            adapter_type: r.adapter_type,
+            cid: r.cid,
+            status: r.status.as_str().to_owned(),
+            location: r.location,
+            triggered_by: r.triggered_by,
+            triggered_by_id: r.triggered_by_id,
+            created_at: r.created_at,
+            stored_at: r.stored_at,
+            metadata: r.metadata,
+        }
+    }
+}
+
+list_of!(
+    /// A page of storage records, newest first.
+    StorageRecordList,
+    StorageRecordView
+);
+
+#[derive(ApiResponse)]
+enum Content {
+    /// The stored bytes (the item document, canonical JSON).
+    #[oai(status = 200, content_type = "application/json")]
+    Bytes(Binary<Vec<u8>>),
+}
+
+#[OpenApi(tag = "ApiTags::Storage")]
+impl StorageApi {
+    /// Storage adapters, whether this server can reach them, and the tiers allowed.
+    #[oai(path = "/api/adapters", method = "get", operation_id = "list_adapters")]
+    async fn adapters(&self, state: State<'_>, _caller: Caller) -> Json<AdapterList> {
+        Json(AdapterList {
+            data: state.storage.adapters().into_iter().map(Into::into).collect(),
+            next_cursor: None,
+        })
+    }
+
+    /// The circuit's adapter (members).
+    #[oai(
+        path = "/api/circuits/:id/adapter",
+        method = "get",
+        operation_id = "get_circuit_adapter"
+    )]
+    async fn circuit_adapter(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+    ) -> ApiResult<Json<AdapterConfigBody>> {
+        Ok(Json(AdapterConfigBody {
+            adapter_type: state.storage.adapter(&caller.principal, &id.0).await?,
+        }))
+    }
+
+    /// Choose the circuit's adapter (ManagePermissions): 409 `adapter_unavailable` when this
+    /// server cannot reach it; the circuit owner's tier must allow it.
+    #[oai(
+        path = "/api/circuits/:id/adapter",
+        method = "put",
+        operation_id = "set_circuit_adapter"
+    )]
+    async fn set_circuit_adapter(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<AdapterConfigBody>,
+    ) -> ApiResult<Json<AdapterConfigBody>> {
+        let circuit = state
+            .storage
+            .set_adapter(&caller.principal, &id.0, &body.adapter_type, &caller.meta)
+            .await?;
+        Ok(Json(AdapterConfigBody {
+            adapter_type: circuit.adapter_type,
+        }))
+    }
+
+    /// Stored copies of an item the caller may see.
+    #[oai(
+        path = "/api/items/:dfid/storage-history",
+        method = "get",
+        operation_id = "item_storage_history",
+        tag = "ApiTags::Items"
+    )]
+    async fn history(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        dfid: Path<String>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<StorageRecordList>> {
+        let page = page(limit.0, cursor.0)?;
+        Ok(Json(
+            state.storage.history(&caller.principal, &dfid.0, &page).await?.into(),
+        ))
+    }
+
+    /// Stored bytes by CID, for a caller who may see an item stored under it.
+    #[oai(path = "/api/storage/:cid", method = "get", operation_id = "get_stored_content")]
+    async fn content(&self, state: State<'_>, caller: Caller, cid: Path<String>) -> ApiResult<Content> {
+        Ok(Content::Bytes(Binary(
+            state.storage.content(&caller.principal, &cid.0).await?,
+        )))
+    }
+}

@@ -1,0 +1,168 @@
+//! Notification fan-out: an in-process broadcast, fed directly (single instance) or by a Redis
+//! channel that every replica subscribes to.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::adapters::redis::RedisClient;
+use crate::domain::feed::{Notification, NotificationType};
+use crate::ports::Notifier;
+
+/// Notifications a slow socket may fall behind by before it is told it missed some.
+const CHANNEL_BOUND: usize = 1024;
+
+/// In-process fan-out, for the single-instance mode.
+pub struct LocalNotifier {
+    sender: broadcast::Sender<Notification>,
+}
+
+impl LocalNotifier {
+    pub fn new() -> Self {
+        Self {
+            sender: broadcast::channel(CHANNEL_BOUND).0,
+        }
+    }
+}
+
+impl Default for LocalNotifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for LocalNotifier {
+    async fn publish(&self, notification: &Notification) {
+        let _ = self.sender.send(notification.clone());
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Notification> {
+        self.sender.subscribe()
+    }
+}
+
+/// A notification as it travels between replicas.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    id: String,
+    user_id: String,
+    notification_type: String,
+    title: String,
+    message: String,
+    read: bool,
+    created_at: chrono::DateTime<chrono::Utc>,
+    data: serde_json::Value,
+}
+
+impl From<&Notification> for Wire {
+    fn from(n: &Notification) -> Self {
+        Self {
+            id: n.id.clone(),
+            user_id: n.user_id.clone(),
+            notification_type: n.notification_type.as_str().to_owned(),
+            title: n.title.clone(),
+            message: n.message.clone(),
+            read: n.read,
+            created_at: n.created_at,
+            data: n.data.clone(),
+        }
+    }
+}
+
+impl Wire {
+    fn into_notification(self) -> Option<Notification> {
+        Some(Notification {
+            notification_type: NotificationType::parse(&self.notification_type)?,
+            id: self.id,
+            user_id: self.user_id,
+            title: self.title,
+            message: self.message,
+            read: self.read,
+            created_at: self.created_at,
+            data: self.data,
+        })
+    }
+}
+
+/// Fan-out through a Redis channel, so a notification created on one replica reaches sockets on
+/// all of them. When Redis cannot take a message, this replica's sockets still get it.
+pub struct RedisNotifier {
+    client: Arc<RedisClient>,
+    channel: String,
+    local: broadcast::Sender<Notification>,
+}
+
+impl RedisNotifier {
+    /// Starts the subscription task (reconnecting after failures) and returns the notifier.
+    pub fn start(client: Arc<RedisClient>) -> anyhow::Result<Arc<Self>> {
+        let notifier = Arc::new(Self {
+            channel: client.key("notifications"),
+            local: broadcast::channel(CHANNEL_BOUND).0,
+            client,
+        });
+        let redis = deadpool_redis::redis::Client::open(notifier.client.url())?;
+        let weak = Arc::downgrade(&notifier);
+        let channel = notifier.channel.clone();
+        tokio::spawn(async move {
+            loop {
+                match redis.get_async_pubsub().await {
+                    Ok(mut pubsub) => {
+                        if pubsub.subscribe(&channel).await.is_ok() {
+                            tracing::info!("subscribed to notification fan-out");
+                            let mut messages = pubsub.on_message();
+                            while let Some(message) = messages.next().await {
+                                let Some(notifier) = weak.upgrade() else {
+                                    return;
+                                };
+                                let payload: String = message.get_payload().unwrap_or_default();
+                                if let Some(notification) = serde_json::from_str::<Wire>(&payload)
+                                    .ok()
+                                    .and_then(Wire::into_notification)
+                                {
+                                    let _ = notifier.local.send(notification);
+                                }
+                            }
+                        }
+                    }
+                    Err(err) => tracing::warn!(error = %err, "notification fan-out cannot reach Redis; retrying"),
+                }
+                if weak.strong_count() == 0 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        Ok(notifier)
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for RedisNotifier {
+    async fn publish(&self, notification: &Notification) {
+        let Ok(payload) = serde_json::to_string(&Wire::from(notification)) else {
+            return;
+        };
+        let channel = self.channel.clone();
+        let published = self
+            .client
+            .call("notify.publish", |mut conn| async move {
+                deadpool_redis::redis::cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(payload)
+                    .query_async::<i64>(&mut conn)
+                    .await
+            })
+            .await;
+        if published.is_none() {
+            let _ = self.local.send(notification.clone());
+        }
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Notification> {
+        self.local.subscribe()
+    }
+}
