@@ -9,6 +9,7 @@ use super::account::{Account, AccountStatus, Tier};
 use super::audit::{AuditEntry, AuditFilter};
 use super::auth::AuthService;
 use super::changes::Change;
+use super::feed::{Notification, NotificationType};
 use super::page::{Page, PageRequest};
 use super::{Error, Result};
 use crate::ports::store::AccountFilter;
@@ -45,6 +46,14 @@ impl AdminService {
                     tier,
                     at: now,
                 },
+                Change::Notify(Notification::new(
+                    &account.id,
+                    NotificationType::AccountUpdated,
+                    "Your plan changed",
+                    format!("Your tier is now {}", tier.as_str()),
+                    json!({ "tier": tier.as_str() }),
+                    now,
+                )),
                 Change::Audit(AuditEntry::new(
                     "tier_changed",
                     Some(&admin.user_id),
@@ -87,6 +96,14 @@ impl AdminService {
                     reason: reason.clone(),
                     at: now,
                 },
+                Change::Notify(Notification::new(
+                    &account.id,
+                    NotificationType::AccountUpdated,
+                    "Your account changed",
+                    format!("Your account is now {}", status.as_str()),
+                    json!({ "status": status.as_str(), "reason": reason }),
+                    now,
+                )),
                 Change::Audit(AuditEntry::new(
                     "status_changed",
                     Some(&admin.user_id),

@@ -51,18 +51,27 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.postgres.take() {
-            // Drop runs outside any runtime we may block, so use a thread with its own.
-            let _ = std::thread::spawn(move || {
+            // Drop runs on the test's runtime, which must not block on itself: a thread with its
+            // own runtime does the work, and the wait for it is bounded.
+            let (done, finished) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .unwrap();
-                runtime.block_on(admin_execute(
-                    &admin_url,
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                ));
-            })
-            .join();
+                runtime.block_on(async {
+                    // Backends still authenticating (the app's runtime stopped mid-handshake) do
+                    // not answer DROP ... WITH (FORCE); terminating them does.
+                    admin_execute(
+                        &admin_url,
+                        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"),
+                    )
+                    .await;
+                    admin_execute(&admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                });
+                let _ = done.send(());
+            });
+            let _ = finished.recv_timeout(std::time::Duration::from_secs(10));
         }
     }
 }
@@ -83,12 +92,72 @@ fn replace_database(url: &str, name: &str) -> String {
 }
 
 pub struct TestApp {
+    /// First, so it drops (stopping the app) before the database it uses.
+    running: Option<AppThread>,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: TestDb,
     pub vars: HashMap<String, String>,
     pub mail: Arc<CapturedMail>,
-    running: Option<RunningApp>,
+}
+
+/// The app on a thread and runtime of its own, as in production: the test's runtime blocking
+/// (in a `Drop`, say) never freezes the app halfway through something.
+struct AppThread {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AppThread {
+    /// Awaits the start without blocking the test's runtime, which may be serving something the
+    /// app needs meanwhile (the PostgreSQL proxy).
+    async fn start(vars: &HashMap<String, String>, mail: &Arc<CapturedMail>) -> Self {
+        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
+        app::telemetry::init_tracing(config.log_format);
+        let extras = Extras {
+            mailer: Some(mail.clone() as Arc<dyn Mailer>),
+        };
+        let (started, addr) = tokio::sync::oneshot::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let running: RunningApp = app::start_with(config, std::future::pending(), extras)
+                    .await
+                    .expect("app starts");
+                started.send(running.addr).unwrap();
+                let _ = stopped.await;
+                running.stop().await.unwrap();
+            });
+        });
+        let addr = addr.await.expect("the app thread reports its address");
+        Self {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the app (draining requests) and waits for its thread.
+    fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for AppThread {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// A mail server stand-in: keeps every message the app sends.
@@ -157,7 +226,7 @@ pub async fn spawn_on(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
         vars.insert((*name).to_owned(), (*value).to_owned());
     }
     let mail = Arc::new(CapturedMail::default());
-    let running = start(&vars, &mail).await;
+    let running = AppThread::start(&vars, &mail).await;
     TestApp {
         addr: running.addr,
         client: reqwest::Client::builder()
@@ -169,17 +238,6 @@ pub async fn spawn_on(db: TestDb, overrides: &[(&str, &str)]) -> TestApp {
         mail,
         running: Some(running),
     }
-}
-
-async fn start(vars: &HashMap<String, String>, mail: &Arc<CapturedMail>) -> RunningApp {
-    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
-    app::telemetry::init_tracing(config.log_format);
-    let extras = Extras {
-        mailer: Some(mail.clone()),
-    };
-    app::start_with(config, std::future::pending(), extras)
-        .await
-        .expect("app starts")
 }
 
 impl TestApp {
@@ -261,18 +319,12 @@ impl TestApp {
 
     /// Stops the app (draining requests) and starts it again on the same database and settings.
     pub async fn restart(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.stop().await.unwrap();
+        if let Some(mut running) = self.running.take() {
+            tokio::task::spawn_blocking(move || running.stop()).await.unwrap();
         }
-        let running = start(&self.vars, &self.mail).await;
+        let running = AppThread::start(&self.vars, &self.mail).await;
         self.addr = running.addr;
         self.running = Some(running);
-    }
-
-    pub async fn stop(mut self) {
-        if let Some(running) = self.running.take() {
-            running.stop().await.unwrap();
-        }
     }
 }
 
@@ -324,31 +376,41 @@ impl PgProxy {
             parsed.host_str().unwrap_or("127.0.0.1"),
             parsed.port().unwrap_or(5432)
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
         let state = std::sync::Arc::new(ProxyState {
             cut: std::sync::atomic::AtomicBool::new(false),
             generation: tokio::sync::watch::channel(0).0,
         });
         let shared = state.clone();
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if shared.cut.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let upstream = upstream.clone();
-                let mut generation = shared.generation.subscribe();
-                tokio::spawn(async move {
-                    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = generation.changed() => {}
+        // Its own thread and runtime, like the app's: the test's runtime blocking must not
+        // freeze the database link.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+                while let Ok((mut client, _)) = listener.accept().await {
+                    if shared.cut.load(Ordering::SeqCst) {
+                        drop(client);
+                        continue;
                     }
-                });
-            }
+                    let upstream = upstream.clone();
+                    let mut generation = shared.generation.subscribe();
+                    tokio::spawn(async move {
+                        let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                            _ = generation.changed() => {}
+                        }
+                    });
+                }
+            });
         });
         Some(Self { addr, state })
     }
@@ -439,4 +501,106 @@ impl TestApp {
 /// A well-formed DFID no test mints (its date is long past).
 pub fn unknown_dfid() -> String {
     defarm::domain::dfid::Dfid::new(chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(), 1).into_string()
+}
+
+/// What a test webhook receiver answers, in order (then 200).
+#[derive(Clone, Copy, Debug)]
+pub enum Reply {
+    Status(u16),
+    /// Wait this long before answering 200 (longer than the sender's timeout, to test it).
+    Hang(std::time::Duration),
+}
+
+/// A request the receiver got.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: HashMap<String, String>,
+    pub body: String,
+}
+
+/// A webhook receiver on loopback, started by the test.
+pub struct Receiver {
+    pub url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    pub async fn start(script: Vec<Reply>) -> Self {
+        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let script = Arc::new(Mutex::new(std::collections::VecDeque::from(script)));
+        let log = received.clone();
+        let endpoint = poem::endpoint::make(move |mut req: poem::Request| {
+            let log = log.clone();
+            let script = script.clone();
+            async move {
+                let headers = req
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+                    .collect();
+                let body = req.take_body().into_string().await.unwrap_or_default();
+                log.lock().unwrap().push(Received { headers, body });
+                let reply = script.lock().unwrap().pop_front().unwrap_or(Reply::Status(200));
+                let status = match reply {
+                    Reply::Status(status) => status,
+                    Reply::Hang(duration) => {
+                        tokio::time::sleep(duration).await;
+                        200
+                    }
+                };
+                poem::Response::builder()
+                    .status(poem::http::StatusCode::from_u16(status).unwrap())
+                    .body("ok")
+            }
+        });
+        let acceptor = poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind("127.0.0.1:0"))
+            .await
+            .unwrap();
+        let addr = *poem::listener::Acceptor::local_addr(&acceptor)[0]
+            .as_socket_addr()
+            .unwrap();
+        let server = tokio::spawn(async move {
+            let _ = poem::Server::new_with_acceptor(acceptor).run(endpoint).await;
+        });
+        Self {
+            url: format!("http://{addr}/hook"),
+            received,
+            _server: server,
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits (up to `seconds`) until at least `count` requests arrived.
+    pub async fn wait_for(&self, count: usize, seconds: u64) -> Vec<Received> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            let received = self.received();
+            if received.len() >= count || std::time::Instant::now() > deadline {
+                return received;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, for up to `seconds`.
+pub async fn eventually<T, F, Fut>(seconds: u64, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
