@@ -43,6 +43,15 @@ impl TestDb {
         }
     }
 
+    /// Another handle on the same database, which does not drop it.
+    fn borrowed(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            _dir: None,
+            postgres: None,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.postgres.is_some()
     }
@@ -315,6 +324,19 @@ impl TestApp {
     /// A database connection for test setup that the API cannot do (importing legacy hashes).
     pub async fn database(&self) -> sea_orm::DatabaseConnection {
         sea_orm::Database::connect(self.db.url.as_str()).await.unwrap()
+    }
+
+    /// A second instance of the service on the same database, Redis and secrets (a replica).
+    pub async fn replica(&self) -> TestApp {
+        let running = AppThread::start(&self.vars, &self.mail).await;
+        TestApp {
+            addr: running.addr,
+            client: self.client.clone(),
+            db: TestDb::borrowed(&self.db.url),
+            vars: self.vars.clone(),
+            mail: self.mail.clone(),
+            running: Some(running),
+        }
     }
 
     /// Stops the app (draining requests) and starts it again on the same database and settings.

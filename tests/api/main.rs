@@ -14,6 +14,7 @@ mod items;
 mod notifications;
 mod platform;
 mod public_pages;
+mod replicas;
 mod security;
 mod spec;
 mod storage;

@@ -61,7 +61,7 @@ impl Database {
         let mut options = ConnectOptions::new(settings.url.clone());
         options
             .max_connections(settings.pool_max)
-            .min_connections(1)
+            .min_connections(settings.pool_max.min(4))
             .acquire_timeout(settings.acquire_timeout)
             .connect_timeout(settings.acquire_timeout)
             .idle_timeout(Duration::from_secs(300))

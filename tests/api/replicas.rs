@@ -1,0 +1,131 @@
+//! Two instances on one PostgreSQL and Redis: every delivery is sent once, and notifications
+//! reach sockets on the other instance. Runs when TEST_DATABASE_URL and TEST_REDIS_URL are set.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use serde_json::{Value, json};
+
+use crate::helpers::{Receiver, json_with_status, spawn_with};
+
+fn shared_services() -> bool {
+    ["TEST_DATABASE_URL", "TEST_REDIS_URL"]
+        .iter()
+        .all(|v| std::env::var(v).is_ok_and(|s| !s.is_empty()))
+}
+
+#[tokio::test]
+async fn two_replicas_send_each_delivery_once() {
+    if !shared_services() {
+        return;
+    }
+    // A generous acquire timeout: this test checks exactly-once delivery, not overload answers,
+    // and shares a small CI machine with the rest of the suite.
+    let a = spawn_with(&[
+        ("WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("RATE_LIMIT_PER_HOUR_BASIC", "0"),
+        ("DB_ACQUIRE_TIMEOUT_MS", "15000"),
+    ])
+    .await;
+    let b = a.replica().await;
+    let receiver = Receiver::start(vec![]).await;
+    let (owner, _) = a.register("owner").await;
+    let circuit = a.circuit(&owner, json!({})).await;
+    json_with_status(
+        a.put_as(
+            &format!("/api/circuits/{circuit}/post-actions"),
+            &owner,
+            &json!({ "enabled": true, "trigger_events": ["item_pushed"] }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    json_with_status(
+        a.post_as(
+            &format!("/api/circuits/{circuit}/post-actions/webhooks"),
+            &owner,
+            &json!({ "name": "r", "url": receiver.url }),
+        )
+        .await,
+        201,
+    )
+    .await;
+
+    const PUSHES: usize = 200;
+    let pushes = (0..PUSHES).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let owner = owner.clone();
+        let circuit = circuit.clone();
+        async move {
+            let local = app
+                .local_item(&owner, json!([{ "key": "n", "value": i.to_string() }]))
+                .await;
+            app.push_local(&owner, &circuit, &local, 201).await;
+        }
+    });
+    futures_util::stream::iter(pushes)
+        .buffer_unordered(8)
+        .collect::<Vec<()>>()
+        .await;
+
+    let received = receiver.wait_for(PUSHES, 60).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let received = if received.len() > PUSHES {
+        received
+    } else {
+        receiver.received()
+    };
+    let ids: HashSet<&String> = received.iter().map(|r| &r.headers["x-defarm-delivery"]).collect();
+    assert_eq!(ids.len(), PUSHES, "every push delivered");
+    assert_eq!(received.len(), PUSHES, "and each delivery received once");
+    let deliveries = json_with_status(
+        b.get_as(
+            &format!("/api/circuits/{circuit}/post-actions/deliveries?limit=500"),
+            &owner,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let rows = deliveries["data"].as_array().unwrap();
+    assert_eq!(rows.len(), PUSHES);
+    assert!(rows.iter().all(|d| d["status"] == "Delivered" && d["attempts"] == 1));
+}
+
+#[tokio::test]
+async fn a_notification_created_on_one_replica_reaches_a_socket_on_the_other() {
+    if !shared_services() {
+        return;
+    }
+    let a = spawn_with(&[]).await;
+    let b = a.replica().await;
+    let (owner, _) = a.register("owner").await;
+    let (member, member_id) = a.register("member").await;
+    let circuit = a.circuit(&owner, json!({})).await;
+    let url = format!("ws://{}/api/notifications/ws?token={member}", b.addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "connected");
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "unread_count");
+    // Redis subscriptions are asynchronous; give B's a moment to be in place.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.add_member(&owner, &circuit, &member_id, "Viewer").await;
+    let live = next(&mut socket).await.expect("the notification crossed replicas");
+    assert_eq!(live["type"], "notification");
+    assert_eq!(live["data"]["notification_type"], "MemberAdded");
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next(socket: &mut Socket) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(3), socket.next())
+            .await
+            .ok()??
+            .ok()?;
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            return serde_json::from_str::<Value>(&text).ok();
+        }
+    }
+}
