@@ -8,6 +8,7 @@ mod helpers;
 mod admin;
 mod api_keys;
 mod auth;
+mod authorization;
 mod circuits;
 mod events;
 mod items;

@@ -1,5 +1,6 @@
 //! How database failures reach the domain: outages and overload become 503 with `Retry-After`,
-//! unique violations a `unique_violation` conflict the repository can rename, the rest a 500.
+//! unique violations a `unique_violation` conflict the repository can rename, text PostgreSQL
+//! cannot store a 400, the rest a 500.
 
 use std::ops::Deref;
 
@@ -45,6 +46,11 @@ fn classify_sqlx(inner: &sqlx::Error, err: &DbErr) -> Error {
                 // PostgreSQL: query_canceled (statement_timeout), admin shutdown, cannot connect now.
                 "57014" => Error::unavailable("database_timeout", "the database did not answer in time", 1),
                 "57P01" | "57P02" | "57P03" | "53300" => unavailable(err),
+                // PostgreSQL text and jsonb cannot hold U+0000 (character_not_in_repertoire,
+                // untranslatable_character); SQLite stores it. The client sent it, so it is a 400.
+                "22021" | "22P05" => {
+                    Error::invalid("validation_error", "text may not contain the NUL character (U+0000)")
+                }
                 _ => Error::internal(format!("database: {err}")),
             }
         }

@@ -29,6 +29,7 @@ struct SetTierRequest {
 #[derive(Object)]
 struct SetStatusRequest {
     status: StatusName,
+    #[oai(nullable)]
     reason: Option<String>,
 }
 

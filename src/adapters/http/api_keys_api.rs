@@ -50,22 +50,33 @@ impl From<KeyPermissions> for Permissions {
 struct CreateApiKeyRequest {
     name: String,
     permissions: Permissions,
+    #[oai(nullable)]
     expires_at: Option<DateTime<Utc>>,
     /// IP addresses or CIDR ranges the key may be used from; empty = anywhere.
+    #[oai(nullable)]
     allowed_ips: Option<Vec<String>>,
     /// Path prefixes the key may call (whole segments: `/api/items` allows `/api/items/x`).
+    #[oai(nullable)]
     allowed_endpoints: Option<Vec<String>>,
+    #[oai(nullable)]
     rate_limit_per_hour: Option<u64>,
+    #[oai(nullable)]
     organization_type: Option<String>,
+    #[oai(nullable)]
     notes: Option<String>,
 }
 
 #[derive(Object)]
 struct UpdateApiKeyRequest {
+    #[oai(nullable)]
     name: Option<String>,
+    #[oai(nullable)]
     is_active: Option<bool>,
+    #[oai(nullable)]
     notes: Option<String>,
+    #[oai(nullable)]
     allowed_ips: Option<Vec<String>>,
+    #[oai(nullable)]
     rate_limit_per_hour: Option<u64>,
 }
 
@@ -79,13 +90,18 @@ pub struct ApiKeyView {
     permissions: Permissions,
     is_active: bool,
     created_at: DateTime<Utc>,
+    #[oai(nullable)]
     expires_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     last_used_at: Option<DateTime<Utc>>,
     usage_count: i64,
     allowed_ips: Vec<String>,
     allowed_endpoints: Vec<String>,
+    #[oai(nullable)]
     rate_limit_per_hour: Option<u64>,
+    #[oai(nullable)]
     organization_type: Option<String>,
+    #[oai(nullable)]
     notes: Option<String>,
 }
 
@@ -122,6 +138,7 @@ struct CreatedApiKey {
 #[derive(Object)]
 struct ApiKeyUsage {
     usage_count: i64,
+    #[oai(nullable)]
     last_used_at: Option<DateTime<Utc>>,
     requests_last_hour: u64,
 }

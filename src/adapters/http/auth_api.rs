@@ -23,6 +23,7 @@ struct RegisterRequest {
     email: String,
     /// 8 to 128 characters with an uppercase letter, a lowercase letter, a digit and a symbol.
     password: String,
+    #[oai(nullable)]
     workspace_name: Option<String>,
 }
 
@@ -68,6 +69,7 @@ pub struct Profile {
     is_admin: bool,
     workspace_id: String,
     created_at: DateTime<Utc>,
+    #[oai(nullable)]
     last_login_at: Option<DateTime<Utc>>,
 }
 
@@ -96,7 +98,9 @@ struct ChangePasswordRequest {
 /// Give the email or the username.
 #[derive(Object)]
 struct ForgotPasswordRequest {
+    #[oai(nullable)]
     email: Option<String>,
+    #[oai(nullable)]
     username: Option<String>,
 }
 
@@ -118,11 +122,16 @@ pub struct AuditEntryView {
     id: String,
     /// What happened, e.g. `login_succeeded`, `api_key_revoked`, `status_changed`.
     action: String,
+    #[oai(nullable)]
     actor_id: Option<String>,
     target_type: String,
+    #[oai(nullable)]
     target_id: Option<String>,
+    #[oai(nullable)]
     ip: Option<String>,
+    #[oai(nullable)]
     user_agent: Option<String>,
+    #[oai(nullable)]
     request_id: Option<String>,
     at: DateTime<Utc>,
     details: serde_json::Value,

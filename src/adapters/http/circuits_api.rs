@@ -69,8 +69,10 @@ struct AliasConfigBody {
     /// Keys an item must carry a contextual identifier of.
     #[oai(default)]
     required_contextual: Vec<String>,
+    #[oai(nullable)]
     allowed_namespaces: Option<Vec<NamespaceName>>,
     /// Namespace for identifiers pushed without one.
+    #[oai(nullable)]
     default_namespace: Option<NamespaceName>,
 }
 
@@ -103,18 +105,26 @@ impl From<AliasConfig> for AliasConfigBody {
 #[derive(Object)]
 struct NewCircuitBody {
     name: String,
+    #[oai(nullable)]
     description: Option<String>,
+    #[oai(nullable)]
     permissions: Option<CircuitPermissions>,
+    #[oai(nullable)]
     alias_config: Option<AliasConfigBody>,
     /// `none` (default), `local`, `ipfs-ipfs`, `stellar_testnet-ipfs`, `stellar_mainnet-ipfs`.
+    #[oai(nullable)]
     adapter_type: Option<String>,
 }
 
 #[derive(Object)]
 struct UpdateCircuitBody {
+    #[oai(nullable)]
     name: Option<String>,
+    #[oai(nullable)]
     description: Option<String>,
+    #[oai(nullable)]
     permissions: Option<CircuitPermissions>,
+    #[oai(nullable)]
     alias_config: Option<AliasConfigBody>,
 }
 
@@ -160,16 +170,24 @@ struct PublicSettingsView {
     enabled: bool,
     access_mode: AccessModeName,
     requires_password: bool,
+    #[oai(nullable)]
     scheduled_date: Option<DateTime<Utc>>,
     public_name: String,
+    #[oai(nullable)]
     public_description: Option<String>,
+    #[oai(nullable)]
     primary_color: Option<String>,
+    #[oai(nullable)]
     secondary_color: Option<String>,
+    #[oai(nullable)]
     logo_url: Option<String>,
+    #[oai(nullable)]
     tagline: Option<String>,
+    #[oai(nullable)]
     footer_text: Option<String>,
     auto_publish_pushed_items: bool,
     auto_approve_members: bool,
+    #[oai(nullable)]
     public_since: Option<DateTime<Utc>>,
 }
 
@@ -199,6 +217,7 @@ impl From<PublicSettings> for PublicSettingsView {
 struct CircuitResponse {
     circuit_id: String,
     name: String,
+    #[oai(nullable)]
     description: Option<String>,
     owner_id: String,
     /// `Active` or `Inactive`.
@@ -206,6 +225,7 @@ struct CircuitResponse {
     permissions: CircuitPermissions,
     alias_config: AliasConfigBody,
     adapter_config: AdapterConfig,
+    #[oai(nullable)]
     public_settings: Option<PublicSettingsView>,
     member_count: u64,
     item_count: u64,
@@ -245,6 +265,7 @@ impl From<CircuitView> for CircuitResponse {
 pub struct CircuitSummary {
     circuit_id: String,
     name: String,
+    #[oai(nullable)]
     description: Option<String>,
     owner_id: String,
     status: String,
@@ -278,7 +299,9 @@ list_of!(
 
 #[derive(Object)]
 struct AddMemberBody {
+    #[oai(nullable)]
     user_id: Option<String>,
+    #[oai(nullable)]
     username: Option<String>,
     /// `Admin` (Owner only), `Member` or `Viewer`.
     role: RoleName,
@@ -286,6 +309,7 @@ struct AddMemberBody {
 
 #[derive(Object)]
 struct UpdateMemberBody {
+    #[oai(nullable)]
     role: Option<RoleName>,
     /// A `role_id` of this circuit's custom roles; null removes it.
     custom_role: MaybeUndefined<String>,
@@ -295,8 +319,10 @@ struct UpdateMemberBody {
 struct RoleBody {
     role_name: String,
     permissions: Vec<PermissionName>,
+    #[oai(nullable)]
     description: Option<String>,
     /// `#rgb` or `#rrggbb`.
+    #[oai(nullable)]
     color: Option<String>,
 }
 
@@ -306,7 +332,9 @@ pub struct RoleView {
     role_id: String,
     role_name: String,
     permissions: Vec<PermissionName>,
+    #[oai(nullable)]
     description: Option<String>,
+    #[oai(nullable)]
     color: Option<String>,
 }
 
@@ -330,17 +358,20 @@ list_of!(
 
 #[derive(Object)]
 struct JoinRequestBody {
+    #[oai(nullable)]
     message: Option<String>,
 }
 
 #[derive(Object)]
 struct ApproveRequestBody {
     /// Default `Member`; `Admin` only by the Owner.
+    #[oai(nullable)]
     role: Option<RoleName>,
 }
 
 #[derive(Object)]
 struct ReasonBody {
+    #[oai(nullable)]
     reason: Option<String>,
 }
 
@@ -350,12 +381,16 @@ pub struct JoinRequestView {
     circuit_id: String,
     user_id: String,
     username: String,
+    #[oai(nullable)]
     message: Option<String>,
     /// `Pending`, `Approved` or `Rejected`.
     status: String,
     created_at: DateTime<Utc>,
+    #[oai(nullable)]
     decided_by: Option<String>,
+    #[oai(nullable)]
     decided_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     reason: Option<String>,
 }
 
@@ -385,8 +420,10 @@ list_of!(
 struct PushLocalBody {
     local_id: String,
     /// Added to the local item's identifiers.
+    #[oai(nullable)]
     identifiers: Option<Vec<IdentifierInputBody>>,
     /// Merged over the local item's data (these win; null never deletes).
+    #[oai(nullable)]
     enriched_data: Option<Value>,
 }
 
@@ -429,15 +466,23 @@ struct PublicSettingsBody {
     enabled: bool,
     access_mode: AccessModeName,
     /// Required for `Protected`; omitted keeps the current one. Stored hashed.
+    #[oai(nullable)]
     access_password: Option<String>,
     /// Required for `Scheduled`: the page opens then.
+    #[oai(nullable)]
     scheduled_date: Option<DateTime<Utc>>,
     public_name: String,
+    #[oai(nullable)]
     public_description: Option<String>,
+    #[oai(nullable)]
     primary_color: Option<String>,
+    #[oai(nullable)]
     secondary_color: Option<String>,
+    #[oai(nullable)]
     logo_url: Option<String>,
+    #[oai(nullable)]
     tagline: Option<String>,
+    #[oai(nullable)]
     footer_text: Option<String>,
     /// DFIDs of items in this circuit (400 otherwise).
     #[oai(default)]
@@ -461,16 +506,23 @@ struct PublishedItemView {
 struct PublicPageView {
     circuit_id: String,
     public_name: String,
+    #[oai(nullable)]
     public_description: Option<String>,
+    #[oai(nullable)]
     primary_color: Option<String>,
+    #[oai(nullable)]
     secondary_color: Option<String>,
+    #[oai(nullable)]
     logo_url: Option<String>,
+    #[oai(nullable)]
     tagline: Option<String>,
+    #[oai(nullable)]
     footer_text: Option<String>,
     access_mode: AccessModeName,
     requires_password: bool,
     member_count: u64,
     published_items: Vec<PublishedItemView>,
+    #[oai(nullable)]
     public_since: Option<DateTime<Utc>>,
 }
 
@@ -506,7 +558,9 @@ impl From<PublicPage> for PublicPageView {
 #[derive(Object)]
 struct PublicJoinBody {
     /// For `Protected` pages.
+    #[oai(nullable)]
     access_password: Option<String>,
+    #[oai(nullable)]
     message: Option<String>,
 }
 
@@ -515,7 +569,9 @@ struct PublicJoinBody {
 struct PublicJoinResponse {
     /// `Joined` (auto-approved as `Member`) or `Pending` (a join request awaits a manager).
     status: String,
+    #[oai(nullable)]
     member: Option<MemberView>,
+    #[oai(nullable)]
     request: Option<JoinRequestView>,
 }
 

@@ -24,18 +24,24 @@ struct NewEvent {
     /// `StatusChanged`, compared ignoring case).
     event_type: String,
     /// Default `CircuitOnly`.
+    #[oai(nullable)]
     visibility: Option<VisibilityName>,
     /// A JSON object; missing or null is `{}`.
+    #[oai(nullable)]
     metadata: Option<Value>,
     /// RFC 3339; default: when the server received it.
+    #[oai(nullable)]
     occurred_at: Option<String>,
 }
 
 #[derive(Object)]
 struct NewLocalEvent {
     event_type: String,
+    #[oai(nullable)]
     visibility: Option<VisibilityName>,
+    #[oai(nullable)]
     metadata: Option<Value>,
+    #[oai(nullable)]
     occurred_at: Option<String>,
 }
 

@@ -19,16 +19,20 @@ pub struct ItemsApi;
 
 #[derive(Object)]
 struct NewLocalItem {
+    #[oai(nullable)]
     identifiers: Option<Vec<IdentifierInputBody>>,
     /// A JSON object of the caller's data.
+    #[oai(nullable)]
     enriched_data: Option<Value>,
 }
 
 #[derive(Object)]
 struct EnrichItem {
     /// Merged by top-level key: these win, null never deletes.
+    #[oai(nullable)]
     enriched_data: Option<Value>,
     /// Added (never removed). A canonical identifier naming another item is 409.
+    #[oai(nullable)]
     identifiers: Option<Vec<IdentifierInputBody>>,
 }
 
@@ -36,6 +40,7 @@ struct EnrichItem {
 #[derive(Object)]
 struct MappingView {
     local_id: String,
+    #[oai(nullable)]
     dfid: Option<String>,
     /// `LocalOnly` or `Tokenized`.
     status: String,

@@ -163,21 +163,26 @@ impl NotificationsApi {
     /// `{"type":"pong"}`, and `{"type":"lag","missed":n}` when the client read too slowly and
     /// missed notifications (read them over REST). Client messages:
     /// `{"action":"mark_read","notification_id"}`, `{"action":"ping"}`. A revoked session closes
-    /// the socket.
+    /// the socket. Errors (a missing upgrade, a bad token) answer before the upgrade.
     #[oai(
         path = "/api/notifications/ws",
         method = "get",
         operation_id = "notifications_socket"
     )]
-    async fn socket(&self, state: State<'_>, caller: SocketCaller, websocket: WebSocket) -> BoxWebSocketUpgraded {
+    async fn socket(
+        &self,
+        state: State<'_>,
+        caller: SocketCaller,
+        websocket: WebSocket,
+    ) -> ApiResult<BoxWebSocketUpgraded> {
         let state = Arc::clone(&state);
-        websocket
+        Ok(websocket
             .on_upgrade(move |stream| async move {
                 metrics::gauge!("defarm_sockets_connected").increment(1.0);
                 serve_socket(state, caller, stream).await;
                 metrics::gauge!("defarm_sockets_connected").decrement(1.0);
             })
-            .boxed()
+            .boxed())
     }
 }
 

@@ -48,7 +48,8 @@ struct DatabaseStatus {
     status: String,
     /// `postgres` or `sqlite`.
     backend: String,
-    /// The round trip's time; absent when the database did not answer.
+    /// The round trip's time; null when the database did not answer.
+    #[oai(nullable)]
     ping_ms: Option<f64>,
     pool: PoolNumbers,
 }

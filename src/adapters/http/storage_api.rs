@@ -57,6 +57,7 @@ pub struct StorageRecordView {
     triggered_by: String,
     triggered_by_id: String,
     created_at: DateTime<Utc>,
+    #[oai(nullable)]
     stored_at: Option<DateTime<Utc>>,
     metadata: serde_json::Value,
 }
@@ -86,8 +87,8 @@ list_of!(
 
 #[derive(ApiResponse)]
 enum Content {
-    /// The stored bytes (the item document, canonical JSON).
-    #[oai(status = 200, content_type = "application/json")]
+    /// The stored bytes, unchanged (their hash is the CID): the item document, canonical JSON.
+    #[oai(status = 200, actual_type = "Json<serde_json::Value>")]
     Bytes(Binary<Vec<u8>>),
 }
 
@@ -95,11 +96,11 @@ enum Content {
 impl StorageApi {
     /// Storage adapters, whether this server can reach them, and the tiers allowed.
     #[oai(path = "/api/adapters", method = "get", operation_id = "list_adapters")]
-    async fn adapters(&self, state: State<'_>, _caller: Caller) -> Json<AdapterList> {
-        Json(AdapterList {
+    async fn adapters(&self, state: State<'_>, _caller: Caller) -> ApiResult<Json<AdapterList>> {
+        Ok(Json(AdapterList {
             data: state.storage.adapters().into_iter().map(Into::into).collect(),
             next_cursor: None,
-        })
+        }))
     }
 
     /// The circuit's adapter (members).

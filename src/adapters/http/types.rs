@@ -51,6 +51,7 @@ macro_rules! list_of {
         pub struct $name {
             pub data: Vec<$item>,
             /// Pass as `cursor` for the next page; null on the last page.
+            #[oai(nullable)]
             pub next_cursor: Option<String>,
         }
 

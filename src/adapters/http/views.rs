@@ -63,11 +63,15 @@ pub fn permission_set(names: &[PermissionName]) -> PermissionSet {
 /// `cnpj`, `car`, `nirf`, `ie`, `rfid`) makes it canonical; anything else is contextual.
 #[derive(Debug, Clone, Object)]
 pub struct IdentifierInputBody {
+    #[oai(nullable)]
     pub namespace: Option<NamespaceName>,
     pub key: String,
     pub value: String,
+    #[oai(nullable)]
     pub id_type: Option<IdTypeName>,
+    #[oai(nullable)]
     pub scope: Option<ScopeName>,
+    #[oai(nullable)]
     pub verified: Option<bool>,
 }
 
@@ -95,6 +99,7 @@ pub struct IdentifierView {
     pub key: String,
     pub value: String,
     pub id_type: IdTypeName,
+    #[oai(nullable)]
     pub scope: Option<ScopeName>,
     pub verified: bool,
 }
@@ -124,6 +129,7 @@ pub struct LocalItemView {
     pub status: String,
     pub identifiers: Vec<IdentifierView>,
     pub enriched_data: Value,
+    #[oai(nullable)]
     pub dfid: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -162,6 +168,7 @@ pub struct ItemResponse {
     /// Circuits holding the item that the caller belongs to.
     pub circuits: Vec<String>,
     /// CID of the newest stored copy, when the item lives in a circuit with a storage adapter.
+    #[oai(nullable)]
     pub latest_cid: Option<String>,
     /// The caller's local item for it (owner only).
     #[oai(skip_serializing_if_is_none)]
@@ -281,6 +288,7 @@ pub struct MemberView {
     pub username: String,
     pub role: RoleName,
     /// A `role_id` of the circuit's custom roles.
+    #[oai(nullable)]
     pub custom_role: Option<String>,
     /// Effective permissions: the role's plus the custom role's.
     pub permissions: Vec<PermissionName>,
@@ -316,8 +324,11 @@ pub struct OperationView {
     pub requester_id: String,
     pub status: OperationStatusName,
     pub created_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub decided_by: Option<String>,
+    #[oai(nullable)]
     pub decided_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub reason: Option<String>,
 }
 
@@ -374,8 +385,11 @@ pub struct ActivityView {
     pub id: String,
     pub activity_type: String,
     pub actor_id: String,
+    #[oai(nullable)]
     pub circuit_id: Option<String>,
+    #[oai(nullable)]
     pub dfid: Option<String>,
+    #[oai(nullable)]
     pub operation_id: Option<String>,
     pub summary: String,
     pub at: DateTime<Utc>,

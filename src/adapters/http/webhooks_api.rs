@@ -138,16 +138,21 @@ struct WebhookBody {
     /// delivery).
     url: String,
     /// `POST` (default), `PUT` or `PATCH`.
+    #[oai(nullable)]
     method: Option<String>,
     /// Extra headers; `Host`, `Content-Type`, `Content-Length`, `Authorization` and `X-DeFarm-*`
     /// are refused.
+    #[oai(nullable)]
     headers: Option<BTreeMap<String, String>>,
+    #[oai(nullable)]
     auth_type: Option<AuthTypeName>,
     /// Token, key, `user:password` or `Header-Name: value`. Stored encrypted; never returned.
     /// On update, omit to keep the stored ones.
+    #[oai(nullable)]
     auth_credentials: Option<String>,
     #[oai(default = "enabled_by_default")]
     enabled: bool,
+    #[oai(nullable)]
     retry_config: Option<RetryConfigBody>,
 }
 
@@ -231,10 +236,13 @@ pub struct DeliveryView {
     status: DeliveryStatusName,
     attempts: u32,
     next_attempt_at: DateTime<Utc>,
+    #[oai(nullable)]
     last_status_code: Option<u16>,
+    #[oai(nullable)]
     last_error: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[oai(nullable)]
     delivered_at: Option<DateTime<Utc>>,
     /// The JSON body sent.
     payload: serde_json::Value,
@@ -269,6 +277,7 @@ list_of!(
 struct TestResultView {
     delivery_id: String,
     status: DeliveryStatusName,
+    #[oai(nullable)]
     response_code: Option<u16>,
     duration_ms: u64,
 }
