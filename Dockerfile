@@ -15,6 +15,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /src/target/release/defarm /usr/local/bin/defarm
 USER defarm
 WORKDIR /var/lib/defarm
+# glibc keeps freed blocks as large as one argon2id hash (19 MiB) in its heap unless they are
+# mmapped; a fixed threshold returns them to the system (idle RSS 29 MB instead of 41-61 MB).
+ENV MALLOC_MMAP_THRESHOLD_=1048576
 ENV HOST=0.0.0.0 PORT=3000 DATA_DIR=/var/lib/defarm/data DATABASE_URL=sqlite:///var/lib/defarm/defarm.db?mode=rwc
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["defarm", "healthcheck"]

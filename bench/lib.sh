@@ -19,11 +19,14 @@ ensure_tools() {
   command -v wrk >/dev/null || missing+=(wrk)
   command -v jq >/dev/null || missing+=(jq)
   command -v curl >/dev/null || missing+=(curl)
+  command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && apt-get install -y -qq "${missing[@]}" >&2
     else sudo apt-get update -qq >&2 && sudo apt-get install -y -qq "${missing[@]}" >&2; fi
   fi
+  python3 -c 'import websockets' 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check websockets >&2
 }
 
 build_release() {
@@ -44,26 +47,36 @@ fresh_database() {
 }
 
 SERVER_PID=""
+SERVER_DB=""
 # Starts the release server on $1 (database URL) with the bench settings plus any extra
-# VAR=value arguments; waits for /health.
+# VAR=value arguments; waits for /health. The settings are the ones every result states.
 start_server() {
   local url="$1"; shift
   stop_server
-  env DATABASE_URL="$url" REDIS_URL="$TEST_REDIS_URL" PORT="$BENCH_PORT" HOST=127.0.0.1 \
+  server_process "$url" "$BENCH_PORT" "$@"
+  SERVER_PID=$!
+  SERVER_DB="$url"
+  wait_healthy "$BASE"
+}
+
+# Starts one more server process in the background on database $1 and port $2 ($! is its pid).
+server_process() {
+  local url="$1" port="$2"; shift 2
+  env DATABASE_URL="$url" REDIS_URL="$TEST_REDIS_URL" PORT="$port" HOST=127.0.0.1 \
     JWT_SECRET=bench-secret-bench-secret-bench-secret-00 SECRETS_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= \
     DEFARM_ADMIN_USERNAME=$ADMIN_USER DEFARM_ADMIN_EMAIL=bench@example.com DEFARM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
-    RATE_LIMIT_PUBLIC_PER_MINUTE=0 LOGIN_MAX_FAILURES=0 DB_POOL_MAX=32 RUST_LOG=warn \
-    "$@" "$BIN" serve >"$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  wait_healthy
+    RATE_LIMIT_PUBLIC_PER_MINUTE=0 LOGIN_MAX_FAILURES=0 DB_POOL_MAX=32 RUST_LOG=warn WEBHOOK_ALLOW_PRIVATE=true \
+    MALLOC_MMAP_THRESHOLD_=1048576 \
+    "$@" "$BIN" serve >>"$WORK/server-$port.log" 2>&1 &
 }
 
 wait_healthy() {
-  for _ in $(seq 200); do
-    curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
-    sleep 0.05
+  local base="${1:-$BASE}"
+  for _ in $(seq 400); do
+    curl -fsS "$base/health" >/dev/null 2>&1 && return 0
+    sleep 0.025
   done
-  log "server did not become healthy"; tail -20 "$WORK/server.log" >&2; return 1
+  log "server at $base did not become healthy"; tail -20 "$WORK"/server-*.log >&2; return 1
 }
 
 stop_server() {
@@ -71,7 +84,36 @@ stop_server() {
     kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   fi
   SERVER_PID=""
+  SERVER_DB=""
 }
+
+# Resident memory of process $1 in KiB.
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+RECEIVER_PID=""
+# A webhook receiver on $1 (port) writing what it got to $2 (JSON lines); see receiver.py.
+start_receiver() {
+  stop_receiver
+  python3 "$BENCH_DIR/receiver.py" "$1" "$2" &
+  RECEIVER_PID=$!
+  for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$1/ok" -d '{}' 2>/dev/null && break; sleep 0.05; done
+  : >"$2"
+}
+
+stop_receiver() {
+  if [ -n "$RECEIVER_PID" ] && kill -0 "$RECEIVER_PID" 2>/dev/null; then
+    kill "$RECEIVER_PID"; wait "$RECEIVER_PID" 2>/dev/null || true
+  fi
+  RECEIVER_PID=""
+}
+
+# Calls the API as the bench admin: api <method> <path> [json body]; prints the body, fails on non-2xx.
+api() {
+  curl -fsS -X "$1" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${3:+-d "$3"} "$BASE$2"
+}
+
+# Appends result rows: record <rows.py scenario> <arguments...>
+record() { python3 "$BENCH_DIR/rows.py" "$@" | tee -a "$ROWS" >&2; }
 
 # Logs in as $1/$2 and prints the token.
 login_token() {

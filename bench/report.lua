@@ -6,6 +6,7 @@ if extra and extra ~= "" then dofile(extra) end
 local threads = {}
 function setup(thread)
   table.insert(threads, thread)
+  if setup_extra then setup_extra(thread) end
 end
 
 function init(args)

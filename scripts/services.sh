@@ -3,6 +3,7 @@
 # them from Debian packages when missing. Usage:
 #   scripts/services.sh start   -> prints the TEST_DATABASE_URL / TEST_REDIS_URL exports
 #   scripts/services.sh stop
+#   scripts/services.sh stop-postgres|start-postgres|stop-redis|start-redis   (fault drills)
 # Ports and the data directory can be changed with PG_PORT, REDIS_PORT, SERVICES_DIR.
 set -euo pipefail
 
@@ -39,9 +40,16 @@ as_postgres() {
 
 start() {
   install_missing
-  local bin; bin=$(pg_bin)
   mkdir -p "$SERVICES_DIR"
   chmod 777 "$SERVICES_DIR"
+  start_postgres
+  start_redis
+  echo "export TEST_DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
+  echo "export TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+}
+
+start_postgres() {
+  local bin; bin=$(pg_bin)
   if [ ! -f "$PG_DATA/PG_VERSION" ]; then
     mkdir -p "$PG_DATA"
     [ "$(id -u)" = 0 ] && chown postgres "$PG_DATA"
@@ -53,25 +61,33 @@ start() {
     as_postgres "$bin/pg_ctl -D $PG_DATA -l $SERVICES_DIR/pg.log -w -t 30 \
       -o '-p $PG_PORT -k $SERVICES_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off' start" >/dev/null
   fi
+}
+
+start_redis() {
   if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
       --logfile "$SERVICES_DIR/redis.log" --pidfile "$SERVICES_DIR/redis.pid" >/dev/null
     for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
   fi
-  echo "export TEST_DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
-  echo "export TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
 }
 
-stop() {
+stop_postgres() {
   local bin; bin=$(pg_bin || true)
   if [ -n "$bin" ] && [ -f "$PG_DATA/PG_VERSION" ]; then
     as_postgres "$bin/pg_ctl -D $PG_DATA -m fast -w stop" >/dev/null 2>&1 || true
   fi
+}
+
+stop_redis() {
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
 }
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  stop) stop_postgres; stop_redis ;;
+  start-postgres) start_postgres ;;
+  stop-postgres) stop_postgres ;;
+  start-redis) start_redis ;;
+  stop-redis) stop_redis ;;
+  *) echo "usage: $0 start|stop|start-postgres|stop-postgres|start-redis|stop-redis" >&2; exit 2 ;;
 esac

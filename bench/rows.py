@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Turns one scenario's raw measurements (wrk summaries, probe results, counts) into result rows:
+one JSON object per line with the target beside the measurement, the ceiling measured in the same
+run, a verdict, and latency percentiles for the chart.
+
+usage: rows.py <scenario> <argument>...   (see each function for its arguments)
+"""
+import json
+import sys
+
+
+def row(rid, scenario, measured, target, ok, ceiling="", latency=None, settings=""):
+    return {"id": rid, "scenario": scenario, "measured": measured, "target": target,
+            "ceiling": ceiling, "verdict": "pass" if ok else "MISS", "latency": latency or {},
+            "settings": settings}
+
+
+def percentiles(run):
+    return {"p50": run["p50_ms"], "p90": run["p90_ms"], "p99": run["p99_ms"], "max": run["max_ms"]}
+
+
+def errors(run, ok_status):
+    return run["requests"] - run["statuses"].get(ok_status, 0) + run["socket_errors"]
+
+
+def wrk_line(run, ok_status):
+    return (f"{run['rps']:,.0f} req/s; p50 {run['p50_ms']:.2f} ms, p99 {run['p99_ms']:.2f} ms, "
+            f"max {run['max_ms']:.0f} ms; errors {errors(run, ok_status)}")
+
+
+def p1(run):
+    run = json.loads(run)
+    ok = run["rps"] >= 20000 and run["p99_ms"] <= 5 and errors(run, "200") == 0
+    return [row("P1", "GET /health, 32 conns", wrk_line(run, "200"), ">= 20,000 req/s, p99 <= 5 ms, 0 errors",
+                ok, "wrk shares the 2 cores with the server", percentiles(run))]
+
+
+def p2(run, pg_select1):
+    run, pg = json.loads(run), float(pg_select1)
+    ok = run["rps"] >= 5000 and run["p99_ms"] <= 10 and errors(run, "200") == 0
+    return [row("P2", "GET /health/db, 32 conns", wrk_line(run, "200"), ">= 5,000 req/s, p99 <= 10 ms",
+                ok, f"pgbench SELECT 1: {pg:,.0f} tps (x{run['rps'] / pg:.2f})", percentiles(run))]
+
+
+def p3(small, big, pg_select):
+    small, big, pg = json.loads(small), json.loads(big), float(pg_select)
+    ratio = big["p50_ms"] / small["p50_ms"] if small["p50_ms"] else 0
+    ok = big["rps"] >= 5000 and big["p99_ms"] <= 20 and errors(big, "200") == 0
+    return [
+        row("P3", "GET /api/items/{dfid} with a JWT, 32 conns, 100k items", wrk_line(big, "200"),
+            ">= 5,000 req/s, p99 <= 20 ms", ok,
+            f"pgbench indexed SELECT: {pg:,.0f} tps (x{big['rps'] / pg:.2f})", percentiles(big)),
+        row("P3b", "GET item p50, 100k vs 1k items", f"{big['p50_ms']:.2f} ms vs {small['p50_ms']:.2f} ms (x{ratio:.2f})",
+            "within 1.5x", ratio <= 1.5),
+    ]
+
+
+def p4(run, hash_ms, cores):
+    run, hash_ms, cores = json.loads(run), float(hash_ms), int(cores)
+    ceiling = cores * 1000 / hash_ms
+    errs = errors(run, "200")
+    ok = run["rps"] >= 0.9 * ceiling and errs == 0 and run["max_ms"] <= 3000
+    return [row("P4", "login, 10 concurrent clients, 60 s",
+                f"{run['rps']:.1f} logins/s (x{run['rps'] / ceiling:.2f} of ceiling); p99 {run['p99_ms']:.0f} ms, "
+                f"max {run['max_ms']:.0f} ms; errors {errs}",
+                "0 errors; >= 0.9 x ceiling; none over 3 s", ok,
+                f"{cores} cores / {hash_ms:.2f} ms per argon2id verification = {ceiling:.1f}/s",
+                percentiles(run), "RATE_LIMIT_PUBLIC_PER_MINUTE=0, LOGIN_MAX_FAILURES=0")]
+
+
+def p5(run, probes):
+    run, probes = json.loads(run), json.loads(probes)
+    shed = run["statuses"].get("503", 0)
+    other = run["requests"] - run["statuses"].get("200", 0) - shed + run["socket_errors"]
+    rows = [row("P5", "freeze test: 50 concurrent logins, 60 s",
+                f"{run['statuses'].get('200', 0)} ok, {shed} shed with 503; other errors {other}; max {run['max_ms']:.0f} ms",
+                "excess logins get a fast 503 + Retry-After, none waits over 5 s",
+                other == 0 and run["max_ms"] <= 5000, latency=percentiles(run),
+                settings="RATE_LIMIT_PUBLIC_PER_MINUTE=0, LOGIN_MAX_FAILURES=0")]
+    for path, probe in probes.items():
+        rows.append(row(f"P5 {path}", f"freeze probe {path} at 20 req/s during P5",
+                        f"p50 {probe['p50_ms']:.1f} ms, p99 {probe['p99_ms']:.1f} ms, errors {probe['errors']}",
+                        "p99 <= 20 ms, 0 errors", probe["p99_ms"] <= 20 and probe["errors"] == 0,
+                        latency={"p50": probe["p50_ms"], "p99": probe["p99_ms"], "max": probe["max_ms"]}))
+    return rows
+
+
+def p6(run, pg_insert):
+    run, pg = json.loads(run), float(pg_insert)
+    ok = run["rps"] >= 0.5 * pg and run["p99_ms"] <= 50 and errors(run, "201") == 0
+    return [row("P6", "POST /api/items/local, 32 conns", wrk_line(run, "201"),
+                ">= 0.5 x pgbench INSERT; p99 <= 50 ms", ok,
+                f"pgbench single-row INSERT: {pg:,.0f} tps (x{run['rps'] / pg:.2f})", percentiles(run))]
+
+
+def p7(run, deliveries):
+    run, deliveries = json.loads(run), json.loads(deliveries)
+    pushes = deliveries["pushed"]
+    exact = deliveries["rows"] == pushes and deliveries["received_unique"] == pushes and deliveries["duplicates"] == 0
+    return [
+        row("P7", "push-local with one enabled webhook, 16 conns", wrk_line(run, "201"),
+            "p99 <= 50 ms", run["p99_ms"] <= 50 and errors(run, "201") == 0, latency=percentiles(run)),
+        row("P7b", "P7 deliveries",
+            f"{pushes} items pushed -> {deliveries['rows']} delivery rows, {deliveries['received_unique']} received "
+            f"({deliveries['duplicates']} duplicates); delivery lag p50 {deliveries['lag_p50_ms']:.0f} ms, "
+            f"p99 {deliveries['lag_p99_ms']:.0f} ms",
+            "exactly one delivery per push", exact,
+            latency={"p50": deliveries["lag_p50_ms"], "p99": deliveries["lag_p99_ms"]}),
+    ]
+
+
+def p8(idle_kb, loaded_kb):
+    idle, loaded = int(idle_kb) / 1024, int(loaded_kb) / 1024
+    return [row("P8", "RSS of the main bench server: idle / after the load run on it",
+                f"{idle:.1f} MB idle, {loaded:.1f} MB after load",
+                "<= 40 MB idle, <= 150 MB after load", idle <= 40 and loaded <= 150)]
+
+
+def soak(soak):
+    soak = json.loads(soak)
+    first, last = soak["rss_kb"][0] / 1024, soak["rss_kb"][-1] / 1024
+    growth = (last - first) / first if first else 0
+    p99s = ", ".join(f"{m['p99_ms']:.0f}" for m in soak["minutes"])
+    errs = sum(m["errors"] for m in soak["minutes"])
+    rps = sum(m["rps"] for m in soak["minutes"]) / len(soak["minutes"])
+    return [row("P8 soak", f"soak: mixed workload, {len(soak['minutes'])} minutes",
+                f"RSS {first:.1f} MB at minute 1, {last:.1f} MB at minute {len(soak['minutes'])} "
+                f"({growth * 100:+.1f} %); {rps:,.0f} req/s; errors {errs}; p99 per minute (ms): {p99s}",
+                "no RSS growth beyond 10 %, 0 errors", growth <= 0.10 and errs == 0,
+                latency={"p99": max(m["p99_ms"] for m in soak["minutes"])}, settings=soak["mix"])]
+
+
+def p9(times_ms):
+    times = sorted(float(t) for t in times_ms.split(","))
+    return [row("P9", "start to first /health 200, migrated database",
+                f"median {times[len(times) // 2]:.0f} ms, max {times[-1]:.0f} ms over {len(times)} starts",
+                "<= 1 s", times[-1] <= 1000)]
+
+
+def outage(series_file, down, back_begin, back):
+    """Splits each probe's samples into before / during / after an outage (wall-clock seconds):
+    during = started after the dependency was down and before it was being restarted."""
+    with open(series_file) as f:
+        series = json.load(f)
+    down, back_begin, back = float(down), float(back_begin), float(back)
+    phases = {}
+    for path, samples in series.items():
+        during = [s for s in samples if down <= s[0] <= back_begin]
+        after = [s for s in samples if s[0] >= back]
+        phases[path] = {"all": samples, "during": during, "after": after}
+    return phases, back
+
+
+def recovery_seconds(after, back, healthy):
+    """Seconds from `back` to the first sample after which every sample is healthy."""
+    for i, sample in enumerate(after):
+        if all(healthy(s) for s in after[i:]):
+            return sample[0] - back
+    return float("inf")
+
+
+def r1(series_file, down, back_begin, back, item_path, acquire_timeout_ms):
+    phases, back = outage(series_file, down, back_begin, back)
+    health = phases["/health"]["all"]
+    health_errors = sum(1 for s in health if s[1] != 200)
+    probes_503 = {p: phases[p]["during"] for p in ("/health/db", "/health/ready")}
+    probe_ok = all(s[1] == 503 and s[2] <= 1000 for d in probes_503.values() for s in d)
+    probe_max = max((s[2] for d in probes_503.values() for s in d), default=0)
+    item = phases[item_path]["during"]
+    item_ok = all(s[1] == 503 and s[2] <= float(acquire_timeout_ms) + 250 for s in item)
+    item_max = max((s[2] for s in item), default=0)
+    recovered = max(recovery_seconds(phases[p]["after"], back, lambda s: s[1] == 200)
+                    for p in ("/health/db", "/health/ready", item_path))
+    ok = health_errors == 0 and probe_ok and item_ok and recovered <= 5 and item
+    return [row("R1", "PostgreSQL stopped for 10 s under probes at 20 req/s",
+                f"/health errors {health_errors}; /health/db and /health/ready during the outage: "
+                f"{sum(len(d) for d in probes_503.values())} answers, all 503: {probe_ok}, max {probe_max:.0f} ms; "
+                f"GET item: {len(item)} answers, all 503: {all(s[1] == 503 for s in item)}, max {item_max:.0f} ms; "
+                f"recovered {recovered:.1f} s after PostgreSQL was back, no restart",
+                "/health 200; probes 503 within 1 s; routes 503 within the pool timeout "
+                f"({acquire_timeout_ms} ms); recovery within 5 s", ok)]
+
+
+def r2(series_file, down, back_begin, back, item_path):
+    phases, back = outage(series_file, down, back_begin, back)
+    item_errors = sum(1 for s in phases[item_path]["all"] if s[1] != 200)
+    item_p99 = sorted(s[2] for s in phases[item_path]["during"])[-1] if phases[item_path]["during"] else 0
+    during = phases["/health/ready"]["during"]
+    reported = sum(1 for s in during if s[3] == "degraded")
+    recovered = recovery_seconds(phases["/health/ready"]["after"], back, lambda s: s[3] == "ready")
+    ok = item_errors == 0 and during and reported == len(during) and recovered <= 5
+    return [row("R2", "Redis stopped for 10 s under probes at 20 req/s",
+                f"GET item errors {item_errors} (max {item_p99:.0f} ms during the outage); /health/ready said "
+                f"`degraded` in {reported} of {len(during)} answers during the outage; `ready` again "
+                f"{recovered:.1f} s after Redis was back",
+                "requests keep working; /health/ready reports the outage; recovery when Redis returns", ok)]
+
+
+def r3(report):
+    r = json.loads(report)
+    ok = (r["lost"] == 0 and r["flaky_delivered"] == r["pushes"] and r["failing_failed"] == r["pushes"]
+          and r["push_p99_ms"] <= 50 and r["duplicates"] == 0)
+    return [row("R3", "webhook receiver down 3 s, then 500 / 3 s stall / 200 per delivery; service restarted mid-retries",
+                f"{r['pushes']} pushes (p99 {r['push_p99_ms']:.0f} ms): flaky hook {r['flaky_delivered']} Delivered "
+                f"after {r['flaky_attempts']} attempts; always-500 hook {r['failing_failed']} Failed; "
+                f"lost {r['lost']}; duplicate receipts {r['duplicates']}; all settled in {r['settle_s']:.0f} s",
+                "retries with backoff, never blocking the push; each ends Delivered or Failed; nothing lost "
+                "across a restart", ok)]
+
+
+def r4(report):
+    r = json.loads(report)
+    ok = (r["limited_ok"] == r["limit"] and r["limited_429"] == r["limit_requests"] - r["limit"]
+          and r["rows"] == r["pushes"] and r["received"] == r["pushes"] and r["duplicates"] == 0
+          and r["socket_ms"] is not None and r["socket_ms"] <= 1000 and r["load_errors"] == 0)
+    return [row("R4", "two replicas on one PostgreSQL + Redis",
+                f"rate limit {r['limit']}/h: {r['limited_ok']} ok + {r['limited_429']} 429 of {r['limit_requests']} "
+                f"requests alternated across replicas; {r['pushes']} pushes alternated -> {r['rows']} deliveries, "
+                f"{r['received']} received, {r['duplicates']} duplicates; notification made on A reached a socket on "
+                f"B in {r['socket_ms']} ms; GET item on both at once: {r['load_rps']:,.0f} req/s, errors {r['load_errors']}",
+                "limits shared, each delivery sent once, notifications reach sockets on both", ok)]
+
+
+def main():
+    kind, args = sys.argv[1], sys.argv[2:]
+    for item in globals()[kind](*args):
+        print(json.dumps(item))
+
+
+if __name__ == "__main__":
+    main()
