@@ -57,6 +57,8 @@ start_server() {
   SERVER_PID=$!
   SERVER_DB="$url"
   wait_healthy "$BASE"
+  # A healthy answer from another process on the port would measure the wrong server.
+  kill -0 "$SERVER_PID" 2>/dev/null || { log "the server exited; is port $BENCH_PORT taken?"; return 1; }
 }
 
 # Starts one more server process in the background on database $1 and port $2 ($! is its pid).
@@ -66,7 +68,7 @@ server_process() {
     JWT_SECRET=bench-secret-bench-secret-bench-secret-00 SECRETS_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= \
     DEFARM_ADMIN_USERNAME=$ADMIN_USER DEFARM_ADMIN_EMAIL=bench@example.com DEFARM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     RATE_LIMIT_PUBLIC_PER_MINUTE=0 LOGIN_MAX_FAILURES=0 DB_POOL_MAX=32 RUST_LOG=warn WEBHOOK_ALLOW_PRIVATE=true \
-    MALLOC_MMAP_THRESHOLD_=1048576 \
+    MALLOC_MMAP_THRESHOLD_="${BENCH_MMAP_THRESHOLD:-1048576}" \
     "$@" "$BIN" serve >>"$WORK/server-$port.log" 2>&1 &
 }
 

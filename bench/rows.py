@@ -139,13 +139,14 @@ def p9(times_ms):
 
 def outage(series_file, down, back_begin, back):
     """Splits each probe's samples into before / during / after an outage (wall-clock seconds):
-    during = started after the dependency was down and before it was being restarted."""
+    during = started after the dependency was down and answered before it was being restarted
+    (a request that waited for the pool across the restart may rightly succeed)."""
     with open(series_file) as f:
         series = json.load(f)
     down, back_begin, back = float(down), float(back_begin), float(back)
     phases = {}
     for path, samples in series.items():
-        during = [s for s in samples if down <= s[0] <= back_begin]
+        during = [s for s in samples if down <= s[0] and s[0] + s[2] / 1000 <= back_begin]
         after = [s for s in samples if s[0] >= back]
         phases[path] = {"all": samples, "during": during, "after": after}
     return phases, back

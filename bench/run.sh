@@ -53,7 +53,7 @@ machine() {
   local cpu
   cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   echo "$(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)," \
-    "PostgreSQL $(psql "$TEST_DATABASE_URL" -qAt -c 'SHOW server_version'), $(redis-server --version | awk '{print $3}' | tr -d 'v=')"
+    "PostgreSQL $(psql "$TEST_DATABASE_URL" -qAt -c 'SHOW server_version'), Redis $(redis-server --version | awk '{print $3}' | tr -d 'v=')"
 }
 
 ensure_tools

@@ -93,10 +93,9 @@ scenario_r4() {
   wait_healthy "$replica"
   TOKEN=$(login_token "$ADMIN_USER" "$ADMIN_PASSWORD")
 
-  local user="limited$RANDOM" user_token user_id ok=0 limited=0 status
+  local user="limited$RANDOM" user_token ok=0 limited=0 status
   register_user "$user" "$ADMIN_PASSWORD"
   user_token=$(login_token "$user" "$ADMIN_PASSWORD")
-  user_id=$(curl -fsS -H "Authorization: Bearer $user_token" "$BASE/api/users/me" | jq -r .user_id)
   for i in $(seq "$requests"); do
     local target=$BASE; [ $((i % 2)) = 0 ] && target=$replica
     status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $user_token" "$target/api/circuits")
@@ -117,9 +116,13 @@ scenario_r4() {
   summary=$(python3 "$BENCH_DIR/receiver.py" summary "$file")
   stop_receiver
 
-  local socket_ms
-  socket_ms=$(python3 "$BENCH_DIR/socket_probe.py" "ws://127.0.0.1:$replica_port/api/notifications/ws" "$user_token" \
-    "$BASE/api/admin/users/$user_id/tier" "$TOKEN" '{"tier":"Professional"}')
+  # The limited user has spent its hourly requests; the socket belongs to a fresh user.
+  local socket_ms listener="listener$RANDOM" listener_token listener_id
+  register_user "$listener" "$ADMIN_PASSWORD"
+  listener_token=$(login_token "$listener" "$ADMIN_PASSWORD")
+  listener_id=$(curl -fsS -H "Authorization: Bearer $listener_token" "$BASE/api/users/me" | jq -r .user_id)
+  socket_ms=$(python3 "$BENCH_DIR/socket_probe.py" "ws://127.0.0.1:$replica_port/api/notifications/ws" "$listener_token" \
+    "$BASE/api/admin/users/$listener_id/tier" "$TOKEN" '{"tier":"Professional"}')
 
   local load_a load_b
   export DFID_FILE="$WORK/dfids-1k.txt"

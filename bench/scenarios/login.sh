@@ -10,6 +10,12 @@ login_server() {
   start_server "$LOGIN_DB"
   for i in $(seq 10); do register_user "login-$i" "$LOGIN_PASSWORD"; done
   register_user prober "$LOGIN_PASSWORD"
+  # Bench users are tier Admin: the limiter runs, without a ceiling the probes would reach.
+  local admin prober_id
+  admin=$(login_token "$ADMIN_USER" "$ADMIN_PASSWORD")
+  prober_id=$(curl -fsS -H "Authorization: Bearer $(login_token prober "$LOGIN_PASSWORD")" "$BASE/api/users/me" | jq -r .user_id)
+  curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer $admin" -H 'content-type: application/json' \
+    -d '{"tier":"Admin"}' "$BASE/api/admin/users/$prober_id/tier"
 }
 
 scenario_p4() {
