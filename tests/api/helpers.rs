@@ -525,6 +525,23 @@ pub fn unknown_dfid() -> String {
     defarm::domain::dfid::Dfid::new(chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(), 1).into_string()
 }
 
+/// Serves `endpoint` on a free loopback port (a stand-in for a partner's server); returns the
+/// address and the task, which stops the server when aborted or dropped with the runtime.
+pub async fn serve_on_loopback(
+    endpoint: impl poem::Endpoint + 'static,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let acceptor = poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind("127.0.0.1:0"))
+        .await
+        .unwrap();
+    let addr = *poem::listener::Acceptor::local_addr(&acceptor)[0]
+        .as_socket_addr()
+        .unwrap();
+    let server = tokio::spawn(async move {
+        let _ = poem::Server::new_with_acceptor(acceptor).run(endpoint).await;
+    });
+    (addr, server)
+}
+
 /// What a test webhook receiver answers, in order (then 200).
 #[derive(Clone, Copy, Debug)]
 pub enum Reply {
@@ -576,15 +593,7 @@ impl Receiver {
                     .body("ok")
             }
         });
-        let acceptor = poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind("127.0.0.1:0"))
-            .await
-            .unwrap();
-        let addr = *poem::listener::Acceptor::local_addr(&acceptor)[0]
-            .as_socket_addr()
-            .unwrap();
-        let server = tokio::spawn(async move {
-            let _ = poem::Server::new_with_acceptor(acceptor).run(endpoint).await;
-        });
+        let (addr, server) = serve_on_loopback(endpoint).await;
         Self {
             url: format!("http://{addr}/hook"),
             received,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
-use crate::helpers::{TestApp, assert_error, eventually, json_with_status, spawn_app, spawn_with};
+use crate::helpers::{TestApp, assert_error, eventually, json_with_status, serve_on_loopback, spawn_app, spawn_with};
 
 /// CIDv1, raw codec, sha2-256, base32 lower with the `b` multibase prefix, written out by hand
 /// so the service's CIDs are checked against an independent computation.
@@ -187,15 +187,7 @@ async fn fake_ipfs() -> (String, Arc<Mutex<HashMap<String, Vec<u8>>>>) {
             }
         }
     });
-    let acceptor = poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind("127.0.0.1:0"))
-        .await
-        .unwrap();
-    let addr = *poem::listener::Acceptor::local_addr(&acceptor)[0]
-        .as_socket_addr()
-        .unwrap();
-    tokio::spawn(async move {
-        let _ = poem::Server::new_with_acceptor(acceptor).run(endpoint).await;
-    });
+    let (addr, _server) = serve_on_loopback(endpoint).await;
     (format!("http://{addr}/"), blobs)
 }
 
