@@ -109,7 +109,8 @@ fn openapi_service() -> OpenApiService<Apis, ()> {
 pub fn endpoint(parts: HttpParts) -> impl Endpoint {
     let service = openapi_service();
     let docs = service.swagger_ui();
-    let (json, yaml) = (spec_json(), spec_yaml());
+    let spec = spec_document();
+    let (json, yaml) = (json_text(&spec), yaml_text(&spec));
     let route = Route::new()
         .at(
             "/openapi.json",
@@ -159,10 +160,18 @@ fn spec_document() -> serde_json::Value {
 
 /// The spec as JSON, as `defarm openapi` prints it and `openapi/openapi.json` stores it.
 pub fn spec_json() -> String {
-    serde_json::to_string_pretty(&spec_document()).unwrap_or_default()
+    json_text(&spec_document())
 }
 
 /// The spec as YAML.
 pub fn spec_yaml() -> String {
-    serde_yaml::to_string(&spec_document()).unwrap_or_default()
+    yaml_text(&spec_document())
+}
+
+fn json_text(document: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(document).unwrap_or_default()
+}
+
+fn yaml_text(document: &serde_json::Value) -> String {
+    serde_yaml::to_string(document).unwrap_or_default()
 }
