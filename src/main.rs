@@ -135,7 +135,7 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
     let tier = tier.parse().map_err(|e| anyhow::anyhow!("--tier: {e}"))?;
     let database = app::open_database(config).await?;
     let services = app::Services::build(config, database.clone(), app::Extras::default()).await?;
-    let user = defarm::domain::auth::NewUser {
+    let user = defarm::domain::identity::auth::NewUser {
         username,
         email,
         password,

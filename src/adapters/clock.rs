@@ -1,6 +1,6 @@
 //! The real clock.
 
-use crate::domain::account::Timestamp;
+use crate::domain::Timestamp;
 use crate::ports::Clock;
 
 pub struct SystemClock;

@@ -20,20 +20,22 @@ use crate::adapters::notify::{LocalNotifier, RedisNotifier};
 use crate::adapters::redis::RedisClient;
 use crate::adapters::storage::{IpfsStore, LocalStore};
 use crate::adapters::webhooks::HttpTransport;
-use crate::domain::access::{RequestMeta, TierPolicy};
-use crate::domain::account::Tier;
-use crate::domain::admin::AdminService;
-use crate::domain::api_keys::ApiKeyService;
-use crate::domain::auth::{AuthService, AuthSettings, NewUser};
-use crate::domain::circuits::CircuitService;
-use crate::domain::events::EventService;
-use crate::domain::guard::Guard;
-use crate::domain::items::ItemService;
-use crate::domain::notifications::NotificationService;
-use crate::domain::push::PushService;
-use crate::domain::storage_service::StorageService;
-use crate::domain::webhooks::WebhookService;
-use crate::ports::{Cache, Clock, ContentStore, Mailer, Notifier, RateLimiter, Store};
+use crate::domain::circuits::circuit_service::CircuitService;
+use crate::domain::circuits::push_service::PushService;
+use crate::domain::identity::access::{RequestMeta, TierPolicy};
+use crate::domain::identity::account::Tier;
+use crate::domain::identity::admin::AdminService;
+use crate::domain::identity::api_keys::ApiKeyService;
+use crate::domain::identity::auth::{AuthService, AuthSettings, NewUser};
+use crate::domain::identity::guard::Guard;
+use crate::domain::identity::ports::Mailer;
+use crate::domain::items::event_service::EventService;
+use crate::domain::items::item_service::ItemService;
+use crate::domain::partners::notification_service::NotificationService;
+use crate::domain::partners::ports::{ContentStore, Notifier, OutboxRepo};
+use crate::domain::partners::storage_service::StorageService;
+use crate::domain::partners::webhook_service::WebhookService;
+use crate::ports::{Cache, Clock, RateLimiter};
 
 /// How often buffered API key usage is written.
 const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(5);
@@ -46,7 +48,7 @@ pub struct Extras {
 
 /// Everything the HTTP layer and the command line use.
 pub struct Services {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<SqlStore>,
     pub redis_cache: Option<Arc<dyn Cache>>,
     pub guard: Arc<Guard>,
     pub auth: Arc<AuthService>,
@@ -92,7 +94,7 @@ impl Services {
             None => Arc::new(LocalNotifier::new()),
         };
         let outbox = Arc::new(tokio::sync::Notify::new());
-        let store: Arc<dyn Store> = Arc::new(SqlStore::new(
+        let store = Arc::new(SqlStore::new(
             database.clone(),
             CommitHooks {
                 notifier: notifier.clone(),

@@ -3,17 +3,19 @@
 //! the transaction fail when the state they expect is gone, which is how concurrent uses of one
 //! thing (a reset token, say) end with exactly one winner.
 
-use super::access::{ApiKey, Session};
-use super::account::{Account, AccountStatus, Tier, Timestamp};
-use super::audit::AuditEntry;
-use super::circuit::{Circuit, CustomRole, JoinRequest, Member, MemberRole, RequestStatus};
-use super::event::{Event, LocalEvent};
-use super::feed::{Activity, Notification, Trigger};
-use super::identifier::Identifier;
-use super::item::{Item, ItemStatus, LocalItem};
-use super::operation::{Operation, OperationStatus};
-use super::storage::{StorageRecord, StorageStatus};
-use super::webhook::{AttemptResult, Delivery, DeliveryStatus, PostActionSettings, Webhook};
+use crate::domain::Timestamp;
+use crate::domain::audit::{Activity, AuditEntry};
+use crate::domain::circuits::circuit::{Circuit, CustomRole, JoinRequest, Member, MemberRole, RequestStatus};
+use crate::domain::circuits::operation::{Operation, OperationStatus};
+use crate::domain::identity::access::{ApiKey, Session};
+use crate::domain::identity::account::{Account, AccountStatus, Tier};
+use crate::domain::items::event::{Event, LocalEvent};
+use crate::domain::items::identifier::Identifier;
+use crate::domain::items::item::{Item, ItemStatus, LocalItem};
+use crate::domain::partners::notification::Notification;
+use crate::domain::partners::storage::{StorageRecord, StorageStatus};
+use crate::domain::partners::trigger::Trigger;
+use crate::domain::partners::webhook::{AttemptResult, Delivery, DeliveryStatus, PostActionSettings, Webhook};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -239,4 +241,12 @@ impl Change {
             })
             .collect()
     }
+}
+
+/// Writes a use case's changes in one transaction.
+#[async_trait::async_trait]
+pub trait UnitOfWork: Send + Sync {
+    /// Writes every change or none. Unique-index violations come back as 409 with the code of
+    /// the rule they break (`username_taken`...), failed guards with their own error.
+    async fn commit(&self, changes: Vec<Change>) -> crate::domain::Result<()>;
 }

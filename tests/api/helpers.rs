@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use defarm::app::{self, Config, Extras, RunningApp};
-use defarm::ports::{MailMessage, Mailer};
+use defarm::domain::identity::ports::{MailMessage, Mailer};
 use serde_json::{Value, json};
 
 /// A database that lives as long as the test: a temp SQLite file, or a PostgreSQL database
@@ -522,7 +522,7 @@ impl TestApp {
 
 /// A well-formed DFID no test mints (its date is long past).
 pub fn unknown_dfid() -> String {
-    defarm::domain::dfid::Dfid::new(chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(), 1).into_string()
+    defarm::domain::items::dfid::Dfid::new(chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(), 1).into_string()
 }
 
 /// Serves `endpoint` on a free loopback port (a stand-in for a partner's server); returns the

@@ -4,8 +4,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::Rng as _;
 
+use crate::domain::partners::ports::SecretCipher;
 use crate::domain::{Error, Result};
-use crate::ports::SecretCipher;
 
 /// AES-256-GCM with a random 96-bit nonce per secret: `v1:` + base64(nonce || ciphertext).
 pub struct AesCipher {

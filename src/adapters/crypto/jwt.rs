@@ -1,8 +1,8 @@
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 
-use crate::domain::access::Claims;
+use crate::domain::identity::access::Claims;
+use crate::domain::identity::ports::TokenSigner;
 use crate::domain::{Error, Result};
-use crate::ports::TokenSigner;
 
 /// HS256 JWTs. Only HS256 is accepted, so a token cannot pick its own algorithm.
 pub struct JwtSigner {

@@ -9,8 +9,8 @@ use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
+use crate::domain::identity::ports::{PasswordCheck, PasswordHasher};
 use crate::domain::{Error, Result};
-use crate::ports::{PasswordCheck, PasswordHasher};
 
 /// How many hashes may run at once and how long a caller may wait for a slot.
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@ use super::error::ApiResult;
 use super::types::{StatusName, TierName, list_of, page};
 use super::{ApiTags, State};
 use crate::domain::audit::AuditFilter;
-use crate::ports::store::AccountFilter;
+use crate::domain::identity::ports::AccountFilter;
 
 pub struct AdminApi;
 

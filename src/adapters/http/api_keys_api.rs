@@ -9,8 +9,8 @@ use super::caller::SessionCaller;
 use super::error::ApiResult;
 use super::types::{list_of, page};
 use super::{ApiTags, State};
-use crate::domain::access::{ApiKey, KeyPermissions};
-use crate::domain::api_keys::{ApiKeyPatch, KeyUsageReport, NewApiKey};
+use crate::domain::identity::access::{ApiKey, KeyPermissions};
+use crate::domain::identity::api_keys::{ApiKeyPatch, KeyUsageReport, NewApiKey};
 
 pub struct ApiKeysApi;
 

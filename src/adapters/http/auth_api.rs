@@ -9,9 +9,9 @@ use super::error::ApiResult;
 use super::types::{StatusName, TierName, bounded, list_of, page};
 use super::{ApiTags, State};
 use crate::domain::Error;
-use crate::domain::account::Account;
 use crate::domain::audit::AuditEntry;
-use crate::domain::auth::{IssuedToken, Registration, ResetRequest};
+use crate::domain::identity::account::Account;
+use crate::domain::identity::auth::{IssuedToken, Registration, ResetRequest};
 
 pub struct AuthApi;
 

@@ -16,8 +16,8 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use super::error::ApiError;
 use super::{AppState, RequestContext};
 use crate::domain::Error;
-use crate::domain::access::{Access, Principal, RequestMeta};
-use crate::domain::guard::{Presented, RateOutcome, RequestFacts, RouteKind};
+use crate::domain::identity::access::{Access, Principal, RequestMeta};
+use crate::domain::identity::guard::{Presented, RateOutcome, RequestFacts, RouteKind};
 
 pub const BEARER_SCHEME: &str = "BearerAuth";
 pub const API_KEY_SCHEME: &str = "ApiKeyAuth";

@@ -17,12 +17,14 @@ use super::views::{
     identifier_inputs, identifier_views, permission_names, permission_set,
 };
 use super::{ApiTags, State};
-use crate::domain::circuit::{
+use crate::domain::circuits::circuit::{
     AccessMode, AliasConfig, Circuit, CircuitSettings, CustomRole, JoinRequest, PublicSettings,
 };
-use crate::domain::circuits::{CircuitPatch, CircuitView, NewCircuit, PublicJoin, PublicPage, PublicSettingsInput};
-use crate::domain::operation::Decision;
-use crate::domain::push::PushLocalResult;
+use crate::domain::circuits::circuit_service::{
+    CircuitPatch, CircuitView, NewCircuit, PublicJoin, PublicPage, PublicSettingsInput,
+};
+use crate::domain::circuits::operation::Decision;
+use crate::domain::circuits::push_service::PushLocalResult;
 
 pub struct CircuitsApi;
 
@@ -1002,7 +1004,7 @@ impl CircuitsApi {
                 body.enriched_data,
             )
             .await?;
-        let created = result.outcome == crate::domain::push::PushOutcome::NewItemCreated;
+        let created = result.outcome == crate::domain::circuits::push_service::PushOutcome::NewItemCreated;
         Ok(CreatedOrExisting::new(created, result.into()))
     }
 

@@ -6,12 +6,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
-use poem::PathPattern;
 use poem::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use poem::{Endpoint, IntoResponse, Middleware, PathPattern, Request, Response, Result};
 use tracing::Instrument;
 
-use crate::domain::guard::RateStatus;
+use crate::domain::identity::guard::RateStatus;
 
 use super::error::{REQUEST_ID, ShapedError, error_response, reshape};
 

@@ -11,8 +11,8 @@ use super::error::ApiResult;
 use super::types::page;
 use super::views::{EventList, EventView, LocalEventList, LocalEventView, VisibilityName};
 use super::{ApiTags, State};
-use crate::domain::events::EventInput;
-use crate::ports::store::EventFilter;
+use crate::domain::items::event_service::EventInput;
+use crate::domain::items::ports::EventFilter;
 
 pub struct EventsApi;
 

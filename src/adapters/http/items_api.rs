@@ -13,7 +13,7 @@ use super::views::{
     identifier_inputs,
 };
 use super::{ApiTags, State};
-use crate::ports::store::ItemFilter;
+use crate::domain::items::ports::ItemFilter;
 
 pub struct ItemsApi;
 

@@ -16,9 +16,9 @@ use super::caller::{Caller, SocketCaller};
 use super::error::ApiResult;
 use super::types::{list_of, page};
 use super::{ApiTags, AppState, State};
-use crate::domain::access::{Access, Principal};
-use crate::domain::feed::Notification;
-use crate::domain::guard::{Presented, RequestFacts, RouteKind};
+use crate::domain::identity::access::{Access, Principal};
+use crate::domain::identity::guard::{Presented, RequestFacts, RouteKind};
+use crate::domain::partners::notification::Notification;
 
 pub struct NotificationsApi;
 

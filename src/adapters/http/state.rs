@@ -8,18 +8,19 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use poem::web::Data;
 
 use super::BuildInfo;
-use crate::domain::admin::AdminService;
-use crate::domain::api_keys::ApiKeyService;
-use crate::domain::auth::AuthService;
-use crate::domain::circuits::CircuitService;
-use crate::domain::events::EventService;
-use crate::domain::guard::Guard;
-use crate::domain::items::ItemService;
-use crate::domain::notifications::NotificationService;
-use crate::domain::push::PushService;
-use crate::domain::storage_service::StorageService;
-use crate::domain::webhooks::WebhookService;
-use crate::ports::{Cache, DatabaseHealth, Notifier};
+use crate::domain::circuits::circuit_service::CircuitService;
+use crate::domain::circuits::push_service::PushService;
+use crate::domain::identity::admin::AdminService;
+use crate::domain::identity::api_keys::ApiKeyService;
+use crate::domain::identity::auth::AuthService;
+use crate::domain::identity::guard::Guard;
+use crate::domain::items::event_service::EventService;
+use crate::domain::items::item_service::ItemService;
+use crate::domain::partners::notification_service::NotificationService;
+use crate::domain::partners::ports::Notifier;
+use crate::domain::partners::storage_service::StorageService;
+use crate::domain::partners::webhook_service::WebhookService;
+use crate::ports::{Cache, DatabaseHealth};
 
 pub struct AppState {
     pub build: BuildInfo,

@@ -9,7 +9,7 @@ use super::caller::Caller;
 use super::error::ApiResult;
 use super::types::{TierName, list_of, page};
 use super::{ApiTags, State};
-use crate::domain::storage::{AdapterInfo, StorageRecord};
+use crate::domain::partners::storage::{AdapterInfo, StorageRecord};
 
 pub struct StorageApi;
 

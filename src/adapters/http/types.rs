@@ -1,6 +1,6 @@
 //! Types shared by several APIs: enums as the spec spells them, lists, and query helpers.
 
-use crate::domain::account::{AccountStatus, Tier};
+use crate::domain::identity::account::{AccountStatus, Tier};
 use crate::domain::page::PageRequest;
 use crate::domain::{Error, Result};
 

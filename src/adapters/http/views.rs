@@ -4,13 +4,13 @@ use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 use serde_json::Value;
 
-use crate::domain::circuit::{CircuitItem, Member, MemberRole, Permission, PermissionSet};
-use crate::domain::event::{Event, LocalEvent, Visibility, format_occurred_at};
-use crate::domain::feed::Activity;
-use crate::domain::identifier::{IdType, Identifier, IdentifierInput, Namespace, Scope};
-use crate::domain::item::{Item, LocalItem};
-use crate::domain::items::ItemView as DomainItemView;
-use crate::domain::operation::{Operation, OperationStatus, OperationType};
+use crate::domain::audit::Activity;
+use crate::domain::circuits::circuit::{CircuitItem, Member, MemberRole, Permission, PermissionSet};
+use crate::domain::circuits::operation::{Operation, OperationStatus, OperationType};
+use crate::domain::items::event::{Event, LocalEvent, Visibility, format_occurred_at};
+use crate::domain::items::identifier::{IdType, Identifier, IdentifierInput, Namespace, Scope};
+use crate::domain::items::item::{Item, LocalItem};
+use crate::domain::items::item_service::ItemView as DomainItemView;
 
 use super::types::{list_of, mirror};
 

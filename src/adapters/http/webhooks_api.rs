@@ -11,10 +11,10 @@ use super::caller::Caller;
 use super::error::ApiResult;
 use super::types::{list_of, mirror, page};
 use super::{ApiTags, State};
-use crate::domain::feed::TriggerKind;
-use crate::domain::webhook::{AuthType, Delivery, DeliveryStatus, PostActionSettings, RetryConfig, Webhook};
-use crate::domain::webhooks::WebhookInput;
-use crate::ports::store::DeliveryFilter;
+use crate::domain::partners::ports::DeliveryFilter;
+use crate::domain::partners::trigger::TriggerKind;
+use crate::domain::partners::webhook::{AuthType, Delivery, DeliveryStatus, PostActionSettings, RetryConfig, Webhook};
+use crate::domain::partners::webhook_service::WebhookInput;
 
 pub struct WebhooksApi;
 

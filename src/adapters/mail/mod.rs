@@ -1,7 +1,7 @@
 //! Outgoing mail. The log mailer is the development default; `serve` warns when it is active.
 
 use crate::domain::Result;
-use crate::ports::{MailMessage, Mailer};
+use crate::domain::identity::ports::{MailMessage, Mailer};
 
 /// Writes each message to the `defarm::mailer` log target. Reset tokens appear there, so this
 /// is for development only.

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::adapters::redis::RedisClient;
-use crate::domain::feed::{Notification, NotificationType};
-use crate::ports::Notifier;
+use crate::domain::partners::notification::{Notification, NotificationType};
+use crate::domain::partners::ports::Notifier;
 
 /// Notifications a slow socket may fall behind by before it is told it missed some.
 const CHANNEL_BOUND: usize = 1024;

@@ -1,8 +1,8 @@
 use std::time::Duration;
 
-use crate::domain::storage::cid_of;
+use crate::domain::partners::ports::ContentStore;
+use crate::domain::partners::storage::cid_of;
 use crate::domain::{Error, Result};
-use crate::ports::ContentStore;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -5,9 +5,9 @@ use sea_orm::{ActiveValue::Set, EntityTrait};
 
 use crate::adapters::db::Database;
 use crate::adapters::db::entities::content_blob;
-use crate::domain::storage::cid_of;
+use crate::domain::partners::ports::ContentStore;
+use crate::domain::partners::storage::cid_of;
 use crate::domain::{Error, Result};
-use crate::ports::ContentStore;
 
 /// Bytes in the database, keyed by their CID.
 pub struct LocalStore {

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use crate::domain::webhook::{AttemptResult, is_global};
+use crate::domain::partners::ports::{OutgoingRequest, WebhookTransport};
+use crate::domain::partners::webhook::{AttemptResult, is_global};
 use crate::domain::{Error, Result};
-use crate::ports::{OutgoingRequest, WebhookTransport};
 
 pub struct HttpTransport {
     client: reqwest::Client,

@@ -3,11 +3,11 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::{reset_token, session, user};
-use crate::domain::access::Session;
-use crate::domain::account::Account;
+use crate::domain::identity::access::Session;
+use crate::domain::identity::account::Account;
+use crate::domain::identity::ports::{AccountFilter, AccountRepo, ResetToken};
 use crate::domain::page::{Cursor, Page, PageRequest};
 use crate::domain::{Error, Result};
-use crate::ports::store::{AccountFilter, AccountStore, ResetToken};
 
 pub(super) fn user_active_model(account: &Account) -> user::ActiveModel {
     user::ActiveModel {
@@ -53,7 +53,7 @@ fn account_of(model: user::Model) -> Result<Account> {
 }
 
 #[async_trait::async_trait]
-impl AccountStore for SqlStore {
+impl AccountRepo for SqlStore {
     async fn account(&self, user_id: &str) -> Result<Option<Account>> {
         let found = self
             .db

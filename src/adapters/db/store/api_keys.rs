@@ -5,9 +5,9 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::api_key;
 use crate::domain::Result;
-use crate::domain::access::{ApiKey, KeyPermissions};
+use crate::domain::identity::access::{ApiKey, KeyPermissions};
+use crate::domain::identity::ports::{ApiKeyRepo, KeyUsage};
 use crate::domain::page::{Cursor, Page, PageRequest};
-use crate::ports::store::{ApiKeyStore, KeyUsage};
 
 pub(super) fn ips_json(ips: &[IpNet]) -> serde_json::Value {
     serde_json::json!(ips.iter().map(ToString::to_string).collect::<Vec<_>>())
@@ -74,7 +74,7 @@ fn api_key_of(model: api_key::Model) -> ApiKey {
 }
 
 #[async_trait::async_trait]
-impl ApiKeyStore for SqlStore {
+impl ApiKeyRepo for SqlStore {
     async fn api_key(&self, key_id: &str) -> Result<Option<ApiKey>> {
         let found = self
             .db

@@ -4,12 +4,12 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::audit;
 use crate::domain::Result;
+use crate::domain::audit::ports::AuditRepo;
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::page::{Cursor, Page, PageRequest};
-use crate::ports::store::AuditStore;
 
 #[async_trait::async_trait]
-impl AuditStore for SqlStore {
+impl AuditRepo for SqlStore {
     async fn audit(&self, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEntry>> {
         let mut select = audit::Entity::find();
         if let Some(user_id) = &filter.user_id {

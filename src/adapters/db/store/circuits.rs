@@ -8,15 +8,18 @@ use super::{SqlStore, paged};
 use crate::adapters::db::entities::{
     activity, circuit, circuit_item, circuit_member, circuit_role, join_request, operation, published_item,
 };
-use crate::domain::circuit::{
+use crate::domain::audit::Activity;
+use crate::domain::audit::ports::ActivityRepo;
+use crate::domain::circuits::circuit::{
     AliasConfig, Circuit, CircuitItem, CircuitSettings, CircuitStatus, CustomRole, JoinRequest, Member, MemberRole,
     PermissionSet, PublicSettings, RequestStatus,
 };
-use crate::domain::feed::Activity;
-use crate::domain::operation::{Operation, OperationStatus, OperationType};
+use crate::domain::circuits::operation::{Operation, OperationStatus, OperationType};
+use crate::domain::circuits::ports::{
+    CircuitItemRepo, CircuitRepo, JoinRequestRepo, MemberRepo, OperationRepo, RoleRepo,
+};
 use crate::domain::page::{Cursor, Page, PageRequest};
 use crate::domain::{Error, Result};
-use crate::ports::store::CircuitStore;
 
 pub(super) fn circuit_of(row: circuit::Model) -> Result<Circuit> {
     let alias_config: AliasConfig =
@@ -154,7 +157,7 @@ fn activity_of(row: activity::Model) -> Activity {
 }
 
 #[async_trait::async_trait]
-impl CircuitStore for SqlStore {
+impl CircuitRepo for SqlStore {
     async fn circuit(&self, circuit_id: &str) -> Result<Option<Circuit>> {
         let row = self
             .db
@@ -193,6 +196,27 @@ impl CircuitStore for SqlStore {
             .await
     }
 
+    async fn circuit_counts(&self, circuit_id: &str) -> Result<(u64, u64)> {
+        self.db
+            .read("circuit_counts", |c| {
+                Box::pin(async move {
+                    let members = circuit_member::Entity::find()
+                        .filter(circuit_member::Column::CircuitId.eq(circuit_id))
+                        .count(c)
+                        .await?;
+                    let items = circuit_item::Entity::find()
+                        .filter(circuit_item::Column::CircuitId.eq(circuit_id))
+                        .count(c)
+                        .await?;
+                    Ok((members, items))
+                })
+            })
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl MemberRepo for SqlStore {
     async fn member(&self, circuit_id: &str, user_id: &str) -> Result<Option<Member>> {
         let members = self
             .db
@@ -250,25 +274,10 @@ impl CircuitStore for SqlStore {
             })
             .await
     }
+}
 
-    async fn circuit_counts(&self, circuit_id: &str) -> Result<(u64, u64)> {
-        self.db
-            .read("circuit_counts", |c| {
-                Box::pin(async move {
-                    let members = circuit_member::Entity::find()
-                        .filter(circuit_member::Column::CircuitId.eq(circuit_id))
-                        .count(c)
-                        .await?;
-                    let items = circuit_item::Entity::find()
-                        .filter(circuit_item::Column::CircuitId.eq(circuit_id))
-                        .count(c)
-                        .await?;
-                    Ok((members, items))
-                })
-            })
-            .await
-    }
-
+#[async_trait::async_trait]
+impl RoleRepo for SqlStore {
     async fn role(&self, role_id: &str) -> Result<Option<CustomRole>> {
         let row = self
             .db
@@ -311,7 +320,10 @@ impl CircuitStore for SqlStore {
             })
             .await
     }
+}
 
+#[async_trait::async_trait]
+impl JoinRequestRepo for SqlStore {
     async fn join_request(&self, circuit_id: &str, user_id: &str) -> Result<Option<JoinRequest>> {
         let row = self
             .db
@@ -349,7 +361,10 @@ impl CircuitStore for SqlStore {
             }
         }))
     }
+}
 
+#[async_trait::async_trait]
+impl OperationRepo for SqlStore {
     async fn operation(&self, operation_id: &str) -> Result<Option<Operation>> {
         let row = self
             .db
@@ -413,7 +428,10 @@ impl CircuitStore for SqlStore {
             .await?;
         row.map(operation_of).transpose()
     }
+}
 
+#[async_trait::async_trait]
+impl CircuitItemRepo for SqlStore {
     async fn circuit_items(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<CircuitItem>> {
         let select = circuit_item::Entity::find().filter(circuit_item::Column::CircuitId.eq(circuit_id));
         let select = paged(select, circuit_item::Column::PushedAt, circuit_item::Column::Dfid, page);
@@ -468,7 +486,10 @@ impl CircuitStore for SqlStore {
             .await?;
         Ok(rows.into_iter().map(|r| r.dfid).collect())
     }
+}
 
+#[async_trait::async_trait]
+impl ActivityRepo for SqlStore {
     async fn activities(&self, user_id: &str, circuit_id: Option<&str>, page: &PageRequest) -> Result<Page<Activity>> {
         let select = match circuit_id {
             Some(circuit_id) => activity::Entity::find().filter(activity::Column::CircuitId.eq(circuit_id)),

@@ -8,9 +8,8 @@ use super::accounts::user_active_model;
 use super::api_keys::{api_key_active_model, ips_json};
 use crate::adapters::db::UNIQUE_VIOLATION;
 use crate::adapters::db::entities::{api_key, audit, reset_token, session, user, workspace};
-use crate::domain::changes::Change;
+use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::{CONCURRENT_WRITE, Error, Result};
-use crate::ports::store::UnitOfWork;
 
 /// Unique indexes whose violation means something to the use case, and the code each one
 /// becomes. PostgreSQL names the index (or `<table>_pkey`) in its message, SQLite the columns.

@@ -5,9 +5,9 @@ use super::items::{items_in_users_circuits, items_owned_by, items_pulled_by};
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::{event, local_event};
 use crate::domain::Result;
-use crate::domain::event::{Event, LocalEvent, Visibility};
+use crate::domain::items::event::{Event, LocalEvent, Visibility};
+use crate::domain::items::ports::{EventFilter, EventRepo};
 use crate::domain::page::{Cursor, Page, PageRequest};
-use crate::ports::store::{EventFilter, EventStore};
 
 pub(super) fn event_of(row: event::Model) -> Result<Event> {
     Ok(Event {
@@ -46,7 +46,7 @@ fn events_page(rows: Vec<event::Model>, page: &PageRequest) -> Result<Page<Event
 }
 
 #[async_trait::async_trait]
-impl EventStore for SqlStore {
+impl EventRepo for SqlStore {
     async fn event(&self, event_id: &str) -> Result<Option<Event>> {
         let row = self
             .db

@@ -6,12 +6,11 @@ use super::{SqlStore, paged};
 use crate::adapters::db::entities::{
     canonical_name, circuit_item, circuit_member, dfid_counter, item, item_access, item_identifier, local_item,
 };
-use crate::domain::account::Timestamp;
-use crate::domain::identifier::{IdType, Identifier, Scope};
-use crate::domain::item::{Item, ItemStatus, LocalItem};
+use crate::domain::items::identifier::{IdType, Identifier, Scope};
+use crate::domain::items::item::{Item, ItemStatus, LocalItem};
+use crate::domain::items::ports::{ItemFilter, ItemRepo, ViewerFacts};
 use crate::domain::page::{Cursor, Page, PageRequest};
-use crate::domain::{Error, Result};
-use crate::ports::store::{ItemFilter, ItemStore, ViewerFacts};
+use crate::domain::{Error, Result, Timestamp};
 
 fn json_object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
     match value {
@@ -135,7 +134,7 @@ pub(super) fn items_owned_by(user_id: &str) -> SelectStatement {
 }
 
 #[async_trait::async_trait]
-impl ItemStore for SqlStore {
+impl ItemRepo for SqlStore {
     async fn next_dfid_sequence(&self, day: chrono::NaiveDate) -> Result<u64> {
         let day = day.format("%Y%m%d").to_string();
         let row = self

@@ -19,7 +19,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 
 use super::Database;
 use crate::domain::page::{Cursor, PageRequest};
-use crate::ports::Notifier;
+use crate::domain::partners::ports::Notifier;
 
 /// The database behind the `Store` port.
 pub struct SqlStore {

@@ -4,9 +4,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::notification;
 use crate::domain::Result;
-use crate::domain::feed::{Notification, NotificationType};
 use crate::domain::page::{Cursor, Page, PageRequest};
-use crate::ports::store::NotificationStore;
+use crate::domain::partners::notification::{Notification, NotificationType};
+use crate::domain::partners::ports::NotificationRepo;
 
 pub(super) fn notification_of(row: notification::Model) -> Notification {
     Notification {
@@ -22,7 +22,7 @@ pub(super) fn notification_of(row: notification::Model) -> Notification {
 }
 
 #[async_trait::async_trait]
-impl NotificationStore for SqlStore {
+impl NotificationRepo for SqlStore {
     async fn notifications(&self, user_id: &str, unread_only: bool, page: &PageRequest) -> Result<Page<Notification>> {
         let mut select = notification::Entity::find().filter(notification::Column::UserId.eq(user_id));
         if unread_only {

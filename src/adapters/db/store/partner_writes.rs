@@ -9,10 +9,10 @@ use crate::adapters::db::entities::{
     webhook_delivery,
 };
 use crate::domain::changes::Change;
-use crate::domain::feed::Trigger;
-use crate::domain::identifier::Identifier;
-use crate::domain::storage::StorageStatus;
-use crate::domain::webhook::{Delivery, DeliveryStatus, StorageRef, Webhook, payload};
+use crate::domain::items::identifier::Identifier;
+use crate::domain::partners::storage::StorageStatus;
+use crate::domain::partners::trigger::Trigger;
+use crate::domain::partners::webhook::{Delivery, DeliveryStatus, StorageRef, Webhook, payload};
 use crate::domain::{Error, Result};
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {

@@ -6,13 +6,12 @@ use sea_orm::{ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, 
 
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::{post_action_setting, storage_record, webhook, webhook_delivery};
-use crate::domain::account::Timestamp;
-use crate::domain::feed::TriggerKind;
 use crate::domain::page::{Cursor, Page, PageRequest};
-use crate::domain::storage::{StorageRecord, StorageStatus};
-use crate::domain::webhook::{AuthType, Delivery, DeliveryStatus, PostActionSettings, RetryConfig, Webhook};
-use crate::domain::{Error, Result};
-use crate::ports::store::{DeliveryFilter, OutboxDepth, PartnerStore};
+use crate::domain::partners::ports::{DeliveryFilter, OutboxDepth, OutboxRepo, StorageRepo, WebhookRepo};
+use crate::domain::partners::storage::{StorageRecord, StorageStatus};
+use crate::domain::partners::trigger::TriggerKind;
+use crate::domain::partners::webhook::{AuthType, Delivery, DeliveryStatus, PostActionSettings, RetryConfig, Webhook};
+use crate::domain::{Error, Result, Timestamp};
 
 pub(super) fn settings_of(row: post_action_setting::Model) -> PostActionSettings {
     let names: Vec<String> = serde_json::from_value(row.trigger_events).unwrap_or_default();
@@ -105,7 +104,7 @@ fn due(
 }
 
 #[async_trait::async_trait]
-impl PartnerStore for SqlStore {
+impl WebhookRepo for SqlStore {
     async fn post_action_settings(&self, circuit_id: &str) -> Result<PostActionSettings> {
         let row = self
             .db
@@ -232,7 +231,10 @@ impl PartnerStore for SqlStore {
             })
             .collect())
     }
+}
 
+#[async_trait::async_trait]
+impl StorageRepo for SqlStore {
     async fn claim_storage(&self, now: Timestamp, limit: u64, lease: Duration) -> Result<Vec<StorageRecord>> {
         let backend = self.db.backend();
         let rows = self
@@ -260,35 +262,6 @@ impl PartnerStore for SqlStore {
             })
             .await?;
         Ok(rows.into_iter().map(storage_of).collect())
-    }
-
-    async fn outbox_depth(&self) -> Result<OutboxDepth> {
-        self.db
-            .read("outbox_depth", |c| {
-                Box::pin(async move {
-                    let waiting = ["Pending", "Retrying", "InProgress"];
-                    let deliveries = webhook_delivery::Entity::find()
-                        .filter(webhook_delivery::Column::Status.is_in(waiting))
-                        .count(c)
-                        .await?;
-                    let oldest = webhook_delivery::Entity::find()
-                        .filter(webhook_delivery::Column::Status.is_in(waiting))
-                        .order_by_asc(webhook_delivery::Column::CreatedAt)
-                        .one(c)
-                        .await?
-                        .map(|row| row.created_at);
-                    let storage = storage_record::Entity::find()
-                        .filter(storage_record::Column::Status.is_in(["Pending", "InProgress"]))
-                        .count(c)
-                        .await?;
-                    Ok(OutboxDepth {
-                        deliveries,
-                        storage,
-                        oldest,
-                    })
-                })
-            })
-            .await
     }
 
     async fn storage_records(&self, dfid: &str, page: &PageRequest) -> Result<Page<StorageRecord>> {
@@ -329,5 +302,37 @@ impl PartnerStore for SqlStore {
         dfids.sort();
         dfids.dedup();
         Ok(dfids)
+    }
+}
+
+#[async_trait::async_trait]
+impl OutboxRepo for SqlStore {
+    async fn outbox_depth(&self) -> Result<OutboxDepth> {
+        self.db
+            .read("outbox_depth", |c| {
+                Box::pin(async move {
+                    let waiting = ["Pending", "Retrying", "InProgress"];
+                    let deliveries = webhook_delivery::Entity::find()
+                        .filter(webhook_delivery::Column::Status.is_in(waiting))
+                        .count(c)
+                        .await?;
+                    let oldest = webhook_delivery::Entity::find()
+                        .filter(webhook_delivery::Column::Status.is_in(waiting))
+                        .order_by_asc(webhook_delivery::Column::CreatedAt)
+                        .one(c)
+                        .await?
+                        .map(|row| row.created_at);
+                    let storage = storage_record::Entity::find()
+                        .filter(storage_record::Column::Status.is_in(["Pending", "InProgress"]))
+                        .count(c)
+                        .await?;
+                    Ok(OutboxDepth {
+                        deliveries,
+                        storage,
+                        oldest,
+                    })
+                })
+            })
+            .await
     }
 }

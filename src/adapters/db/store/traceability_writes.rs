@@ -9,8 +9,8 @@ use crate::adapters::db::entities::{
     item_identifier, join_request, local_event, local_item, notification, operation, published_item,
 };
 use crate::domain::changes::Change;
-use crate::domain::circuit::{Circuit, CustomRole, RequestStatus};
-use crate::domain::operation::OperationStatus;
+use crate::domain::circuits::circuit::{Circuit, CustomRole, RequestStatus};
+use crate::domain::circuits::operation::OperationStatus;
 use crate::domain::{Error, Result};
 
 fn circuit_model(c: &Circuit) -> Result<circuit::ActiveModel> {
@@ -39,7 +39,7 @@ fn circuit_model(c: &Circuit) -> Result<circuit::ActiveModel> {
     })
 }
 
-fn identifiers_json(identifiers: &[crate::domain::identifier::Identifier]) -> Result<serde_json::Value> {
+fn identifiers_json(identifiers: &[crate::domain::items::identifier::Identifier]) -> Result<serde_json::Value> {
     serde_json::to_value(identifiers).map_err(|e| Error::internal(format!("identifiers: {e}")))
 }
 

@@ -1,0 +1,57 @@
+//! What several circuit use cases ask about membership: is the caller a member, and who manages
+//! the circuit.
+
+use serde_json::Value;
+
+use crate::domain::changes::Change;
+use crate::domain::circuits::circuit::{Circuit, Member, Permission};
+use crate::domain::circuits::ports::{CircuitRepo, MemberRepo};
+use crate::domain::partners::notification::{Notification, NotificationType};
+use crate::domain::{Error, Result, Timestamp};
+
+/// The circuit and the caller's membership (404 for non-members, who must not learn that the
+/// circuit exists).
+pub(crate) async fn circuit_member<S: CircuitRepo + MemberRepo + ?Sized>(
+    store: &S,
+    circuit_id: &str,
+    user_id: &str,
+) -> Result<(Circuit, Member)> {
+    let circuit = store
+        .circuit(circuit_id)
+        .await?
+        .ok_or_else(|| Error::not_found("circuit"))?;
+    let member = store
+        .member(circuit_id, user_id)
+        .await?
+        .ok_or_else(|| Error::not_found("circuit"))?;
+    Ok((circuit, member))
+}
+
+/// Notifications for everyone who may decide operations, except `except`.
+pub(crate) async fn notify_managers<S: MemberRepo + ?Sized>(
+    store: &S,
+    circuit_id: &str,
+    except: &str,
+    kind: NotificationType,
+    title: &str,
+    message: String,
+    data: Value,
+    now: Timestamp,
+) -> Result<Vec<Change>> {
+    Ok(store
+        .privileged_members(circuit_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.can(Permission::ManageMembers) && m.user_id != except)
+        .map(|m| {
+            Change::Notify(Notification::new(
+                &m.user_id,
+                kind,
+                title,
+                message.clone(),
+                data.clone(),
+                now,
+            ))
+        })
+        .collect())
+}

@@ -1,0 +1,671 @@
+//! Moving items into and out of circuits: tokenization (push-local), push of an existing DFID,
+//! pull, and the approval gate with its pending operations.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::domain::audit::Activity;
+use crate::domain::changes::{Change, UnitOfWork};
+use crate::domain::circuits::circuit::{Circuit, Member, Permission};
+use crate::domain::circuits::membership::{circuit_member, notify_managers};
+use crate::domain::circuits::operation::{Decision, Operation, OperationStatus, OperationType};
+use crate::domain::circuits::ports::{CircuitItemRepo, CircuitRepo, MemberRepo, OperationRepo};
+use crate::domain::error::retry_on_race;
+use crate::domain::identity::access::Principal;
+use crate::domain::items::dfid::Dfid;
+use crate::domain::items::event::{Event, Visibility};
+use crate::domain::items::identifier::{
+    IdentifierInput, Namespace, identifier_conflict, merge_identifier, parse_identifiers,
+};
+use crate::domain::items::item::{Item, ItemStatus, data_object, merge_data};
+use crate::domain::items::item_service::{ItemView, enrichment_changes};
+use crate::domain::items::ports::{EventRepo, ItemRepo};
+use crate::domain::items::relation::{item_and_relation, visible_item};
+use crate::domain::partners::notification::{Notification, NotificationType};
+use crate::domain::partners::storage::StorageRecord;
+use crate::domain::partners::trigger::{Trigger, TriggerKind};
+use crate::domain::{Error, Result, Timestamp};
+use crate::ports::Clock;
+
+combined_port!(
+    /// What pushes, pulls and approvals need from storage.
+    pub trait PushStore: UnitOfWork, CircuitRepo, MemberRepo, OperationRepo, CircuitItemRepo, ItemRepo, EventRepo
+);
+
+pub struct PushService {
+    pub(crate) store: Arc<dyn PushStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// What push-local did with the item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// A new DFID was minted (201).
+    NewItemCreated,
+    /// A canonical identifier named an item the caller may change; it was enriched (200).
+    ExistingItemEnriched,
+    /// This local item was already pushed to this circuit; nothing changed (200).
+    AlreadyPushed,
+}
+
+impl PushOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PushOutcome::NewItemCreated => "NewItemCreated",
+            PushOutcome::ExistingItemEnriched => "ExistingItemEnriched",
+            PushOutcome::AlreadyPushed => "AlreadyPushed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushLocalResult {
+    pub dfid: String,
+    pub local_id: String,
+    pub outcome: PushOutcome,
+    pub operation: Operation,
+}
+
+/// An operation, and whether this request created it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationResult {
+    pub operation: Operation,
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullResult {
+    pub item: ItemView,
+    pub events: Vec<Event>,
+    pub operation: Operation,
+    pub created: bool,
+}
+
+fn new_operation(
+    circuit_id: &str,
+    dfid: &str,
+    operation_type: OperationType,
+    requester_id: &str,
+    status: OperationStatus,
+    now: Timestamp,
+) -> Operation {
+    Operation {
+        operation_id: uuid::Uuid::new_v4().to_string(),
+        circuit_id: circuit_id.to_owned(),
+        dfid: dfid.to_owned(),
+        operation_type,
+        requester_id: requester_id.to_owned(),
+        status,
+        created_at: now,
+        decided_by: None,
+        decided_at: None,
+        reason: None,
+        minted: false,
+        local_id: None,
+    }
+}
+
+fn server_event(dfid: &str, event_type: &str, source: &str, metadata: Value, now: Timestamp) -> Result<Change> {
+    Ok(Change::InsertEvent(Event::new(
+        dfid,
+        event_type,
+        Visibility::CircuitOnly,
+        source,
+        metadata,
+        now,
+        now,
+    )?))
+}
+
+impl PushService {
+    /// Tokenizes the caller's local item into a DFID (new or existing, by canonical identifier)
+    /// and pushes it to the circuit. Concurrent pushes that claim the same new canonical value
+    /// end with one DFID: the losers retry and enrich the winner's item.
+    pub async fn push_local(
+        &self,
+        principal: &Principal,
+        circuit_id: &str,
+        local_id: &str,
+        identifiers: Vec<IdentifierInput>,
+        enriched_data: Option<Value>,
+    ) -> Result<PushLocalResult> {
+        let patch = data_object(enriched_data)?;
+        retry_on_race(|| self.try_push_local(principal, circuit_id, local_id, identifiers.clone(), patch.clone())).await
+    }
+
+    async fn try_push_local(
+        &self,
+        principal: &Principal,
+        circuit_id: &str,
+        local_id: &str,
+        inputs: Vec<IdentifierInput>,
+        patch: serde_json::Map<String, Value>,
+    ) -> Result<PushLocalResult> {
+        let store = self.store.as_ref();
+        let (circuit, member) = circuit_member(store, circuit_id, &principal.user_id).await?;
+        circuit.require_active()?;
+        member.require(Permission::Push)?;
+        let local = store
+            .local_item(local_id)
+            .await?
+            .filter(|item| item.owner_id == principal.user_id)
+            .ok_or_else(|| Error::not_found("local item"))?;
+        let default_namespace = circuit.alias_config.default_namespace.unwrap_or(Namespace::Generic);
+        let mut identifiers = local.identifiers.clone();
+        for identifier in parse_identifiers(inputs, default_namespace)? {
+            merge_identifier(&mut identifiers, identifier);
+        }
+        let mut data = local.enriched_data.clone();
+        merge_data(&mut data, patch);
+        circuit.alias_config.check(&identifiers)?;
+        let now = self.clock.now();
+
+        if let Some(dfid) = &local.dfid {
+            if let Some(operation) = store
+                .open_operation(circuit_id, dfid, OperationType::Push, None)
+                .await?
+            {
+                return Ok(PushLocalResult {
+                    dfid: dfid.clone(),
+                    local_id: local.local_id,
+                    outcome: PushOutcome::AlreadyPushed,
+                    operation,
+                });
+            }
+            // Tokenized before, pushed to another circuit: a push of that DFID, with the body's
+            // additions.
+            let (mut item, relation) = item_and_relation(store, dfid, &principal.user_id)
+                .await?
+                .ok_or_else(|| Error::not_found("item"))?;
+            relation.require_changeable()?;
+            let mut changes = enrichment_changes(store, &mut item, identifiers, data, &principal.user_id, now).await?;
+            let operation = self
+                .push_changes(
+                    &circuit,
+                    &member,
+                    &item,
+                    false,
+                    Some(&local.local_id),
+                    now,
+                    &mut changes,
+                )
+                .await?;
+            store.commit(changes).await?;
+            return Ok(PushLocalResult {
+                dfid: item.dfid,
+                local_id: local.local_id,
+                outcome: PushOutcome::ExistingItemEnriched,
+                operation,
+            });
+        }
+
+        let canonical: Vec<(String, String)> = identifiers
+            .iter()
+            .filter(|i| i.is_canonical())
+            .map(|i| (i.key.clone(), i.value.clone()))
+            .collect();
+        let owners = if canonical.is_empty() {
+            Vec::new()
+        } else {
+            store.canonical_owners(&canonical).await?
+        };
+        let mut named: Vec<&String> = owners.iter().map(|(_, _, dfid)| dfid).collect();
+        named.sort();
+        named.dedup();
+        let conflict_with = |dfid: &str| {
+            owners
+                .iter()
+                .find(|(_, _, owner)| owner == dfid)
+                .and_then(|(key, value, _)| identifiers.iter().find(|i| &i.key == key && &i.value == value))
+                .map_or_else(
+                    || Error::conflict("identifier_conflict", "identifier conflict"),
+                    identifier_conflict,
+                )
+        };
+
+        let mut changes = Vec::new();
+        let (item, outcome, minted) = match named.as_slice() {
+            [] => {
+                let sequence = store.next_dfid_sequence(now.date_naive()).await?;
+                let dfid = Dfid::new(now.date_naive(), sequence).into_string();
+                let item = Item {
+                    dfid: dfid.clone(),
+                    identifiers: identifiers.clone(),
+                    enriched_data: data,
+                    status: ItemStatus::Active,
+                    created_by: principal.user_id.clone(),
+                    created_at: now,
+                    updated_at: now,
+                    latest_cid: None,
+                };
+                changes.push(Change::InsertItem(item.clone()));
+                changes.push(Change::AddIdentifiers {
+                    dfid: dfid.clone(),
+                    identifiers,
+                    added_by: principal.user_id.clone(),
+                    at: now,
+                });
+                changes.push(server_event(
+                    &dfid,
+                    "Tokenized",
+                    &principal.user_id,
+                    json!({ "local_id": local.local_id, "circuit_id": circuit.circuit_id }),
+                    now,
+                )?);
+                (item, PushOutcome::NewItemCreated, true)
+            }
+            [dfid] => {
+                let (mut item, relation) = item_and_relation(store, dfid, &principal.user_id)
+                    .await?
+                    .ok_or_else(|| conflict_with(dfid))?;
+                if !relation.can_change() {
+                    // Reveal nothing about an item the caller may not change.
+                    return Err(conflict_with(dfid));
+                }
+                if item.status != ItemStatus::Active {
+                    return Err(Error::conflict(
+                        "item_not_active",
+                        format!("this item is {}", item.status.as_str()),
+                    ));
+                }
+                changes.extend(enrichment_changes(store, &mut item, identifiers, data, &principal.user_id, now).await?);
+                (item, PushOutcome::ExistingItemEnriched, false)
+            }
+            [first, ..] => return Err(conflict_with(first)),
+        };
+        changes.push(Change::MapLocalItem {
+            local_id: local.local_id.clone(),
+            dfid: item.dfid.clone(),
+        });
+        let operation = match store
+            .open_operation(circuit_id, &item.dfid, OperationType::Push, None)
+            .await?
+        {
+            Some(existing) => existing,
+            None => {
+                self.push_changes(
+                    &circuit,
+                    &member,
+                    &item,
+                    minted,
+                    Some(&local.local_id),
+                    now,
+                    &mut changes,
+                )
+                .await?
+            }
+        };
+        store.commit(changes).await?;
+        Ok(PushLocalResult {
+            dfid: item.dfid,
+            local_id: local.local_id,
+            outcome,
+            operation,
+        })
+    }
+
+    /// A new push operation of `item` by `member`, completed at once unless the circuit needs
+    /// approval; its changes go to `changes`.
+    async fn push_changes(
+        &self,
+        circuit: &Circuit,
+        member: &Member,
+        item: &Item,
+        minted: bool,
+        local_id: Option<&str>,
+        now: Timestamp,
+        changes: &mut Vec<Change>,
+    ) -> Result<Operation> {
+        let pending = circuit.needs_approval(member, true);
+        let status = if pending {
+            OperationStatus::Pending
+        } else {
+            OperationStatus::Completed
+        };
+        let mut operation = new_operation(
+            &circuit.circuit_id,
+            &item.dfid,
+            OperationType::Push,
+            &member.user_id,
+            status,
+            now,
+        );
+        operation.minted = minted;
+        operation.local_id = local_id.map(str::to_owned);
+        changes.push(Change::InsertOperation(operation.clone()));
+        if pending {
+            changes.push(Change::Activity(
+                Activity::new(
+                    "push_requested",
+                    &member.user_id,
+                    format!("asked to push {}", item.dfid),
+                    now,
+                )
+                .in_circuit(&circuit.circuit_id)
+                .on_item(&item.dfid)
+                .for_operation(&operation.operation_id),
+            ));
+            changes.extend(
+                notify_managers(
+                    self.store.as_ref(),
+                    &circuit.circuit_id,
+                    &member.user_id,
+                    NotificationType::CircuitItemPendingApproval,
+                    "Item waiting for approval",
+                    format!("{} asked to push {} to {}", member.username, item.dfid, circuit.name),
+                    json!({ "circuit_id": circuit.circuit_id, "dfid": item.dfid, "operation_id": operation.operation_id }),
+                    now,
+                )
+                .await?,
+            );
+        } else {
+            changes.extend(push_completion(
+                circuit,
+                &operation,
+                Some(item),
+                &member.user_id,
+                false,
+                now,
+            )?);
+        }
+        Ok(operation)
+    }
+
+    /// Pushes an existing DFID the caller may change into the circuit.
+    pub async fn push(&self, principal: &Principal, circuit_id: &str, dfid: &str) -> Result<OperationResult> {
+        let store = self.store.as_ref();
+        let (circuit, member) = circuit_member(store, circuit_id, &principal.user_id).await?;
+        circuit.require_active()?;
+        member.require(Permission::Push)?;
+        let (item, relation) = visible_item(store, dfid, &principal.user_id).await?;
+        relation.require_changeable()?;
+        if item.status != ItemStatus::Active {
+            return Err(Error::conflict(
+                "item_not_active",
+                format!("this item is {}", item.status.as_str()),
+            ));
+        }
+        if let Some(operation) = store
+            .open_operation(circuit_id, &item.dfid, OperationType::Push, None)
+            .await?
+        {
+            return Ok(OperationResult {
+                operation,
+                created: false,
+            });
+        }
+        let now = self.clock.now();
+        let mut changes = Vec::new();
+        let operation = self
+            .push_changes(&circuit, &member, &item, false, None, now, &mut changes)
+            .await?;
+        store.commit(changes).await?;
+        Ok(OperationResult {
+            operation,
+            created: true,
+        })
+    }
+
+    /// Pulls an item of the circuit: the caller keeps read access to it; nothing leaves the
+    /// circuit.
+    pub async fn pull(&self, principal: &Principal, circuit_id: &str, dfid: &str) -> Result<PullResult> {
+        let store = self.store.as_ref();
+        let dfid = Dfid::parse(dfid)?;
+        let (circuit, member) = circuit_member(store, circuit_id, &principal.user_id).await?;
+        member.require(Permission::Pull)?;
+        if !store.holds_item(circuit_id, dfid.as_str()).await? {
+            return Err(Error::not_found("item in this circuit"));
+        }
+        let existing = store
+            .open_operation(circuit_id, dfid.as_str(), OperationType::Pull, Some(&principal.user_id))
+            .await?;
+        let (operation, created) = match existing {
+            Some(operation) => (operation, false),
+            None => {
+                let now = self.clock.now();
+                let pending = circuit.needs_approval(&member, false);
+                let status = if pending {
+                    OperationStatus::Pending
+                } else {
+                    OperationStatus::Completed
+                };
+                let operation = new_operation(
+                    circuit_id,
+                    dfid.as_str(),
+                    OperationType::Pull,
+                    &principal.user_id,
+                    status,
+                    now,
+                );
+                let mut changes = vec![Change::InsertOperation(operation.clone())];
+                if pending {
+                    changes.extend(
+                        notify_managers(
+                            store,
+                            circuit_id,
+                            &principal.user_id,
+                            NotificationType::CircuitItemPendingApproval,
+                            "Pull waiting for approval",
+                            format!("{} asked to pull {} from {}", member.username, dfid, circuit.name),
+                            json!({ "circuit_id": circuit_id, "dfid": dfid.as_str(), "operation_id": operation.operation_id }),
+                            now,
+                        )
+                        .await?,
+                    );
+                } else {
+                    changes.extend(pull_completion(&operation, now)?);
+                }
+                store.commit(changes).await?;
+                (operation, true)
+            }
+        };
+        let (item, relation) = visible_item(store, dfid.as_str(), &principal.user_id).await?;
+        let events = store
+            .item_events(
+                &item.dfid,
+                &principal.user_id,
+                &relation.visible_kinds(),
+                &crate::domain::page::PageRequest::first(500),
+            )
+            .await?
+            .data;
+        Ok(PullResult {
+            item: ItemView::of(item, &relation),
+            events,
+            operation,
+            created,
+        })
+    }
+
+    /// Approves or rejects a pending operation (ManageMembers; never one's own). An approved
+    /// push completes exactly as an unapproved one would have; a rejected one leaves nothing in
+    /// the circuit.
+    pub async fn decide(
+        &self,
+        principal: &Principal,
+        circuit_id: &str,
+        operation_id: &str,
+        decision: Decision,
+        reason: Option<String>,
+    ) -> Result<Operation> {
+        if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+            return Err(Error::field("reason", "at most 500 characters"));
+        }
+        let store = self.store.as_ref();
+        let (circuit, member) = circuit_member(store, circuit_id, &principal.user_id).await?;
+        member.require(Permission::ManageMembers)?;
+        let mut operation = store
+            .operation(operation_id)
+            .await?
+            .filter(|op| op.circuit_id == circuit_id)
+            .ok_or_else(|| Error::not_found("operation"))?;
+        let status = operation.decide(&principal.user_id, decision)?;
+        if status == OperationStatus::Completed && operation.operation_type == OperationType::Push {
+            circuit.require_active()?;
+        }
+        let now = self.clock.now();
+        let mut changes = vec![Change::DecideOperation {
+            operation_id: operation.operation_id.clone(),
+            status,
+            decided_by: principal.user_id.clone(),
+            at: now,
+            reason: reason.clone(),
+        }];
+        operation.status = status;
+        operation.decided_by = Some(principal.user_id.clone());
+        operation.decided_at = Some(now);
+        operation.reason = reason;
+        let (kind, title, verb) = match (status, operation.operation_type) {
+            (OperationStatus::Completed, OperationType::Push) => {
+                let item = store.item(&operation.dfid).await?;
+                changes.extend(push_completion(
+                    &circuit,
+                    &operation,
+                    item.as_ref(),
+                    &principal.user_id,
+                    true,
+                    now,
+                )?);
+                (NotificationType::CircuitItemApproved, "Push approved", "approved")
+            }
+            (OperationStatus::Completed, _) => {
+                changes.extend(pull_completion(&operation, now)?);
+                (NotificationType::CircuitItemApproved, "Pull approved", "approved")
+            }
+            _ => (NotificationType::CircuitItemRejected, "Request rejected", "rejected"),
+        };
+        changes.push(Change::Notify(Notification::new(
+            &operation.requester_id,
+            kind,
+            title,
+            format!("{} {} your {} of {} in {}", member.username, verb, operation.operation_type.as_str().to_lowercase(), operation.dfid, circuit.name),
+            json!({ "circuit_id": circuit_id, "dfid": operation.dfid, "operation_id": operation.operation_id, "reason": operation.reason }),
+            now,
+        )));
+        changes.push(Change::Activity(
+            Activity::new(
+                &format!("operation_{verb}"),
+                &principal.user_id,
+                format!(
+                    "{verb} the {} of {}",
+                    operation.operation_type.as_str().to_lowercase(),
+                    operation.dfid
+                ),
+                now,
+            )
+            .in_circuit(circuit_id)
+            .on_item(&operation.dfid)
+            .for_operation(&operation.operation_id),
+        ));
+        store.commit(changes).await?;
+        Ok(operation)
+    }
+}
+
+/// Everything a completed push writes: the item joins the circuit, a `PushedToCircuit` event,
+/// a copy to store when the circuit has a storage adapter, the triggers for partners,
+/// auto-publishing, and the activity.
+pub(crate) fn push_completion(
+    circuit: &Circuit,
+    operation: &Operation,
+    item: Option<&Item>,
+    actor_id: &str,
+    approved: bool,
+    now: Timestamp,
+) -> Result<Vec<Change>> {
+    let dfid = &operation.dfid;
+    let circuit_id = &circuit.circuit_id;
+    let mut changes = vec![
+        Change::AddCircuitItem {
+            circuit_id: circuit_id.clone(),
+            dfid: dfid.clone(),
+            pushed_by: operation.requester_id.clone(),
+            pushed_at: now,
+        },
+        server_event(
+            dfid,
+            "PushedToCircuit",
+            &operation.requester_id,
+            json!({ "circuit_id": circuit_id, "operation_id": operation.operation_id }),
+            now,
+        )?,
+    ];
+    if let Some(item) = item
+        && circuit.adapter_type != "none"
+    {
+        // Before the triggers, so their payloads can name the copy's CID.
+        changes.push(Change::InsertStorageRecord(StorageRecord::pending(
+            item,
+            circuit_id,
+            &circuit.adapter_type,
+            &operation.operation_id,
+            now,
+        )?));
+    }
+    let trigger = |kind| {
+        Change::Trigger(
+            Trigger::new(kind, circuit_id, dfid, actor_id, now)
+                .for_operation(&operation.operation_id, OperationStatus::Completed.as_str()),
+        )
+    };
+    changes.push(trigger(TriggerKind::ItemPushed));
+    if operation.minted {
+        changes.push(trigger(TriggerKind::ItemTokenized));
+    }
+    if approved {
+        changes.push(trigger(TriggerKind::ItemApproved));
+    }
+    if let Some(public) = &circuit.public
+        && public.enabled
+        && public.auto_publish_pushed_items
+    {
+        changes.push(Change::PublishItem {
+            circuit_id: circuit_id.clone(),
+            dfid: dfid.clone(),
+            at: now,
+        });
+        changes.push(trigger(TriggerKind::ItemPublished));
+    }
+    changes.push(Change::Activity(
+        Activity::new(
+            "item_pushed",
+            &operation.requester_id,
+            format!("pushed {dfid} to {}", circuit.name),
+            now,
+        )
+        .in_circuit(circuit_id)
+        .on_item(dfid)
+        .for_operation(&operation.operation_id),
+    ));
+    Ok(changes)
+}
+
+/// Everything a completed pull writes: read access for the requester, and the event.
+fn pull_completion(operation: &Operation, now: Timestamp) -> Result<Vec<Change>> {
+    Ok(vec![
+        Change::GrantItemAccess {
+            dfid: operation.dfid.clone(),
+            user_id: operation.requester_id.clone(),
+            at: now,
+        },
+        server_event(
+            &operation.dfid,
+            "PulledFromCircuit",
+            &operation.requester_id,
+            json!({ "circuit_id": operation.circuit_id, "operation_id": operation.operation_id }),
+            now,
+        )?,
+        Change::Activity(
+            Activity::new(
+                "item_pulled",
+                &operation.requester_id,
+                format!("pulled {}", operation.dfid),
+                now,
+            )
+            .in_circuit(&operation.circuit_id)
+            .on_item(&operation.dfid)
+            .for_operation(&operation.operation_id),
+        ),
+    ])
+}

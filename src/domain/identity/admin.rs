@@ -1,0 +1,144 @@
+//! Administration: users, their tier and status, and the audit log.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::domain::audit::ports::AuditRepo;
+use crate::domain::audit::{AuditEntry, AuditFilter};
+use crate::domain::changes::{Change, UnitOfWork};
+use crate::domain::identity::access::{Principal, RequestMeta};
+use crate::domain::identity::account::{Account, AccountStatus, Tier};
+use crate::domain::identity::auth::AuthService;
+use crate::domain::identity::ports::{AccountFilter, AccountRepo};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::partners::notification::{Notification, NotificationType};
+use crate::domain::{Error, Result};
+use crate::ports::Clock;
+
+combined_port!(
+    /// What administration needs from storage.
+    pub trait AdminStore: UnitOfWork, AccountRepo, AuditRepo
+);
+
+pub struct AdminService {
+    pub(crate) store: Arc<dyn AdminStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) auth: Arc<AuthService>,
+}
+
+impl AdminService {
+    pub async fn users(&self, filter: &AccountFilter, page: &PageRequest) -> Result<Page<Account>> {
+        if filter.query.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            return Err(Error::field("q", "at most 100 characters"));
+        }
+        self.store.accounts(filter, page).await
+    }
+
+    pub async fn user(&self, user_id: &str) -> Result<Account> {
+        self.store
+            .account(user_id)
+            .await?
+            .ok_or_else(|| Error::not_found("user"))
+    }
+
+    pub async fn set_tier(&self, admin: &Principal, user_id: &str, tier: Tier, meta: &RequestMeta) -> Result<Account> {
+        let account = self.user(user_id).await?;
+        let now = self.clock.now();
+        self.store
+            .commit(vec![
+                Change::SetTier {
+                    user_id: account.id.clone(),
+                    tier,
+                    at: now,
+                },
+                Change::Notify(Notification::new(
+                    &account.id,
+                    NotificationType::AccountUpdated,
+                    "Your plan changed",
+                    format!("Your tier is now {}", tier.as_str()),
+                    json!({ "tier": tier.as_str() }),
+                    now,
+                )),
+                Change::Audit(AuditEntry::new(
+                    "tier_changed",
+                    Some(&admin.user_id),
+                    ("user", Some(&account.id)),
+                    meta,
+                    now,
+                    json!({ "from": account.tier.as_str(), "to": tier.as_str() }),
+                )),
+            ])
+            .await?;
+        self.auth.forget_account(&account.id).await;
+        self.user(user_id).await
+    }
+
+    /// Takes effect on the user's next request, on every replica.
+    pub async fn set_status(
+        &self,
+        admin: &Principal,
+        user_id: &str,
+        status: AccountStatus,
+        reason: Option<String>,
+        meta: &RequestMeta,
+    ) -> Result<Account> {
+        if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+            return Err(Error::field("reason", "at most 500 characters"));
+        }
+        let account = self.user(user_id).await?;
+        if account.id == admin.user_id && status != AccountStatus::Active {
+            return Err(Error::conflict(
+                "cannot_change_own_status",
+                "administrators cannot lock themselves out",
+            ));
+        }
+        let now = self.clock.now();
+        self.store
+            .commit(vec![
+                Change::SetStatus {
+                    user_id: account.id.clone(),
+                    status,
+                    reason: reason.clone(),
+                    at: now,
+                },
+                Change::Notify(Notification::new(
+                    &account.id,
+                    NotificationType::AccountUpdated,
+                    "Your account changed",
+                    format!("Your account is now {}", status.as_str()),
+                    json!({ "status": status.as_str(), "reason": reason }),
+                    now,
+                )),
+                Change::Audit(AuditEntry::new(
+                    "status_changed",
+                    Some(&admin.user_id),
+                    ("user", Some(&account.id)),
+                    meta,
+                    now,
+                    json!({ "from": account.status.as_str(), "to": status.as_str(), "reason": reason }),
+                )),
+            ])
+            .await?;
+        self.auth.forget_account(&account.id).await;
+        self.user(user_id).await
+    }
+
+    pub async fn audit(&self, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEntry>> {
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && from > to
+        {
+            return Err(Error::field("from", "must not be after `to`"));
+        }
+        self.store.audit(filter, page).await
+    }
+
+    /// The caller's own entries: what they did and what was done to their account.
+    pub async fn own_audit(&self, principal: &Principal, page: &PageRequest) -> Result<Page<AuditEntry>> {
+        let filter = AuditFilter {
+            user_id: Some(principal.user_id.clone()),
+            ..AuditFilter::default()
+        };
+        self.store.audit(&filter, page).await
+    }
+}

@@ -1,0 +1,593 @@
+//! Accounts and sessions: register, login, refresh, logout, passwords, resets, and the
+//! administrator bootstrap.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use serde_json::json;
+
+use crate::domain::Timestamp;
+use crate::domain::audit::AuditEntry;
+use crate::domain::changes::{Change, UnitOfWork};
+use crate::domain::identity::access::{Claims, Principal, RequestMeta, Session};
+use crate::domain::identity::account::{
+    Account, AccountStatus, Tier, check_password_policy, new_user_id, validate_email, validate_username,
+};
+use crate::domain::identity::guard::{account_cache_key, session_cache_key};
+use crate::domain::identity::ports::{AccountRepo, MailMessage, Mailer, PasswordCheck, PasswordHasher, TokenSigner};
+use crate::domain::secrets::{random_token, sha256_hex};
+use crate::domain::{Error, Result};
+use crate::ports::{Cache, Clock, RateLimiter};
+
+combined_port!(
+    /// What accounts and sessions need from storage.
+    pub trait AuthStore: UnitOfWork, AccountRepo
+);
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub jwt_ttl: Duration,
+    pub session_max: Duration,
+    /// Failed logins per (account, IP) before a lock; 0 disables the lock.
+    pub login_max_failures: u64,
+    pub lockout: Duration,
+    pub reset_ttl: Duration,
+}
+
+pub struct AuthService {
+    pub(crate) store: Arc<dyn AuthStore>,
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
+    pub(crate) tokens: Arc<dyn TokenSigner>,
+    pub(crate) cache: Arc<dyn Cache>,
+    pub(crate) limiter: Arc<dyn RateLimiter>,
+    pub(crate) mailer: Arc<dyn Mailer>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: AuthSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub workspace_name: Option<String>,
+}
+
+/// A signed session token and what the client needs to know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub user_id: String,
+    pub workspace_id: String,
+}
+
+/// Who to send a reset link to.
+#[derive(Debug, Clone)]
+pub enum ResetRequest {
+    Email(String),
+    Username(String),
+}
+
+/// An account created from the command line or the bootstrap variables.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub is_admin: bool,
+    pub tier: Tier,
+}
+
+impl AuthService {
+    pub async fn register(&self, input: Registration, meta: &RequestMeta) -> Result<IssuedToken> {
+        let username = input.username.trim().to_owned();
+        let email = input.email.trim().to_owned();
+        validate_username(&username)?;
+        validate_email(&email)?;
+        check_password_policy(&input.password)?;
+        if let Some(name) = &input.workspace_name
+            && (name.trim().is_empty() || name.chars().count() > 128)
+        {
+            return Err(Error::field("workspace_name", "1 to 128 characters"));
+        }
+        let password_hash = self.hasher.hash(input.password).await?;
+        let now = self.clock.now();
+        let workspace_name = input
+            .workspace_name
+            .map(|name| name.trim().to_owned())
+            .unwrap_or_else(|| format!("{username}'s workspace"));
+        let account = Account {
+            id: new_user_id(),
+            username,
+            email,
+            password_hash,
+            tier: Tier::Basic,
+            status: AccountStatus::Active,
+            is_admin: false,
+            workspace_id: uuid::Uuid::new_v4().to_string(),
+            session_epoch: 0,
+            created_at: now,
+            updated_at: now,
+            last_login_at: Some(now),
+        };
+        let session = self.new_session(&account, now, meta);
+        let token = self.sign(&session)?;
+        let changes = vec![
+            Change::InsertWorkspace {
+                id: account.workspace_id.clone(),
+                name: workspace_name,
+                owner_id: account.id.clone(),
+                created_at: now,
+            },
+            Change::InsertAccount(account.clone()),
+            Change::InsertSession(session.clone()),
+            Change::Audit(AuditEntry::new(
+                "account_registered",
+                Some(&account.id),
+                ("user", Some(&account.id)),
+                meta,
+                now,
+                json!({ "username": account.username }),
+            )),
+        ];
+        self.store.commit(changes).await?;
+        Ok(IssuedToken {
+            token,
+            expires_at: session.expires_at,
+            user_id: account.id,
+            workspace_id: account.workspace_id,
+        })
+    }
+
+    /// Logs in by username or email. Wrong username and wrong password look the same, cost the
+    /// same one verification, and count toward the (account, IP) lockout.
+    pub async fn login(&self, login: &str, password: String, meta: &RequestMeta) -> Result<IssuedToken> {
+        let login_key = login.trim().to_lowercase();
+        if login_key.is_empty() || login_key.len() > 254 || password.is_empty() || password.len() > 1024 {
+            return Err(invalid_credentials());
+        }
+        let account = self.store.account_by_login(&login_key).await?;
+        let subject = account
+            .as_ref()
+            .map_or_else(|| format!("name:{login_key}"), |a| a.id.clone());
+        let lock_key = format!("login-lock:{subject}:{}", meta.ip);
+        let failures_key = format!("login-failures:{subject}:{}", meta.ip);
+        if self.settings.login_max_failures > 0
+            && let Some(lock) = self.limiter.peek(&lock_key).await
+        {
+            return Err(Error::new(
+                crate::domain::ErrorKind::RateLimited,
+                "login_locked",
+                "too many failed logins; try again later",
+            )
+            .retry_after(lock.resets_in.as_secs().max(1)));
+        }
+
+        let check = match &account {
+            Some(account) => {
+                self.hasher
+                    .verify(password.clone(), account.password_hash.clone())
+                    .await?
+            }
+            None => {
+                self.hasher.verify_dummy(password.clone()).await?;
+                PasswordCheck::Mismatch
+            }
+        };
+        let now = self.clock.now();
+        let (account, needs_rehash) = match (account, check) {
+            (Some(account), PasswordCheck::Match { needs_rehash }) => (account, needs_rehash),
+            (account, _) => {
+                self.record_failed_login(account.as_ref(), &login_key, &failures_key, &lock_key, meta, now)
+                    .await;
+                return Err(invalid_credentials());
+            }
+        };
+        if let Some(refusal) = account.status.refusal() {
+            return Err(refusal);
+        }
+        self.limiter.clear(&failures_key).await;
+        let new_password_hash = if needs_rehash {
+            Some(self.hasher.hash(password).await?)
+        } else {
+            None
+        };
+        let session = self.new_session(&account, now, meta);
+        let token = self.sign(&session)?;
+        let changes = vec![
+            Change::RecordLogin {
+                user_id: account.id.clone(),
+                at: now,
+                new_password_hash: new_password_hash.clone(),
+            },
+            Change::InsertSession(session.clone()),
+            Change::Audit(AuditEntry::new(
+                "login_succeeded",
+                Some(&account.id),
+                ("session", Some(&session.id)),
+                meta,
+                now,
+                json!({ "password_rehashed": new_password_hash.is_some() }),
+            )),
+        ];
+        self.store.commit(changes).await?;
+        Ok(IssuedToken {
+            token,
+            expires_at: session.expires_at,
+            user_id: account.id,
+            workspace_id: account.workspace_id,
+        })
+    }
+
+    async fn record_failed_login(
+        &self,
+        account: Option<&Account>,
+        login_key: &str,
+        failures_key: &str,
+        lock_key: &str,
+        meta: &RequestMeta,
+        now: Timestamp,
+    ) {
+        if self.settings.login_max_failures > 0 {
+            let window = self.settings.lockout.to_std().unwrap_or_default();
+            let failures = self.limiter.hit(failures_key, window).await;
+            if failures.count >= self.settings.login_max_failures {
+                self.limiter.hit(lock_key, window).await;
+                self.limiter.clear(failures_key).await;
+            }
+        }
+        let entry = AuditEntry::new(
+            "login_failed",
+            account.map(|a| a.id.as_str()),
+            ("user", account.map(|a| a.id.as_str())),
+            meta,
+            now,
+            json!({ "login": login_key }),
+        );
+        // The failure itself is the answer; a lost audit row must not turn it into a 5xx.
+        if let Err(err) = self.store.commit(vec![Change::Audit(entry)]).await {
+            tracing::warn!(error = %err, "could not audit a failed login");
+        }
+    }
+
+    /// A new token for the same session, with a new expiry capped at the session's maximum.
+    pub async fn refresh(&self, principal: &Principal, meta: &RequestMeta) -> Result<IssuedToken> {
+        let session_id = session_of(principal)?;
+        let mut session = self.store.session(session_id).await?.ok_or_else(revoked)?;
+        let account = self.store.account(&principal.user_id).await?.ok_or_else(revoked)?;
+        let now = self.clock.now();
+        session.expires_at = (now + self.settings.jwt_ttl).min(session.max_expires_at);
+        if session.expires_at <= now {
+            return Err(Error::unauthenticated(
+                "session_expired",
+                "this session has reached its maximum age; log in again",
+            ));
+        }
+        let token = self.sign(&session)?;
+        self.store
+            .commit(vec![
+                Change::ExtendSession {
+                    session_id: session.id.clone(),
+                    expires_at: session.expires_at,
+                },
+                Change::Audit(AuditEntry::new(
+                    "session_refreshed",
+                    Some(&account.id),
+                    ("session", Some(&session.id)),
+                    meta,
+                    now,
+                    json!({}),
+                )),
+            ])
+            .await?;
+        self.cache.delete(&session_cache_key(&session.id)).await;
+        Ok(IssuedToken {
+            token,
+            expires_at: session.expires_at,
+            user_id: account.id,
+            workspace_id: account.workspace_id,
+        })
+    }
+
+    pub async fn logout(&self, principal: &Principal, meta: &RequestMeta) -> Result<()> {
+        let session_id = session_of(principal)?.to_owned();
+        let now = self.clock.now();
+        self.store
+            .commit(vec![
+                Change::RevokeSession {
+                    session_id: session_id.clone(),
+                    at: now,
+                },
+                Change::Audit(AuditEntry::new(
+                    "logout",
+                    Some(&principal.user_id),
+                    ("session", Some(&session_id)),
+                    meta,
+                    now,
+                    json!({}),
+                )),
+            ])
+            .await?;
+        self.forget_session(&session_id).await;
+        Ok(())
+    }
+
+    pub async fn logout_all(&self, principal: &Principal, meta: &RequestMeta) -> Result<()> {
+        let account = self.store.account(&principal.user_id).await?.ok_or_else(revoked)?;
+        let now = self.clock.now();
+        let changes = vec![
+            self.revoke_sessions(&account, None, now),
+            Change::Audit(AuditEntry::new(
+                "logout_all",
+                Some(&account.id),
+                ("user", Some(&account.id)),
+                meta,
+                now,
+                json!({}),
+            )),
+        ];
+        self.store.commit(changes).await?;
+        self.forget_account(&account.id).await;
+        Ok(())
+    }
+
+    pub async fn profile(&self, principal: &Principal) -> Result<Account> {
+        self.store.account(&principal.user_id).await?.ok_or_else(revoked)
+    }
+
+    /// Changes the password after checking the current one; every other session is revoked.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current: String,
+        new: String,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let session_id = session_of(principal)?.to_owned();
+        check_password_policy(&new)?;
+        let account = self.store.account(&principal.user_id).await?.ok_or_else(revoked)?;
+        if self.hasher.verify(current, account.password_hash.clone()).await? == PasswordCheck::Mismatch {
+            return Err(
+                Error::invalid("invalid_current_password", "the current password is wrong")
+                    .with_details(json!({ "field": "current_password" })),
+            );
+        }
+        let password_hash = self.hasher.hash(new).await?;
+        let now = self.clock.now();
+        let changes = vec![
+            Change::SetPasswordHash {
+                user_id: account.id.clone(),
+                password_hash,
+                at: now,
+            },
+            self.revoke_sessions(&account, Some(session_id.clone()), now),
+            Change::Audit(AuditEntry::new(
+                "password_changed",
+                Some(&account.id),
+                ("user", Some(&account.id)),
+                meta,
+                now,
+                json!({}),
+            )),
+        ];
+        self.store.commit(changes).await?;
+        self.forget_account(&account.id).await;
+        // The kept session moved to the new epoch; its cached fact still has the old one.
+        self.forget_session(&session_id).await;
+        Ok(())
+    }
+
+    /// Sends a one-time reset link if the account exists; answers the same either way.
+    pub async fn forgot_password(&self, request: ResetRequest, meta: &RequestMeta) -> Result<()> {
+        let login = match &request {
+            ResetRequest::Email(email) | ResetRequest::Username(email) => email.trim().to_lowercase(),
+        };
+        if login.is_empty() || login.len() > 254 {
+            return Err(Error::field("email", "an email or a username is required"));
+        }
+        let account = self.store.account_by_login(&login).await?;
+        let Some(account) = account.filter(|a| match &request {
+            ResetRequest::Email(email) => a.email.eq_ignore_ascii_case(email.trim()),
+            ResetRequest::Username(name) => a.username.eq_ignore_ascii_case(name.trim()),
+        }) else {
+            return Ok(());
+        };
+        let token = random_token(32);
+        let now = self.clock.now();
+        self.store
+            .commit(vec![
+                Change::InsertResetToken {
+                    token_hash: sha256_hex(token.as_bytes()),
+                    user_id: account.id.clone(),
+                    created_at: now,
+                    expires_at: now + self.settings.reset_ttl,
+                },
+                Change::Audit(AuditEntry::new(
+                    "password_reset_requested",
+                    None,
+                    ("user", Some(&account.id)),
+                    meta,
+                    now,
+                    json!({}),
+                )),
+            ])
+            .await?;
+        let minutes = self.settings.reset_ttl.num_minutes();
+        let message = MailMessage {
+            to: account.email.clone(),
+            subject: "Reset your DeFarm password".to_owned(),
+            body: format!(
+                "Someone asked to reset the password of {}. If it was you, send this token to \
+                 POST /api/auth/reset-password within {minutes} minutes:\n\n{token}\n\nIf it was \
+                 not you, ignore this message.",
+                account.username
+            ),
+        };
+        if let Err(err) = self.mailer.send(message).await {
+            tracing::warn!(error = %err, "could not send a password reset message");
+        }
+        Ok(())
+    }
+
+    /// Uses a reset token once (two concurrent uses: one wins, the other gets 400), sets the new
+    /// password and revokes every session.
+    pub async fn reset_password(&self, token: &str, new: String, meta: &RequestMeta) -> Result<()> {
+        check_password_policy(&new)?;
+        let invalid = || Error::invalid("invalid_token", "this reset token is invalid, used or expired");
+        if token.is_empty() || token.len() > 256 {
+            return Err(invalid());
+        }
+        let token_hash = sha256_hex(token.as_bytes());
+        let now = self.clock.now();
+        let stored = self.store.reset_token(&token_hash).await?.ok_or_else(invalid)?;
+        if stored.used_at.is_some() || stored.expires_at <= now {
+            return Err(invalid());
+        }
+        let account = self.store.account(&stored.user_id).await?.ok_or_else(invalid)?;
+        let password_hash = self.hasher.hash(new).await?;
+        let changes = vec![
+            Change::ConsumeResetToken { token_hash, at: now },
+            Change::SetPasswordHash {
+                user_id: account.id.clone(),
+                password_hash,
+                at: now,
+            },
+            self.revoke_sessions(&account, None, now),
+            Change::Audit(AuditEntry::new(
+                "password_reset",
+                Some(&account.id),
+                ("user", Some(&account.id)),
+                meta,
+                now,
+                json!({}),
+            )),
+        ];
+        self.store.commit(changes).await?;
+        self.forget_account(&account.id).await;
+        Ok(())
+    }
+
+    /// Creates an account from the command line (or the bootstrap variables); 409 if the
+    /// username or email is taken.
+    pub async fn create_user(&self, user: NewUser, meta: &RequestMeta) -> Result<Account> {
+        validate_username(&user.username)?;
+        validate_email(&user.email)?;
+        check_password_policy(&user.password)?;
+        let password_hash = self.hasher.hash(user.password).await?;
+        let now = self.clock.now();
+        let account = Account {
+            id: new_user_id(),
+            username: user.username,
+            email: user.email,
+            password_hash,
+            tier: user.tier,
+            status: AccountStatus::Active,
+            is_admin: user.is_admin,
+            workspace_id: uuid::Uuid::new_v4().to_string(),
+            session_epoch: 0,
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+        };
+        self.store
+            .commit(vec![
+                Change::InsertWorkspace {
+                    id: account.workspace_id.clone(),
+                    name: format!("{}'s workspace", account.username),
+                    owner_id: account.id.clone(),
+                    created_at: now,
+                },
+                Change::InsertAccount(account.clone()),
+                Change::Audit(AuditEntry::new(
+                    "account_created",
+                    None,
+                    ("user", Some(&account.id)),
+                    meta,
+                    now,
+                    json!({ "username": account.username, "is_admin": account.is_admin, "tier": account.tier.as_str() }),
+                )),
+            ])
+            .await?;
+        Ok(account)
+    }
+
+    /// Creates the bootstrap administrator unless an account with that username exists.
+    /// Returns whether it was created.
+    pub async fn ensure_admin(&self, user: NewUser, meta: &RequestMeta) -> Result<bool> {
+        if self
+            .store
+            .account_by_login(&user.username.to_lowercase())
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        match self.create_user(user, meta).await {
+            Ok(_) => Ok(true),
+            // Another replica created it first.
+            Err(err) if err.is("username_taken") => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    fn new_session(&self, account: &Account, now: Timestamp, meta: &RequestMeta) -> Session {
+        let max_expires_at = now + self.settings.session_max;
+        Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: account.id.clone(),
+            epoch: account.session_epoch,
+            created_at: now,
+            expires_at: (now + self.settings.jwt_ttl).min(max_expires_at),
+            max_expires_at,
+            revoked_at: None,
+            ip: Some(meta.ip.to_string()),
+            user_agent: meta.user_agent.clone(),
+        }
+    }
+
+    fn sign(&self, session: &Session) -> Result<String> {
+        let _span = tracing::debug_span!("jwt.sign").entered();
+        self.tokens.sign(&Claims {
+            sub: session.user_id.clone(),
+            sid: session.id.clone(),
+            iat: session.created_at.timestamp(),
+            exp: session.expires_at.timestamp(),
+        })
+    }
+
+    fn revoke_sessions(&self, account: &Account, keep: Option<String>, now: Timestamp) -> Change {
+        Change::RevokeSessions {
+            user_id: account.id.clone(),
+            keep,
+            new_epoch: account.session_epoch + 1,
+            at: now,
+        }
+    }
+
+    async fn forget_session(&self, session_id: &str) {
+        if !self.cache.delete(&session_cache_key(session_id)).await {
+            tracing::error!(session_id, "could not invalidate a revoked session in the cache");
+        }
+    }
+
+    pub(crate) async fn forget_account(&self, user_id: &str) {
+        if !self.cache.delete(&account_cache_key(user_id)).await {
+            tracing::error!(user_id, "could not invalidate an account in the cache");
+        }
+    }
+}
+
+fn invalid_credentials() -> Error {
+    Error::unauthenticated("invalid_credentials", "invalid username or password")
+}
+
+fn revoked() -> Error {
+    Error::unauthenticated("session_revoked", "this session is no longer valid")
+}
+
+fn session_of(principal: &Principal) -> Result<&str> {
+    principal
+        .session_id()
+        .ok_or_else(|| Error::forbidden("session_required", "this route needs a user session, not an API key"))
+}

@@ -1,0 +1,10 @@
+//! Identity and access: accounts, sessions, API keys, the guard every protected request passes,
+//! tier limits, and administration.
+
+pub mod access;
+pub mod account;
+pub mod admin;
+pub mod api_keys;
+pub mod auth;
+pub mod guard;
+pub mod ports;

@@ -1,0 +1,10 @@
+//! Items: identifiers, DFIDs, local items (LIDs), global items, and the events recorded on them.
+
+pub mod dfid;
+pub mod event;
+pub mod event_service;
+pub mod identifier;
+pub mod item;
+pub mod item_service;
+pub mod ports;
+pub mod relation;

@@ -1,0 +1,74 @@
+//! What items and events need from storage.
+
+use crate::domain::circuits::circuit::Member;
+use crate::domain::items::event::{Event, LocalEvent, Visibility};
+use crate::domain::items::identifier::Namespace;
+use crate::domain::items::item::{Item, LocalItem};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::{Result, Timestamp};
+
+/// Filters for the items a caller can see.
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub circuit_id: Option<String>,
+    pub namespace: Option<Namespace>,
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
+/// How one user relates to one item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ViewerFacts {
+    /// The user's memberships in circuits holding the item.
+    pub memberships: Vec<Member>,
+    /// The item was pulled to the user.
+    pub pulled: bool,
+    /// The user's local item mapped to it, if any.
+    pub local_id: Option<String>,
+}
+
+#[async_trait::async_trait]
+pub trait ItemRepo: Send + Sync {
+    /// The next sequence number of `day`'s DFIDs, from a per-day counter shared by replicas.
+    async fn next_dfid_sequence(&self, day: chrono::NaiveDate) -> Result<u64>;
+    async fn local_item(&self, local_id: &str) -> Result<Option<LocalItem>>;
+    async fn local_items(&self, owner_id: &str, page: &PageRequest) -> Result<Page<LocalItem>>;
+    async fn count_local_items_since(&self, owner_id: &str, since: Timestamp) -> Result<u64>;
+    async fn item(&self, dfid: &str) -> Result<Option<Item>>;
+    /// The item and how `user_id` relates to it, in one query.
+    async fn item_for(&self, dfid: &str, user_id: &str) -> Result<Option<(Item, ViewerFacts)>>;
+    /// Which DFIDs the canonical `(key, value)` names point to: `(key, value, dfid)`.
+    async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>>;
+    async fn visible_items(&self, user_id: &str, filter: &ItemFilter, page: &PageRequest) -> Result<Page<Item>>;
+}
+
+/// Filters for the events a caller can see.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub dfid: Option<String>,
+    pub event_type: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+#[async_trait::async_trait]
+pub trait EventRepo: Send + Sync {
+    async fn event(&self, event_id: &str) -> Result<Option<Event>>;
+    async fn event_by_hash(&self, content_hash: &str) -> Result<Option<Event>>;
+    /// Events of one item whose visibility is in `kinds`, or whose source is `viewer`.
+    async fn item_events(
+        &self,
+        dfid: &str,
+        viewer: &str,
+        kinds: &[Visibility],
+        page: &PageRequest,
+    ) -> Result<Page<Event>>;
+    /// Events `viewer` may see across items (the rules of `ItemRelation::can_see_event`).
+    async fn visible_events(&self, viewer: &str, filter: &EventFilter, page: &PageRequest) -> Result<Page<Event>>;
+    /// Public events of an item, for public pages.
+    async fn public_events(&self, dfid: &str, limit: u32) -> Result<Vec<Event>>;
+    async fn local_event(&self, local_event_id: &str) -> Result<Option<LocalEvent>>;
+    /// The owner's local events not yet pushed to an item.
+    async fn local_events(&self, owner_id: &str, page: &PageRequest) -> Result<Page<LocalEvent>>;
+}

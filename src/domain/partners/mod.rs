@@ -1,0 +1,11 @@
+//! What reaches people and systems outside a request: webhooks and their outbox, notifications,
+//! and content-addressed storage.
+
+pub mod notification;
+pub mod notification_service;
+pub mod ports;
+pub mod storage;
+pub mod storage_service;
+pub mod trigger;
+pub mod webhook;
+pub mod webhook_service;

@@ -1,0 +1,77 @@
+//! Triggers: what a circuit's partners may be told about, written in the transaction of the change
+//! that caused it and fanned out to webhooks.
+
+use serde_json::Value;
+
+use crate::domain::Timestamp;
+
+/// What partners' webhooks can subscribe to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TriggerKind {
+    ItemPushed,
+    ItemTokenized,
+    ItemApproved,
+    ItemPublished,
+    EventCreated,
+}
+
+impl TriggerKind {
+    pub const ALL: [TriggerKind; 5] = [
+        TriggerKind::ItemPushed,
+        TriggerKind::ItemTokenized,
+        TriggerKind::ItemApproved,
+        TriggerKind::ItemPublished,
+        TriggerKind::EventCreated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::ItemPushed => "item_pushed",
+            TriggerKind::ItemTokenized => "item_tokenized",
+            TriggerKind::ItemApproved => "item_approved",
+            TriggerKind::ItemPublished => "item_published",
+            TriggerKind::EventCreated => "event_created",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+}
+
+/// Something a circuit's partners may be told about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    pub id: String,
+    pub kind: TriggerKind,
+    pub circuit_id: String,
+    pub dfid: String,
+    pub actor_id: String,
+    pub operation_id: Option<String>,
+    pub operation_status: Option<String>,
+    /// For `event_created`: `{event_id, event_type, occurred_at, visibility}`.
+    pub event: Option<Value>,
+    pub occurred_at: Timestamp,
+}
+
+impl Trigger {
+    pub fn new(kind: TriggerKind, circuit_id: &str, dfid: &str, actor_id: &str, at: Timestamp) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            circuit_id: circuit_id.to_owned(),
+            dfid: dfid.to_owned(),
+            actor_id: actor_id.to_owned(),
+            operation_id: None,
+            operation_status: None,
+            event: None,
+            occurred_at: at,
+        }
+    }
+
+    pub fn for_operation(mut self, operation_id: &str, status: &str) -> Self {
+        self.operation_id = Some(operation_id.to_owned());
+        self.operation_status = Some(status.to_owned());
+        self
+    }
+}
