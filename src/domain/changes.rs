@@ -231,6 +231,14 @@ pub enum Change {
 }
 
 impl Change {
+    /// Whether this change gives the outbox workers something to send.
+    pub fn queues_outbox_work(&self) -> bool {
+        matches!(
+            self,
+            Change::Trigger(_) | Change::InsertStorageRecord(_) | Change::InsertDelivery(_)
+        )
+    }
+
     /// The notifications among `changes`, to announce once they are committed.
     pub fn notifications(changes: &[Change]) -> Vec<Notification> {
         changes

@@ -1,13 +1,9 @@
 //! The unit of work: each `Change` becomes typed statements, all in one transaction.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 
-use super::SqlStore;
-use super::accounts::user_active_model;
-use super::api_keys::{api_key_active_model, ips_json};
+use super::{SqlStore, identity_writes, partner_writes, traceability_writes};
 use crate::adapters::db::UNIQUE_VIOLATION;
-use crate::adapters::db::entities::{api_key, audit, reset_token, session, user, workspace};
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::{CONCURRENT_WRITE, Error, Result};
 
@@ -64,12 +60,7 @@ fn name_unique_violation(err: Error) -> Error {
 impl UnitOfWork for SqlStore {
     async fn commit(&self, changes: Vec<Change>) -> Result<()> {
         let notifications = Change::notifications(&changes);
-        let queues_work = changes.iter().any(|change| {
-            matches!(
-                change,
-                Change::Trigger(_) | Change::InsertStorageRecord(_) | Change::InsertDelivery(_)
-            )
-        });
+        let queues_work = changes.iter().any(Change::queues_outbox_work);
         self.apply_all(changes).await?;
         for notification in &notifications {
             self.hooks.notifier.publish(notification).await;
@@ -109,17 +100,63 @@ impl SqlStore {
 
 /// Whether `apply` runs exactly one statement for this change.
 fn is_single_statement(change: &Change) -> bool {
-    !matches!(
-        change,
-        Change::AddIdentifiers { .. }
-            | Change::RevokeSessions { .. }
-            | Change::SetPublishedItems { .. }
-            | Change::Trigger(_)
-            | Change::RecordAttempt { .. }
-            | Change::RecordStorage { .. }
-    )
+    match change {
+        Change::RevokeSessions { .. }
+        | Change::AddIdentifiers { .. }
+        | Change::SetPublishedItems { .. }
+        | Change::Trigger(_)
+        | Change::RecordAttempt { .. }
+        | Change::RecordStorage { .. } => false,
+        Change::InsertWorkspace { .. }
+        | Change::InsertAccount(_)
+        | Change::RecordLogin { .. }
+        | Change::SetPasswordHash { .. }
+        | Change::SetTier { .. }
+        | Change::SetStatus { .. }
+        | Change::InsertSession(_)
+        | Change::ExtendSession { .. }
+        | Change::RevokeSession { .. }
+        | Change::InsertResetToken { .. }
+        | Change::ConsumeResetToken { .. }
+        | Change::InsertApiKey(_)
+        | Change::UpdateApiKey(_)
+        | Change::RevokeApiKey { .. }
+        | Change::Audit(_)
+        | Change::InsertLocalItem(_)
+        | Change::MapLocalItem { .. }
+        | Change::InsertItem(_)
+        | Change::UpdateItem { .. }
+        | Change::InsertEvent(_)
+        | Change::InsertLocalEvent(_)
+        | Change::AttachLocalEvent { .. }
+        | Change::InsertCircuit(_)
+        | Change::UpdateCircuit(_)
+        | Change::InsertMember(_)
+        | Change::UpdateMember { .. }
+        | Change::RemoveMember { .. }
+        | Change::InsertRole(_)
+        | Change::UpdateRole(_)
+        | Change::DeleteRole { .. }
+        | Change::UpsertJoinRequest(_)
+        | Change::DecideJoinRequest { .. }
+        | Change::InsertOperation(_)
+        | Change::DecideOperation { .. }
+        | Change::AddCircuitItem { .. }
+        | Change::GrantItemAccess { .. }
+        | Change::PublishItem { .. }
+        | Change::Activity(_)
+        | Change::Notify(_)
+        | Change::UpsertPostActionSettings { .. }
+        | Change::InsertWebhook(_)
+        | Change::UpdateWebhook(_)
+        | Change::DeleteWebhook { .. }
+        | Change::InsertDelivery(_)
+        | Change::InsertStorageRecord(_) => true,
+    }
 }
 
+/// Every kind of change, each to the named function that writes it: a new kind that is not
+/// handled here does not compile.
 async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
     match change {
         Change::InsertWorkspace {
@@ -127,203 +164,162 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             name,
             owner_id,
             created_at,
-        } => {
-            workspace::Entity::insert(workspace::ActiveModel {
-                id: Set(id),
-                name: Set(name),
-                owner_id: Set(owner_id),
-                created_at: Set(created_at),
-            })
-            .exec_without_returning(txn)
-            .await?;
-        }
-        Change::InsertAccount(account) => {
-            user::Entity::insert(user_active_model(&account))
-                .exec_without_returning(txn)
-                .await?;
-        }
+        } => identity_writes::insert_workspace(txn, id, name, owner_id, created_at).await,
+        Change::InsertAccount(account) => identity_writes::insert_account(txn, account).await,
         Change::RecordLogin {
             user_id,
             at,
             new_password_hash,
-        } => {
-            let mut update = user::Entity::update_many()
-                .col_expr(user::Column::LastLoginAt, Expr::value(at))
-                .filter(user::Column::Id.eq(user_id));
-            if let Some(hash) = new_password_hash {
-                update = update
-                    .col_expr(user::Column::PasswordHash, Expr::value(hash))
-                    .col_expr(user::Column::UpdatedAt, Expr::value(at));
-            }
-            update.exec(txn).await?;
-        }
+        } => identity_writes::record_login(txn, user_id, at, new_password_hash).await,
         Change::SetPasswordHash {
             user_id,
             password_hash,
             at,
-        } => {
-            user::Entity::update_many()
-                .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
-                .col_expr(user::Column::UpdatedAt, Expr::value(at))
-                .filter(user::Column::Id.eq(user_id))
-                .exec(txn)
-                .await?;
-        }
-        Change::SetTier { user_id, tier, at } => {
-            user::Entity::update_many()
-                .col_expr(user::Column::Tier, Expr::value(tier.as_str()))
-                .col_expr(user::Column::UpdatedAt, Expr::value(at))
-                .filter(user::Column::Id.eq(user_id))
-                .exec(txn)
-                .await?;
-        }
+        } => identity_writes::set_password_hash(txn, user_id, password_hash, at).await,
+        Change::SetTier { user_id, tier, at } => identity_writes::set_tier(txn, user_id, tier, at).await,
         Change::SetStatus {
             user_id,
             status,
             reason,
             at,
-        } => {
-            user::Entity::update_many()
-                .col_expr(user::Column::Status, Expr::value(status.as_str()))
-                .col_expr(user::Column::StatusReason, Expr::value(reason))
-                .col_expr(user::Column::UpdatedAt, Expr::value(at))
-                .filter(user::Column::Id.eq(user_id))
-                .exec(txn)
-                .await?;
-        }
-        Change::InsertSession(s) => {
-            session::Entity::insert(session::ActiveModel {
-                id: Set(s.id),
-                user_id: Set(s.user_id),
-                epoch: Set(s.epoch),
-                created_at: Set(s.created_at),
-                expires_at: Set(s.expires_at),
-                max_expires_at: Set(s.max_expires_at),
-                revoked_at: Set(s.revoked_at),
-                ip: Set(s.ip),
-                user_agent: Set(s.user_agent),
-            })
-            .exec_without_returning(txn)
-            .await?;
-        }
+        } => identity_writes::set_status(txn, user_id, status, reason, at).await,
+        Change::InsertSession(s) => identity_writes::insert_session(txn, s).await,
         Change::ExtendSession { session_id, expires_at } => {
-            session::Entity::update_many()
-                .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
-                .filter(session::Column::Id.eq(session_id))
-                .exec(txn)
-                .await?;
+            identity_writes::extend_session(txn, session_id, expires_at).await
         }
-        Change::RevokeSession { session_id, at } => {
-            session::Entity::update_many()
-                .col_expr(session::Column::RevokedAt, Expr::value(at))
-                .filter(session::Column::Id.eq(session_id))
-                .filter(session::Column::RevokedAt.is_null())
-                .exec(txn)
-                .await?;
-        }
+        Change::RevokeSession { session_id, at } => identity_writes::revoke_session(txn, session_id, at).await,
         Change::RevokeSessions {
             user_id,
             keep,
             new_epoch,
             at,
-        } => {
-            let mut revoke = session::Entity::update_many()
-                .col_expr(session::Column::RevokedAt, Expr::value(at))
-                .filter(session::Column::UserId.eq(user_id.clone()))
-                .filter(session::Column::RevokedAt.is_null());
-            if let Some(keep) = &keep {
-                revoke = revoke.filter(session::Column::Id.ne(keep.clone()));
-            }
-            revoke.exec(txn).await?;
-            user::Entity::update_many()
-                .col_expr(user::Column::SessionEpoch, Expr::value(new_epoch))
-                .filter(user::Column::Id.eq(user_id))
-                .exec(txn)
-                .await?;
-            if let Some(keep) = keep {
-                session::Entity::update_many()
-                    .col_expr(session::Column::Epoch, Expr::value(new_epoch))
-                    .filter(session::Column::Id.eq(keep))
-                    .exec(txn)
-                    .await?;
-            }
-        }
+        } => identity_writes::revoke_sessions(txn, user_id, keep, new_epoch, at).await,
         Change::InsertResetToken {
             token_hash,
             user_id,
             created_at,
             expires_at,
+        } => identity_writes::insert_reset_token(txn, token_hash, user_id, created_at, expires_at).await,
+        Change::ConsumeResetToken { token_hash, at } => identity_writes::consume_reset_token(txn, token_hash, at).await,
+        Change::InsertApiKey(key) => identity_writes::insert_api_key(txn, key).await,
+        Change::UpdateApiKey(key) => identity_writes::update_api_key(txn, key).await,
+        Change::RevokeApiKey { key_id, at } => identity_writes::revoke_api_key(txn, key_id, at).await,
+        Change::Audit(entry) => identity_writes::audit(txn, entry).await,
+        Change::InsertLocalItem(local) => traceability_writes::insert_local_item(txn, local).await,
+        Change::MapLocalItem { local_id, dfid } => traceability_writes::map_local_item(txn, local_id, dfid).await,
+        Change::InsertItem(new) => traceability_writes::insert_item(txn, new).await,
+        Change::UpdateItem {
+            dfid,
+            expected_updated_at,
+            identifiers,
+            enriched_data,
+            status,
+            updated_at,
         } => {
-            reset_token::Entity::insert(reset_token::ActiveModel {
-                token_hash: Set(token_hash),
-                user_id: Set(user_id),
-                created_at: Set(created_at),
-                expires_at: Set(expires_at),
-                used_at: Set(None),
-            })
-            .exec_without_returning(txn)
-            .await?;
+            traceability_writes::update_item(
+                txn,
+                dfid,
+                expected_updated_at,
+                identifiers,
+                enriched_data,
+                status,
+                updated_at,
+            )
+            .await
         }
-        Change::ConsumeResetToken { token_hash, at } => {
-            // One conditional update decides: of concurrent uses, only one sees the token unused.
-            let consumed = reset_token::Entity::update_many()
-                .col_expr(reset_token::Column::UsedAt, Expr::value(at))
-                .filter(reset_token::Column::TokenHash.eq(token_hash))
-                .filter(reset_token::Column::UsedAt.is_null())
-                .filter(reset_token::Column::ExpiresAt.gt(at))
-                .exec(txn)
-                .await?;
-            if consumed.rows_affected != 1 {
-                return Err(Error::invalid(
-                    "invalid_token",
-                    "this reset token is invalid, used or expired",
-                ));
-            }
+        Change::AddIdentifiers {
+            dfid,
+            identifiers,
+            added_by,
+            at,
+        } => traceability_writes::add_identifiers(txn, dfid, identifiers, added_by, at).await,
+        Change::InsertEvent(e) => traceability_writes::insert_event(txn, e).await,
+        Change::InsertLocalEvent(e) => traceability_writes::insert_local_event(txn, e).await,
+        Change::AttachLocalEvent {
+            local_event_id,
+            event_id,
+            dfid,
+        } => traceability_writes::attach_local_event(txn, local_event_id, event_id, dfid).await,
+        Change::InsertCircuit(c) => traceability_writes::insert_circuit(txn, c).await,
+        Change::UpdateCircuit(c) => traceability_writes::update_circuit(txn, c).await,
+        Change::InsertMember(m) => traceability_writes::insert_member(txn, m).await,
+        Change::UpdateMember {
+            circuit_id,
+            user_id,
+            role,
+            custom_role,
+        } => traceability_writes::update_member(txn, circuit_id, user_id, role, custom_role).await,
+        Change::RemoveMember { circuit_id, user_id } => {
+            traceability_writes::remove_member(txn, circuit_id, user_id).await
         }
-        Change::InsertApiKey(key) => {
-            api_key::Entity::insert(api_key_active_model(&key))
-                .exec_without_returning(txn)
-                .await?;
+        Change::InsertRole(role) => traceability_writes::insert_role(txn, role).await,
+        Change::UpdateRole(role) => traceability_writes::update_role(txn, role).await,
+        Change::DeleteRole { role_id } => traceability_writes::delete_role(txn, role_id).await,
+        Change::UpsertJoinRequest(r) => traceability_writes::upsert_join_request(txn, r).await,
+        Change::DecideJoinRequest {
+            circuit_id,
+            user_id,
+            status,
+            decided_by,
+            at,
+            reason,
+        } => traceability_writes::decide_join_request(txn, circuit_id, user_id, status, decided_by, at, reason).await,
+        Change::InsertOperation(op) => traceability_writes::insert_operation(txn, op).await,
+        Change::DecideOperation {
+            operation_id,
+            status,
+            decided_by,
+            at,
+            reason,
+        } => traceability_writes::decide_operation(txn, operation_id, status, decided_by, at, reason).await,
+        Change::AddCircuitItem {
+            circuit_id,
+            dfid,
+            pushed_by,
+            pushed_at,
+        } => traceability_writes::add_circuit_item(txn, circuit_id, dfid, pushed_by, pushed_at).await,
+        Change::GrantItemAccess { dfid, user_id, at } => {
+            traceability_writes::grant_item_access(txn, dfid, user_id, at).await
         }
-        Change::UpdateApiKey(key) => {
-            api_key::Entity::update_many()
-                .col_expr(api_key::Column::Name, Expr::value(key.name))
-                .col_expr(api_key::Column::IsActive, Expr::value(key.is_active))
-                .col_expr(api_key::Column::Notes, Expr::value(key.notes))
-                .col_expr(api_key::Column::AllowedIps, Expr::value(ips_json(&key.allowed_ips)))
-                .col_expr(
-                    api_key::Column::RateLimitPerHour,
-                    Expr::value(key.rate_limit_per_hour.map(|r| r as i64)),
-                )
-                .filter(api_key::Column::Id.eq(key.id))
-                .exec(txn)
-                .await?;
+        Change::SetPublishedItems { circuit_id, dfids, at } => {
+            traceability_writes::set_published_items(txn, circuit_id, dfids, at).await
         }
-        Change::RevokeApiKey { key_id, at } => {
-            api_key::Entity::update_many()
-                .col_expr(api_key::Column::RevokedAt, Expr::value(at))
-                .col_expr(api_key::Column::IsActive, Expr::value(false))
-                .filter(api_key::Column::Id.eq(key_id))
-                .exec(txn)
-                .await?;
+        Change::PublishItem { circuit_id, dfid, at } => {
+            traceability_writes::publish_item(txn, circuit_id, dfid, at).await
         }
-        Change::Audit(entry) => {
-            audit::Entity::insert(audit::ActiveModel {
-                id: Set(entry.id),
-                action: Set(entry.action),
-                actor_id: Set(entry.actor_id),
-                target_type: Set(entry.target_type),
-                target_id: Set(entry.target_id),
-                ip: Set(entry.ip),
-                user_agent: Set(entry.user_agent),
-                request_id: Set(entry.request_id),
-                at: Set(entry.at),
-                details: Set(entry.details),
-            })
-            .exec_without_returning(txn)
-            .await?;
+        Change::Activity(a) => traceability_writes::activity(txn, a).await,
+        Change::Notify(n) => traceability_writes::notify(txn, n).await,
+        Change::Trigger(t) => partner_writes::trigger(txn, t).await,
+        Change::UpsertPostActionSettings {
+            circuit_id,
+            settings,
+            at,
+        } => partner_writes::upsert_post_action_settings(txn, circuit_id, settings, at).await,
+        Change::InsertWebhook(w) => partner_writes::insert_webhook(txn, w).await,
+        Change::UpdateWebhook(w) => partner_writes::update_webhook(txn, w).await,
+        Change::DeleteWebhook { webhook_id } => partner_writes::delete_webhook(txn, webhook_id).await,
+        Change::InsertDelivery(d) => partner_writes::insert_delivery(txn, d).await,
+        Change::RecordAttempt {
+            delivery_id,
+            attempt,
+            result,
+            status,
+            next_attempt_at,
+            at,
+        } => partner_writes::record_attempt(txn, delivery_id, attempt, result, status, next_attempt_at, at).await,
+        Change::InsertStorageRecord(r) => partner_writes::insert_storage_record(txn, r).await,
+        Change::RecordStorage {
+            record_id,
+            dfid,
+            cid,
+            status,
+            attempts,
+            next_attempt_at,
+            error,
+            at,
+        } => {
+            partner_writes::record_storage(txn, record_id, dfid, cid, status, attempts, next_attempt_at, error, at)
+                .await
         }
-        traceability => super::traceability_writes::apply(txn, traceability).await?,
     }
-    Ok(())
 }

@@ -6,6 +6,7 @@ mod audit;
 mod circuits;
 mod commit;
 mod events;
+mod identity_writes;
 mod items;
 mod notifications;
 mod partner_writes;

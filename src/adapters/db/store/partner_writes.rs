@@ -8,10 +8,13 @@ use crate::adapters::db::entities::{
     circuit, circuit_item, item, post_action_setting, storage_record, trigger, webhook, webhook_attempt,
     webhook_delivery,
 };
-use crate::domain::changes::Change;
+use crate::domain::Timestamp;
 use crate::domain::items::identifier::Identifier;
+use crate::domain::partners::storage::StorageRecord;
 use crate::domain::partners::storage::StorageStatus;
 use crate::domain::partners::trigger::Trigger;
+use crate::domain::partners::webhook::AttemptResult;
+use crate::domain::partners::webhook::PostActionSettings;
 use crate::domain::partners::webhook::{Delivery, DeliveryStatus, StorageRef, Webhook, payload};
 use crate::domain::{Error, Result};
 
@@ -150,168 +153,183 @@ async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger) -> Result<()> {
     Ok(())
 }
 
-pub(super) async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
-    match change {
-        Change::Trigger(t) => fan_out(txn, t).await?,
-        Change::UpsertPostActionSettings {
-            circuit_id,
-            settings,
-            at,
-        } => {
-            let names: Vec<&str> = settings.trigger_events.iter().map(|k| k.as_str()).collect();
-            post_action_setting::Entity::insert(post_action_setting::ActiveModel {
-                circuit_id: Set(circuit_id),
-                enabled: Set(settings.enabled),
-                trigger_events: Set(to_json(&names)?),
-                include_storage_details: Set(settings.include_storage_details),
-                updated_at: Set(at),
-            })
-            .on_conflict(
-                OnConflict::column(post_action_setting::Column::CircuitId)
-                    .update_columns([
-                        post_action_setting::Column::Enabled,
-                        post_action_setting::Column::TriggerEvents,
-                        post_action_setting::Column::IncludeStorageDetails,
-                        post_action_setting::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
+pub(super) async fn trigger<C: ConnectionTrait>(txn: &C, t: Trigger) -> Result<()> {
+    fan_out(txn, t).await?;
+    Ok(())
+}
+
+pub(super) async fn upsert_post_action_settings<C: ConnectionTrait>(
+    txn: &C,
+    circuit_id: String,
+    settings: PostActionSettings,
+    at: Timestamp,
+) -> Result<()> {
+    let names: Vec<&str> = settings.trigger_events.iter().map(|k| k.as_str()).collect();
+    post_action_setting::Entity::insert(post_action_setting::ActiveModel {
+        circuit_id: Set(circuit_id),
+        enabled: Set(settings.enabled),
+        trigger_events: Set(to_json(&names)?),
+        include_storage_details: Set(settings.include_storage_details),
+        updated_at: Set(at),
+    })
+    .on_conflict(
+        OnConflict::column(post_action_setting::Column::CircuitId)
+            .update_columns([
+                post_action_setting::Column::Enabled,
+                post_action_setting::Column::TriggerEvents,
+                post_action_setting::Column::IncludeStorageDetails,
+                post_action_setting::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn insert_webhook<C: ConnectionTrait>(txn: &C, w: Webhook) -> Result<()> {
+    webhook::Entity::insert(webhook_model(&w)?)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn update_webhook<C: ConnectionTrait>(txn: &C, w: Webhook) -> Result<()> {
+    webhook::Entity::update_many()
+        .set(webhook::ActiveModel {
+            webhook_id: sea_orm::ActiveValue::NotSet,
+            circuit_id: sea_orm::ActiveValue::NotSet,
+            signing_secret: sea_orm::ActiveValue::NotSet,
+            created_at: sea_orm::ActiveValue::NotSet,
+            ..webhook_model(&w)?
+        })
+        .filter(webhook::Column::WebhookId.eq(w.webhook_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn delete_webhook<C: ConnectionTrait>(txn: &C, webhook_id: String) -> Result<()> {
+    webhook::Entity::delete_by_id(webhook_id).exec(txn).await?;
+    Ok(())
+}
+
+pub(super) async fn insert_delivery<C: ConnectionTrait>(txn: &C, d: Delivery) -> Result<()> {
+    webhook_delivery::Entity::insert(delivery_model(&d))
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn record_attempt<C: ConnectionTrait>(
+    txn: &C,
+    delivery_id: String,
+    attempt: u32,
+    result: AttemptResult,
+    status: DeliveryStatus,
+    next_attempt_at: Timestamp,
+    at: Timestamp,
+) -> Result<()> {
+    webhook_attempt::Entity::insert(webhook_attempt::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        delivery_id: Set(delivery_id.clone()),
+        attempt: Set(i32::try_from(attempt).unwrap_or(i32::MAX)),
+        status_code: Set(result.status_code.map(i32::from)),
+        error: Set(result.error.clone()),
+        duration_ms: Set(i64::try_from(result.duration.as_millis()).unwrap_or(i64::MAX)),
+        at: Set(at),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let mut update = webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Status, Expr::value(status.as_str()))
+        .col_expr(
+            webhook_delivery::Column::Attempts,
+            Expr::value(i32::try_from(attempt).unwrap_or(i32::MAX)),
+        )
+        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(next_attempt_at))
+        .col_expr(
+            webhook_delivery::Column::LeaseUntil,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(
+            webhook_delivery::Column::LastStatusCode,
+            Expr::value(result.status_code.map(i32::from)),
+        )
+        .col_expr(webhook_delivery::Column::LastError, Expr::value(result.error))
+        .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(at));
+    if status == DeliveryStatus::Delivered {
+        update = update.col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(at));
+    }
+    update
+        .filter(webhook_delivery::Column::DeliveryId.eq(delivery_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn insert_storage_record<C: ConnectionTrait>(txn: &C, r: StorageRecord) -> Result<()> {
+    let document = String::from_utf8(r.document).map_err(|_| Error::internal("storage document is not UTF-8"))?;
+    storage_record::Entity::insert(storage_record::ActiveModel {
+        record_id: Set(r.record_id),
+        dfid: Set(r.dfid),
+        circuit_id: Set(r.circuit_id),
+        adapter_type: Set(r.adapter_type),
+        cid: Set(r.cid),
+        status: Set(r.status.as_str().to_owned()),
+        location: Set(r.location),
+        triggered_by: Set(r.triggered_by),
+        triggered_by_id: Set(r.triggered_by_id),
+        created_at: Set(r.created_at),
+        stored_at: Set(r.stored_at),
+        metadata: Set(r.metadata),
+        document: Set(document),
+        attempts: Set(0),
+        next_attempt_at: Set(r.created_at),
+        lease_until: Set(None),
+        last_error: Set(None),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn record_storage<C: ConnectionTrait>(
+    txn: &C,
+    record_id: String,
+    dfid: String,
+    cid: String,
+    status: StorageStatus,
+    attempts: u32,
+    next_attempt_at: Timestamp,
+    error: Option<String>,
+    at: Timestamp,
+) -> Result<()> {
+    let mut update = storage_record::Entity::update_many()
+        .col_expr(storage_record::Column::Status, Expr::value(status.as_str()))
+        .col_expr(
+            storage_record::Column::Attempts,
+            Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
+        )
+        .col_expr(storage_record::Column::NextAttemptAt, Expr::value(next_attempt_at))
+        .col_expr(
+            storage_record::Column::LeaseUntil,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(storage_record::Column::LastError, Expr::value(error));
+    if status == StorageStatus::Stored {
+        update = update.col_expr(storage_record::Column::StoredAt, Expr::value(at));
+    }
+    update
+        .filter(storage_record::Column::RecordId.eq(record_id))
+        .exec(txn)
+        .await?;
+    if status == StorageStatus::Stored {
+        item::Entity::update_many()
+            .col_expr(item::Column::LatestCid, Expr::value(cid))
+            .filter(item::Column::Dfid.eq(dfid))
+            .exec(txn)
             .await?;
-        }
-        Change::InsertWebhook(w) => {
-            webhook::Entity::insert(webhook_model(&w)?)
-                .exec_without_returning(txn)
-                .await?;
-        }
-        Change::UpdateWebhook(w) => {
-            webhook::Entity::update_many()
-                .set(webhook::ActiveModel {
-                    webhook_id: sea_orm::ActiveValue::NotSet,
-                    circuit_id: sea_orm::ActiveValue::NotSet,
-                    signing_secret: sea_orm::ActiveValue::NotSet,
-                    created_at: sea_orm::ActiveValue::NotSet,
-                    ..webhook_model(&w)?
-                })
-                .filter(webhook::Column::WebhookId.eq(w.webhook_id))
-                .exec(txn)
-                .await?;
-        }
-        Change::DeleteWebhook { webhook_id } => {
-            webhook::Entity::delete_by_id(webhook_id).exec(txn).await?;
-        }
-        Change::InsertDelivery(d) => {
-            webhook_delivery::Entity::insert(delivery_model(&d))
-                .exec_without_returning(txn)
-                .await?;
-        }
-        Change::RecordAttempt {
-            delivery_id,
-            attempt,
-            result,
-            status,
-            next_attempt_at,
-            at,
-        } => {
-            webhook_attempt::Entity::insert(webhook_attempt::ActiveModel {
-                id: Set(uuid::Uuid::new_v4().to_string()),
-                delivery_id: Set(delivery_id.clone()),
-                attempt: Set(i32::try_from(attempt).unwrap_or(i32::MAX)),
-                status_code: Set(result.status_code.map(i32::from)),
-                error: Set(result.error.clone()),
-                duration_ms: Set(i64::try_from(result.duration.as_millis()).unwrap_or(i64::MAX)),
-                at: Set(at),
-            })
-            .exec_without_returning(txn)
-            .await?;
-            let mut update = webhook_delivery::Entity::update_many()
-                .col_expr(webhook_delivery::Column::Status, Expr::value(status.as_str()))
-                .col_expr(
-                    webhook_delivery::Column::Attempts,
-                    Expr::value(i32::try_from(attempt).unwrap_or(i32::MAX)),
-                )
-                .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(next_attempt_at))
-                .col_expr(
-                    webhook_delivery::Column::LeaseUntil,
-                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-                )
-                .col_expr(
-                    webhook_delivery::Column::LastStatusCode,
-                    Expr::value(result.status_code.map(i32::from)),
-                )
-                .col_expr(webhook_delivery::Column::LastError, Expr::value(result.error))
-                .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(at));
-            if status == DeliveryStatus::Delivered {
-                update = update.col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(at));
-            }
-            update
-                .filter(webhook_delivery::Column::DeliveryId.eq(delivery_id))
-                .exec(txn)
-                .await?;
-        }
-        Change::InsertStorageRecord(r) => {
-            let document =
-                String::from_utf8(r.document).map_err(|_| Error::internal("storage document is not UTF-8"))?;
-            storage_record::Entity::insert(storage_record::ActiveModel {
-                record_id: Set(r.record_id),
-                dfid: Set(r.dfid),
-                circuit_id: Set(r.circuit_id),
-                adapter_type: Set(r.adapter_type),
-                cid: Set(r.cid),
-                status: Set(r.status.as_str().to_owned()),
-                location: Set(r.location),
-                triggered_by: Set(r.triggered_by),
-                triggered_by_id: Set(r.triggered_by_id),
-                created_at: Set(r.created_at),
-                stored_at: Set(r.stored_at),
-                metadata: Set(r.metadata),
-                document: Set(document),
-                attempts: Set(0),
-                next_attempt_at: Set(r.created_at),
-                lease_until: Set(None),
-                last_error: Set(None),
-            })
-            .exec_without_returning(txn)
-            .await?;
-        }
-        Change::RecordStorage {
-            record_id,
-            dfid,
-            cid,
-            status,
-            attempts,
-            next_attempt_at,
-            error,
-            at,
-        } => {
-            let mut update = storage_record::Entity::update_many()
-                .col_expr(storage_record::Column::Status, Expr::value(status.as_str()))
-                .col_expr(
-                    storage_record::Column::Attempts,
-                    Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
-                )
-                .col_expr(storage_record::Column::NextAttemptAt, Expr::value(next_attempt_at))
-                .col_expr(
-                    storage_record::Column::LeaseUntil,
-                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-                )
-                .col_expr(storage_record::Column::LastError, Expr::value(error));
-            if status == StorageStatus::Stored {
-                update = update.col_expr(storage_record::Column::StoredAt, Expr::value(at));
-            }
-            update
-                .filter(storage_record::Column::RecordId.eq(record_id))
-                .exec(txn)
-                .await?;
-            if status == StorageStatus::Stored {
-                item::Entity::update_many()
-                    .col_expr(item::Column::LatestCid, Expr::value(cid))
-                    .filter(item::Column::Dfid.eq(dfid))
-                    .exec(txn)
-                    .await?;
-            }
-        }
-        other => return Err(Error::internal(format!("no statement for {other:?}"))),
     }
     Ok(())
 }
