@@ -21,6 +21,10 @@ use crate::adapters::redis::RedisClient;
 use crate::adapters::storage::{IpfsStore, LocalStore};
 use crate::adapters::webhooks::HttpTransport;
 use crate::domain::circuits::circuit_service::CircuitService;
+use crate::domain::circuits::join_service::JoinService;
+use crate::domain::circuits::member_service::MemberService;
+use crate::domain::circuits::public_page::PageGate;
+use crate::domain::circuits::public_page_service::PublicPageService;
 use crate::domain::circuits::push_service::PushService;
 use crate::domain::identity::access::{RequestMeta, TierPolicy};
 use crate::domain::identity::account::Tier;
@@ -57,6 +61,9 @@ pub struct Services {
     pub items: Arc<ItemService>,
     pub events: Arc<EventService>,
     pub circuits: Arc<CircuitService>,
+    pub members: Arc<MemberService>,
+    pub joins: Arc<JoinService>,
+    pub public_pages: Arc<PublicPageService>,
     pub push: Arc<PushService>,
     pub webhooks: Arc<WebhookService>,
     pub storage: Arc<StorageService>,
@@ -234,9 +241,27 @@ impl Services {
             store: store.clone(),
             clock: clock.clone(),
             policy,
-            access_hasher,
-            limiter: limiter_for_pages,
             available_adapters: storage.available(),
+        });
+        let gate = Arc::new(PageGate {
+            circuits: store.clone(),
+            clock: clock.clone(),
+            hasher: access_hasher,
+            limiter: limiter_for_pages,
+        });
+        let members = Arc::new(MemberService {
+            store: store.clone(),
+            clock: clock.clone(),
+        });
+        let joins = Arc::new(JoinService {
+            store: store.clone(),
+            clock: clock.clone(),
+            gate: gate.clone(),
+        });
+        let public_pages = Arc::new(PublicPageService {
+            store: store.clone(),
+            clock: clock.clone(),
+            gate,
         });
         let push = Arc::new(PushService {
             store: store.clone(),
@@ -260,6 +285,9 @@ impl Services {
             items,
             events,
             circuits,
+            members,
+            joins,
+            public_pages,
             push,
             webhooks,
             storage,

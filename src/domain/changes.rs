@@ -5,8 +5,10 @@
 
 use crate::domain::Timestamp;
 use crate::domain::audit::{Activity, AuditEntry};
-use crate::domain::circuits::circuit::{Circuit, CustomRole, JoinRequest, Member, MemberRole, RequestStatus};
+use crate::domain::circuits::circuit::Circuit;
+use crate::domain::circuits::join_request::{JoinRequest, RequestStatus};
 use crate::domain::circuits::operation::{Operation, OperationStatus};
+use crate::domain::circuits::roles::{CustomRole, Member, MemberRole};
 use crate::domain::identity::access::{ApiKey, Session};
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
 use crate::domain::items::event::{Event, LocalEvent};

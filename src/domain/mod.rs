@@ -29,6 +29,8 @@ pub mod items;
 pub mod page;
 pub mod partners;
 pub mod secrets;
+#[cfg(test)]
+pub mod testing;
 
 pub use error::{CONCURRENT_WRITE, Error, ErrorKind, Result};
 

@@ -6,7 +6,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::caller::{Caller, PublicClient, SessionCaller};
 use super::error::ApiResult;
-use super::types::{StatusName, TierName, bounded, list_of, page};
+use super::types::{NoContent, StatusName, TierName, bounded, list_of, page};
 use super::{ApiTags, State};
 use crate::domain::Error;
 use crate::domain::audit::AuditEntry;
@@ -165,13 +165,6 @@ enum RegisterResponse {
     /// The account was created and a session started.
     #[oai(status = 201)]
     Created(Json<TokenResponse>),
-}
-
-#[derive(ApiResponse)]
-enum NoContent {
-    /// Done.
-    #[oai(status = 204)]
-    Done,
 }
 
 #[derive(ApiResponse)]

@@ -10,8 +10,12 @@ mod edge;
 mod error;
 mod events_api;
 mod items_api;
+mod joins_api;
+mod members_api;
 mod notifications_api;
 mod ops;
+mod public_pages_api;
+mod push_api;
 mod spec;
 mod state;
 mod storage_api;
@@ -76,6 +80,10 @@ type Apis = (
     items_api::ItemsApi,
     events_api::EventsApi,
     circuits_api::CircuitsApi,
+    members_api::MembersApi,
+    joins_api::JoinsApi,
+    push_api::PushApi,
+    public_pages_api::PublicPagesApi,
     webhooks_api::WebhooksApi,
     notifications_api::NotificationsApi,
     storage_api::StorageApi,
@@ -90,6 +98,10 @@ fn apis() -> Apis {
         items_api::ItemsApi,
         events_api::EventsApi,
         circuits_api::CircuitsApi,
+        members_api::MembersApi,
+        joins_api::JoinsApi,
+        push_api::PushApi,
+        public_pages_api::PublicPagesApi,
         webhooks_api::WebhooksApi,
         notifications_api::NotificationsApi,
         storage_api::StorageApi,

@@ -9,6 +9,9 @@ use poem::web::Data;
 
 use super::BuildInfo;
 use crate::domain::circuits::circuit_service::CircuitService;
+use crate::domain::circuits::join_service::JoinService;
+use crate::domain::circuits::member_service::MemberService;
+use crate::domain::circuits::public_page_service::PublicPageService;
 use crate::domain::circuits::push_service::PushService;
 use crate::domain::identity::admin::AdminService;
 use crate::domain::identity::api_keys::ApiKeyService;
@@ -36,6 +39,9 @@ pub struct AppState {
     pub items: Arc<ItemService>,
     pub events: Arc<EventService>,
     pub circuits: Arc<CircuitService>,
+    pub members: Arc<MemberService>,
+    pub joins: Arc<JoinService>,
+    pub public_pages: Arc<PublicPageService>,
     pub push: Arc<PushService>,
     pub webhooks: Arc<WebhookService>,
     pub storage: Arc<StorageService>,

@@ -1,5 +1,8 @@
 //! Types shared by several APIs: enums as the spec spells them, lists, and query helpers.
 
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
 use crate::domain::identity::account::{AccountStatus, Tier};
 use crate::domain::page::PageRequest;
 use crate::domain::{Error, Result};
@@ -78,4 +81,44 @@ pub fn bounded(field: &str, value: &str, max: usize) -> Result<()> {
         return Err(Error::field(field, format!("at most {max} characters")));
     }
     Ok(())
+}
+
+#[derive(Object)]
+pub struct ReasonBody {
+    #[oai(nullable)]
+    pub reason: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum Created<T: poem_openapi::types::ToJSON> {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<T>),
+}
+
+#[derive(ApiResponse)]
+pub enum CreatedOrExisting<T: poem_openapi::types::ToJSON> {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<T>),
+    /// Already there; this is the existing one.
+    #[oai(status = 200)]
+    Existing(Json<T>),
+}
+
+impl<T: poem_openapi::types::ToJSON> CreatedOrExisting<T> {
+    pub fn new(created: bool, body: T) -> Self {
+        if created {
+            Self::Created(Json(body))
+        } else {
+            Self::Existing(Json(body))
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
 }

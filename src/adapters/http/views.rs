@@ -5,8 +5,9 @@ use poem_openapi::Object;
 use serde_json::Value;
 
 use crate::domain::audit::Activity;
-use crate::domain::circuits::circuit::{CircuitItem, Member, MemberRole, Permission, PermissionSet};
+use crate::domain::circuits::circuit::CircuitItem;
 use crate::domain::circuits::operation::{Operation, OperationStatus, OperationType};
+use crate::domain::circuits::roles::{Member, MemberRole, Permission, PermissionSet};
 use crate::domain::items::event::{Event, LocalEvent, Visibility, format_occurred_at};
 use crate::domain::items::identifier::{IdType, Identifier, IdentifierInput, Namespace, Scope};
 use crate::domain::items::item::{Item, LocalItem};

@@ -4,8 +4,9 @@
 use serde_json::Value;
 
 use crate::domain::changes::Change;
-use crate::domain::circuits::circuit::{Circuit, Member, Permission};
+use crate::domain::circuits::circuit::Circuit;
 use crate::domain::circuits::ports::{CircuitRepo, MemberRepo};
+use crate::domain::circuits::roles::{Member, Permission};
 use crate::domain::partners::notification::{Notification, NotificationType};
 use crate::domain::{Error, Result, Timestamp};
 

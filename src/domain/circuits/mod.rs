@@ -3,7 +3,14 @@
 
 pub mod circuit;
 pub mod circuit_service;
+mod fields;
+pub mod join_request;
+pub mod join_service;
+pub mod member_service;
 pub(crate) mod membership;
 pub mod operation;
 pub mod ports;
+pub mod public_page;
+pub mod public_page_service;
 pub mod push_service;
+pub mod roles;

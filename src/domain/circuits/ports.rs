@@ -1,8 +1,10 @@
 //! What circuits need from storage, one trait per thing a use case reads.
 
 use crate::domain::Result;
-use crate::domain::circuits::circuit::{Circuit, CircuitItem, CustomRole, JoinRequest, Member};
+use crate::domain::circuits::circuit::{Circuit, CircuitItem};
+use crate::domain::circuits::join_request::JoinRequest;
 use crate::domain::circuits::operation::{Operation, OperationStatus, OperationType};
+use crate::domain::circuits::roles::{CustomRole, Member};
 use crate::domain::page::{Page, PageRequest};
 
 #[async_trait::async_trait]

@@ -7,10 +7,11 @@ use serde_json::{Value, json};
 
 use crate::domain::audit::Activity;
 use crate::domain::changes::{Change, UnitOfWork};
-use crate::domain::circuits::circuit::{Circuit, Member, Permission};
+use crate::domain::circuits::circuit::Circuit;
 use crate::domain::circuits::membership::{circuit_member, notify_managers};
 use crate::domain::circuits::operation::{Decision, Operation, OperationStatus, OperationType};
 use crate::domain::circuits::ports::{CircuitItemRepo, CircuitRepo, MemberRepo, OperationRepo};
+use crate::domain::circuits::roles::{Member, Permission};
 use crate::domain::error::retry_on_race;
 use crate::domain::identity::access::Principal;
 use crate::domain::items::dfid::Dfid;

@@ -1,6 +1,6 @@
 //! What items and events need from storage.
 
-use crate::domain::circuits::circuit::Member;
+use crate::domain::circuits::roles::Member;
 use crate::domain::items::event::{Event, LocalEvent, Visibility};
 use crate::domain::items::identifier::Namespace;
 use crate::domain::items::item::{Item, LocalItem};

@@ -1,6 +1,6 @@
 //! Who may see and change an item, and the loaders that answer it for one caller.
 
-use crate::domain::circuits::circuit::{Member, Permission};
+use crate::domain::circuits::roles::{Member, Permission};
 use crate::domain::items::dfid::Dfid;
 use crate::domain::items::event::{Event, Visibility};
 use crate::domain::items::item::Item;
@@ -124,7 +124,7 @@ pub(crate) async fn visible_item<S: ItemRepo + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::circuits::circuit::MemberRole;
+    use crate::domain::circuits::roles::MemberRole;
     use serde_json::json;
 
     fn event(source: &str, visibility: Visibility) -> Event {

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use crate::domain::audit::AuditEntry;
 use crate::domain::changes::{Change, UnitOfWork};
-use crate::domain::circuits::circuit::Permission;
 use crate::domain::circuits::membership::circuit_member;
 use crate::domain::circuits::ports::{CircuitRepo, MemberRepo};
+use crate::domain::circuits::roles::Permission;
 use crate::domain::identity::access::{Principal, RequestMeta};
 use crate::domain::identity::ports::AccountRepo;
 use crate::domain::items::dfid::Dfid;

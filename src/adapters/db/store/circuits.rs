@@ -10,14 +10,14 @@ use crate::adapters::db::entities::{
 };
 use crate::domain::audit::Activity;
 use crate::domain::audit::ports::ActivityRepo;
-use crate::domain::circuits::circuit::{
-    AliasConfig, Circuit, CircuitItem, CircuitSettings, CircuitStatus, CustomRole, JoinRequest, Member, MemberRole,
-    PermissionSet, PublicSettings, RequestStatus,
-};
+use crate::domain::circuits::circuit::{AliasConfig, Circuit, CircuitItem, CircuitSettings, CircuitStatus};
+use crate::domain::circuits::join_request::{JoinRequest, RequestStatus};
 use crate::domain::circuits::operation::{Operation, OperationStatus, OperationType};
 use crate::domain::circuits::ports::{
     CircuitItemRepo, CircuitRepo, JoinRequestRepo, MemberRepo, OperationRepo, RoleRepo,
 };
+use crate::domain::circuits::public_page::PublicSettings;
+use crate::domain::circuits::roles::{CustomRole, Member, MemberRole, PermissionSet};
 use crate::domain::page::{Cursor, Page, PageRequest};
 use crate::domain::{Error, Result};
 

@@ -8,15 +8,13 @@ use crate::adapters::db::entities::{
     circuit, circuit_item, item, post_action_setting, storage_record, trigger, webhook, webhook_attempt,
     webhook_delivery,
 };
-use crate::domain::Timestamp;
 use crate::domain::items::identifier::Identifier;
-use crate::domain::partners::storage::StorageRecord;
-use crate::domain::partners::storage::StorageStatus;
+use crate::domain::partners::storage::{StorageRecord, StorageStatus};
 use crate::domain::partners::trigger::Trigger;
-use crate::domain::partners::webhook::AttemptResult;
-use crate::domain::partners::webhook::PostActionSettings;
-use crate::domain::partners::webhook::{Delivery, DeliveryStatus, StorageRef, Webhook, payload};
-use crate::domain::{Error, Result};
+use crate::domain::partners::webhook::{
+    AttemptResult, Delivery, DeliveryStatus, PostActionSettings, StorageRef, Webhook, payload,
+};
+use crate::domain::{Error, Result, Timestamp};
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
     serde_json::to_value(value).map_err(|e| Error::internal(format!("json: {e}")))

@@ -8,22 +8,16 @@ use crate::adapters::db::entities::{
     activity, canonical_name, circuit, circuit_item, circuit_member, circuit_role, event, item, item_access,
     item_identifier, join_request, local_event, local_item, notification, operation, published_item,
 };
-use crate::domain::Timestamp;
 use crate::domain::audit::Activity;
-use crate::domain::circuits::circuit::JoinRequest;
-use crate::domain::circuits::circuit::Member;
-use crate::domain::circuits::circuit::MemberRole;
-use crate::domain::circuits::circuit::{Circuit, CustomRole, RequestStatus};
-use crate::domain::circuits::operation::Operation;
-use crate::domain::circuits::operation::OperationStatus;
-use crate::domain::items::event::Event;
-use crate::domain::items::event::LocalEvent;
+use crate::domain::circuits::circuit::Circuit;
+use crate::domain::circuits::join_request::{JoinRequest, RequestStatus};
+use crate::domain::circuits::operation::{Operation, OperationStatus};
+use crate::domain::circuits::roles::{CustomRole, Member, MemberRole};
+use crate::domain::items::event::{Event, LocalEvent};
 use crate::domain::items::identifier::Identifier;
-use crate::domain::items::item::Item;
-use crate::domain::items::item::ItemStatus;
-use crate::domain::items::item::LocalItem;
+use crate::domain::items::item::{Item, ItemStatus, LocalItem};
 use crate::domain::partners::notification::Notification;
-use crate::domain::{Error, Result};
+use crate::domain::{Error, Result, Timestamp};
 
 fn circuit_model(c: &Circuit) -> Result<circuit::ActiveModel> {
     let alias_config =

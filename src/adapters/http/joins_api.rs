@@ -1,0 +1,231 @@
+//! Joining a circuit: `/api/circuits/{id}/requests` (decided by managers) and `/public/join`.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::caller::Caller;
+use super::error::ApiResult;
+use super::types::{Created, ReasonBody, list_of, page};
+use super::views::{MemberView, RoleName};
+use super::{ApiTags, State};
+use crate::domain::circuits::join_request::JoinRequest;
+use crate::domain::circuits::join_service::PublicJoin;
+
+pub struct JoinsApi;
+
+#[derive(Object)]
+struct JoinRequestBody {
+    #[oai(nullable)]
+    message: Option<String>,
+}
+
+#[derive(Object)]
+struct ApproveRequestBody {
+    /// Default `Member`; `Admin` only by the Owner.
+    #[oai(nullable)]
+    role: Option<RoleName>,
+}
+
+/// A request to join a circuit.
+#[derive(Object)]
+pub struct JoinRequestView {
+    circuit_id: String,
+    user_id: String,
+    username: String,
+    #[oai(nullable)]
+    message: Option<String>,
+    /// `Pending`, `Approved` or `Rejected`.
+    status: String,
+    created_at: DateTime<Utc>,
+    #[oai(nullable)]
+    decided_by: Option<String>,
+    #[oai(nullable)]
+    decided_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
+    reason: Option<String>,
+}
+
+impl From<JoinRequest> for JoinRequestView {
+    fn from(r: JoinRequest) -> Self {
+        Self {
+            circuit_id: r.circuit_id,
+            user_id: r.user_id,
+            username: r.username,
+            message: r.message,
+            status: r.status.as_str().to_owned(),
+            created_at: r.created_at,
+            decided_by: r.decided_by,
+            decided_at: r.decided_at,
+            reason: r.reason,
+        }
+    }
+}
+
+list_of!(
+    /// A page of pending join requests, newest first.
+    JoinRequestList,
+    JoinRequestView
+);
+
+#[derive(Object)]
+struct PublicJoinBody {
+    /// For `Protected` pages.
+    #[oai(nullable)]
+    access_password: Option<String>,
+    #[oai(nullable)]
+    message: Option<String>,
+}
+
+/// The outcome of joining through a public page.
+#[derive(Object)]
+struct PublicJoinResponse {
+    /// `Joined` (auto-approved as `Member`) or `Pending` (a join request awaits a manager).
+    status: String,
+    #[oai(nullable)]
+    member: Option<MemberView>,
+    #[oai(nullable)]
+    request: Option<JoinRequestView>,
+}
+
+#[OpenApi(tag = "ApiTags::Circuits")]
+impl JoinsApi {
+    /// Ask to join (non-members, where the circuit's public page is open); managers are notified.
+    #[oai(
+        path = "/api/circuits/:id/requests",
+        method = "post",
+        operation_id = "request_to_join"
+    )]
+    async fn request_to_join(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<JoinRequestBody>,
+    ) -> ApiResult<Created<JoinRequestView>> {
+        let request = state
+            .joins
+            .request_to_join(&caller.principal, &id.0, body.0.message)
+            .await?;
+        Ok(Created::Created(Json(request.into())))
+    }
+
+    /// Pending join requests (ManageMembers).
+    #[oai(
+        path = "/api/circuits/:id/requests",
+        method = "get",
+        operation_id = "list_join_requests"
+    )]
+    async fn join_requests(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<JoinRequestList>> {
+        let page = page(limit.0, cursor.0)?;
+        Ok(Json(
+            state.joins.join_requests(&caller.principal, &id.0, &page).await?.into(),
+        ))
+    }
+
+    /// Approve a join request (ManageMembers); the requester is notified.
+    #[oai(
+        path = "/api/circuits/:id/requests/:user_id/approve",
+        method = "post",
+        operation_id = "approve_join_request"
+    )]
+    async fn approve_request(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        user_id: Path<String>,
+        body: Json<ApproveRequestBody>,
+    ) -> ApiResult<Json<JoinRequestView>> {
+        let request = state
+            .joins
+            .decide_request(
+                &caller.principal,
+                &id.0,
+                &user_id.0,
+                true,
+                body.0.role.map(Into::into),
+                None,
+                &caller.meta,
+            )
+            .await?;
+        Ok(Json(request.into()))
+    }
+
+    /// Reject a join request (ManageMembers); the requester is notified.
+    #[oai(
+        path = "/api/circuits/:id/requests/:user_id/reject",
+        method = "post",
+        operation_id = "reject_join_request"
+    )]
+    async fn reject_request(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        user_id: Path<String>,
+        body: Json<ReasonBody>,
+    ) -> ApiResult<Json<JoinRequestView>> {
+        let request = state
+            .joins
+            .decide_request(
+                &caller.principal,
+                &id.0,
+                &user_id.0,
+                false,
+                None,
+                body.0.reason,
+                &caller.meta,
+            )
+            .await?;
+        Ok(Json(request.into()))
+    }
+
+    /// Join through the public page: immediately as `Member` when the page auto-approves,
+    /// as a join request otherwise.
+    #[oai(
+        path = "/api/circuits/:id/public/join",
+        method = "post",
+        operation_id = "join_public_circuit"
+    )]
+    async fn public_join(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<PublicJoinBody>,
+    ) -> ApiResult<Created<PublicJoinResponse>> {
+        let body = body.0;
+        let joined = state
+            .joins
+            .public_join(
+                &caller.principal,
+                &id.0,
+                body.access_password.as_deref(),
+                body.message,
+                &caller.meta,
+            )
+            .await?;
+        let response = match joined {
+            PublicJoin::Joined(member) => PublicJoinResponse {
+                status: "Joined".to_owned(),
+                member: Some(member.into()),
+                request: None,
+            },
+            PublicJoin::Requested(request) => PublicJoinResponse {
+                status: "Pending".to_owned(),
+                member: None,
+                request: Some(request.into()),
+            },
+        };
+        Ok(Created::Created(Json(response)))
+    }
+}

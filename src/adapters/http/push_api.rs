@@ -1,0 +1,178 @@
+//! Moving items into and out of circuits: push-local, push, pull, and deciding pending operations.
+
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use serde_json::Value;
+
+use super::caller::Caller;
+use super::error::ApiResult;
+use super::types::{CreatedOrExisting, ReasonBody};
+use super::views::{
+    EventView, IdentifierInputBody, ItemResponse, OperationStatusName, OperationView, identifier_inputs,
+};
+use super::{ApiTags, State};
+use crate::domain::circuits::operation::Decision;
+use crate::domain::circuits::push_service::PushLocalResult;
+
+pub struct PushApi;
+
+#[derive(Object)]
+struct PushLocalBody {
+    local_id: String,
+    /// Added to the local item's identifiers.
+    #[oai(nullable)]
+    identifiers: Option<Vec<IdentifierInputBody>>,
+    /// Merged over the local item's data (these win; null never deletes).
+    #[oai(nullable)]
+    enriched_data: Option<Value>,
+}
+
+/// The outcome of push-local.
+#[derive(Object)]
+struct PushLocalResponse {
+    dfid: String,
+    local_id: String,
+    /// `NewItemCreated` (201), `ExistingItemEnriched` (a canonical identifier named an item the
+    /// caller may change; 200), or `AlreadyPushed` (this local item is in this circuit already,
+    /// nothing changed; 200).
+    status: String,
+    operation_id: String,
+    operation_status: OperationStatusName,
+}
+
+impl From<PushLocalResult> for PushLocalResponse {
+    fn from(r: PushLocalResult) -> Self {
+        Self {
+            dfid: r.dfid,
+            local_id: r.local_id,
+            status: r.outcome.as_str().to_owned(),
+            operation_id: r.operation.operation_id,
+            operation_status: r.operation.status.into(),
+        }
+    }
+}
+
+#[derive(Object)]
+struct PullResponse {
+    item: ItemResponse,
+    /// The item's events the caller may see.
+    events: Vec<EventView>,
+    operation: OperationView,
+}
+
+#[OpenApi(tag = "ApiTags::Circuits")]
+impl PushApi {
+    /// Tokenize one of the caller's local items and push it here (Push). The DFID is minted or
+    /// resolved by canonical identifier at once; with `require_approval_for_push` the item joins
+    /// the circuit only when a manager approves the pending operation.
+    #[oai(path = "/api/circuits/:id/push-local", method = "post", operation_id = "push_local")]
+    async fn push_local(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<PushLocalBody>,
+    ) -> ApiResult<CreatedOrExisting<PushLocalResponse>> {
+        let body = body.0;
+        let result = state
+            .push
+            .push_local(
+                &caller.principal,
+                &id.0,
+                &body.local_id,
+                identifier_inputs(body.identifiers),
+                body.enriched_data,
+            )
+            .await?;
+        let created = result.outcome == crate::domain::circuits::push_service::PushOutcome::NewItemCreated;
+        Ok(CreatedOrExisting::new(created, result.into()))
+    }
+
+    /// Push an existing item the caller may change into this circuit (Push).
+    #[oai(path = "/api/circuits/:id/push/:dfid", method = "post", operation_id = "push_item")]
+    async fn push(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        dfid: Path<String>,
+    ) -> ApiResult<CreatedOrExisting<OperationView>> {
+        let result = state.push.push(&caller.principal, &id.0, &dfid.0).await?;
+        Ok(CreatedOrExisting::new(result.created, result.operation.into()))
+    }
+
+    /// Pull an item of this circuit (Pull): the caller keeps read access to it.
+    #[oai(path = "/api/circuits/:id/pull/:dfid", method = "post", operation_id = "pull_item")]
+    async fn pull(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        dfid: Path<String>,
+    ) -> ApiResult<CreatedOrExisting<PullResponse>> {
+        let result = state.push.pull(&caller.principal, &id.0, &dfid.0).await?;
+        Ok(CreatedOrExisting::new(
+            result.created,
+            PullResponse {
+                item: result.item.into(),
+                events: result.events.into_iter().map(Into::into).collect(),
+                operation: result.operation.into(),
+            },
+        ))
+    }
+
+    /// Approve a pending operation (ManageMembers; never your own).
+    #[oai(
+        path = "/api/circuits/:id/operations/:operation_id/approve",
+        method = "post",
+        operation_id = "approve_operation"
+    )]
+    async fn approve(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        operation_id: Path<String>,
+        body: Json<ReasonBody>,
+    ) -> ApiResult<Json<OperationView>> {
+        let op = state
+            .push
+            .decide(
+                &caller.principal,
+                &id.0,
+                &operation_id.0,
+                Decision::Approve,
+                body.0.reason,
+            )
+            .await?;
+        Ok(Json(op.into()))
+    }
+
+    /// Reject a pending operation (ManageMembers; never your own). Nothing enters the circuit.
+    #[oai(
+        path = "/api/circuits/:id/operations/:operation_id/reject",
+        method = "post",
+        operation_id = "reject_operation"
+    )]
+    async fn reject(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        operation_id: Path<String>,
+        body: Json<ReasonBody>,
+    ) -> ApiResult<Json<OperationView>> {
+        let op = state
+            .push
+            .decide(
+                &caller.principal,
+                &id.0,
+                &operation_id.0,
+                Decision::Reject,
+                body.0.reason,
+            )
+            .await?;
+        Ok(Json(op.into()))
+    }
+}

@@ -1,0 +1,117 @@
+//! Public pages: what a circuit shows to people without an account, and when.
+
+use serde::{Deserialize, Serialize};
+
+use std::sync::Arc;
+
+use crate::domain::circuits::circuit::{Circuit, CircuitSettings, CircuitStatus};
+use crate::domain::circuits::ports::CircuitRepo;
+use crate::domain::identity::ports::{PasswordCheck, PasswordHasher};
+use crate::domain::{Error, Result, Timestamp};
+use crate::ports::{Clock, RateLimiter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccessMode {
+    Public,
+    Protected,
+    Scheduled,
+}
+
+/// A circuit's public page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicSettings {
+    pub enabled: bool,
+    pub access_mode: AccessMode,
+    /// argon2id hash; never returned.
+    pub access_password_hash: Option<String>,
+    pub scheduled_date: Option<Timestamp>,
+    pub public_name: String,
+    pub public_description: Option<String>,
+    pub primary_color: Option<String>,
+    pub secondary_color: Option<String>,
+    pub logo_url: Option<String>,
+    pub tagline: Option<String>,
+    pub footer_text: Option<String>,
+    pub auto_publish_pushed_items: bool,
+    pub auto_approve_members: bool,
+    /// When the page was last enabled.
+    pub public_since: Option<Timestamp>,
+}
+
+impl PublicSettings {
+    /// Whether anyone may open the page now (a password may still be needed).
+    pub fn is_open(&self, settings: &CircuitSettings, status: CircuitStatus, now: Timestamp) -> bool {
+        self.enabled
+            && settings.allow_public_visibility
+            && status == CircuitStatus::Active
+            && (self.access_mode != AccessMode::Scheduled || self.scheduled_date.is_some_and(|at| at <= now))
+    }
+}
+
+/// Wrong access passwords allowed per circuit per minute, across all clients.
+const ACCESS_PASSWORD_CHECKS_PER_MINUTE: u64 = 60;
+
+/// Whether a circuit's public page is open, and the check of a `Protected` page's password.
+pub struct PageGate {
+    pub(crate) circuits: Arc<dyn CircuitRepo>,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Hashes and checks access passwords, apart from the login hasher so page views can never
+    /// starve logins.
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
+    pub(crate) limiter: Arc<dyn RateLimiter>,
+}
+
+impl PageGate {
+    /// The circuit, for a caller going through its public page: 404 unless the page is open.
+    pub async fn open(&self, circuit_id: &str) -> Result<(Circuit, PublicSettings)> {
+        let circuit = self
+            .circuits
+            .circuit(circuit_id)
+            .await?
+            .ok_or_else(|| Error::not_found("circuit"))?;
+        let now = self.clock.now();
+        match circuit.public.clone() {
+            Some(public) if public.is_open(&circuit.settings, circuit.status, now) => Ok((circuit, public)),
+            _ => Err(Error::not_found("circuit")),
+        }
+    }
+
+    /// Checks a `Protected` page's password (401 `access_password_required` when missing or
+    /// wrong), with a per-circuit limit on attempts.
+    pub async fn check_password(
+        &self,
+        circuit_id: &str,
+        public: &PublicSettings,
+        password: Option<&str>,
+    ) -> Result<()> {
+        if public.access_mode != AccessMode::Protected {
+            return Ok(());
+        }
+        let required = || {
+            Error::unauthenticated(
+                "access_password_required",
+                "this page needs its access password (X-Access-Password)",
+            )
+        };
+        let (Some(password), Some(hash)) = (password, public.access_password_hash.as_ref()) else {
+            return Err(required());
+        };
+        if password.is_empty() || password.len() > 256 {
+            return Err(required());
+        }
+        let attempts = self
+            .limiter
+            .hit(
+                &format!("access-password:{circuit_id}"),
+                std::time::Duration::from_secs(60),
+            )
+            .await;
+        if attempts.count > ACCESS_PASSWORD_CHECKS_PER_MINUTE {
+            return Err(Error::rate_limited(attempts.resets_in.as_secs().max(1)));
+        }
+        match self.hasher.verify(password.to_owned(), hash.clone()).await? {
+            PasswordCheck::Match { .. } => Ok(()),
+            PasswordCheck::Mismatch => Err(required()),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Public pages: the settings managers write, and the page anyone may read.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::domain::audit::AuditEntry;
+use crate::domain::changes::{Change, UnitOfWork};
+use crate::domain::circuits::circuit_service::{CircuitView, circuit_view};
+use crate::domain::circuits::fields::{color, https_url, optional_text, text};
+use crate::domain::circuits::membership::circuit_member;
+use crate::domain::circuits::ports::{CircuitItemRepo, CircuitRepo, MemberRepo};
+use crate::domain::circuits::public_page::{AccessMode, PageGate, PublicSettings};
+use crate::domain::circuits::roles::Permission;
+use crate::domain::identity::access::{Principal, RequestMeta};
+use crate::domain::items::dfid::Dfid;
+use crate::domain::items::event::Event;
+use crate::domain::items::identifier::Identifier;
+use crate::domain::items::ports::{EventRepo, ItemRepo};
+use crate::domain::{Error, Result, Timestamp};
+use crate::ports::Clock;
+
+combined_port!(
+    /// What public pages need from storage.
+    pub trait PublicPageStore: UnitOfWork, CircuitRepo, MemberRepo, CircuitItemRepo, ItemRepo, EventRepo
+);
+
+pub struct PublicPageService {
+    pub(crate) store: Arc<dyn PublicPageStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) gate: Arc<PageGate>,
+}
+
+/// Public settings as a manager writes them (PUT replaces everything; an absent
+/// `access_password` keeps the old one).
+#[derive(Debug, Clone)]
+pub struct PublicSettingsInput {
+    pub enabled: bool,
+    pub access_mode: AccessMode,
+    pub access_password: Option<String>,
+    pub scheduled_date: Option<Timestamp>,
+    pub public_name: String,
+    pub public_description: Option<String>,
+    pub primary_color: Option<String>,
+    pub secondary_color: Option<String>,
+    pub logo_url: Option<String>,
+    pub tagline: Option<String>,
+    pub footer_text: Option<String>,
+    pub published_items: Vec<String>,
+    pub auto_publish_pushed_items: bool,
+    pub auto_approve_members: bool,
+}
+
+/// The public page of a circuit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicPage {
+    pub circuit_id: String,
+    pub settings: PublicSettings,
+    pub member_count: u64,
+    pub published_items: Vec<PublishedItem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedItem {
+    pub dfid: String,
+    /// Canonical identifiers only.
+    pub identifiers: Vec<Identifier>,
+    /// Public events only.
+    pub events: Vec<Event>,
+}
+
+impl PublicPageService {
+    /// Replaces the public settings (ManagePermissions).
+    pub async fn set_public_settings(
+        &self,
+        principal: &Principal,
+        circuit_id: &str,
+        input: PublicSettingsInput,
+        meta: &RequestMeta,
+    ) -> Result<CircuitView> {
+        let (mut circuit, member) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
+        member.require(Permission::ManagePermissions)?;
+        if input.enabled && !circuit.settings.allow_public_visibility {
+            return Err(Error::conflict(
+                "public_visibility_disabled",
+                "enable allow_public_visibility in the circuit's permissions first",
+            ));
+        }
+        if input.access_mode == AccessMode::Scheduled && input.scheduled_date.is_none() {
+            return Err(Error::field("scheduled_date", "required when access_mode is Scheduled"));
+        }
+        if input.published_items.len() > 1000 {
+            return Err(Error::field("published_items", "at most 1000 items"));
+        }
+        let mut published = Vec::new();
+        for dfid in &input.published_items {
+            let dfid = Dfid::parse(dfid)?;
+            if !self.store.holds_item(circuit_id, dfid.as_str()).await? {
+                return Err(Error::field(
+                    "published_items",
+                    format!("{dfid} is not in this circuit"),
+                ));
+            }
+            if !published.contains(&dfid.as_str().to_owned()) {
+                published.push(dfid.into_string());
+            }
+        }
+        let previous = circuit.public.clone();
+        let access_password_hash = match input.access_password {
+            Some(password) => {
+                if password.chars().count() < 4 || password.len() > 256 {
+                    return Err(Error::field("access_password", "4 to 256 characters"));
+                }
+                Some(self.gate.hasher.hash(password).await?)
+            }
+            None => previous.as_ref().and_then(|p| p.access_password_hash.clone()),
+        };
+        if input.access_mode == AccessMode::Protected && access_password_hash.is_none() {
+            return Err(Error::field(
+                "access_password",
+                "required when access_mode is Protected",
+            ));
+        }
+        let now = self.clock.now();
+        let public_since = match previous.as_ref() {
+            Some(p) if p.enabled && input.enabled => p.public_since,
+            _ if input.enabled => Some(now),
+            _ => None,
+        };
+        circuit.public = Some(PublicSettings {
+            enabled: input.enabled,
+            access_mode: input.access_mode,
+            access_password_hash,
+            scheduled_date: input.scheduled_date,
+            public_name: text("public_name", &input.public_name, 1, 200)?,
+            public_description: optional_text("public_description", input.public_description, 2000)?,
+            primary_color: color("primary_color", input.primary_color)?,
+            secondary_color: color("secondary_color", input.secondary_color)?,
+            logo_url: https_url("logo_url", input.logo_url)?,
+            tagline: optional_text("tagline", input.tagline, 200)?,
+            footer_text: optional_text("footer_text", input.footer_text, 500)?,
+            auto_publish_pushed_items: input.auto_publish_pushed_items,
+            auto_approve_members: input.auto_approve_members,
+            public_since,
+        });
+        circuit.updated_at = now;
+        let mut changes = vec![
+            Change::UpdateCircuit(circuit.clone()),
+            Change::SetPublishedItems {
+                circuit_id: circuit_id.to_owned(),
+                dfids: published.clone(),
+                at: now,
+            },
+            Change::Audit(AuditEntry::new(
+                "public_settings_changed",
+                Some(&principal.user_id),
+                ("circuit", Some(circuit_id)),
+                meta,
+                now,
+                json!({ "enabled": input.enabled, "access_mode": format!("{:?}", input.access_mode), "published_items": published.len() }),
+            )),
+        ];
+        let before: Vec<String> = self.store.published_items(circuit_id, 1000).await?;
+        for dfid in published.iter().filter(|d| !before.contains(d)) {
+            changes.push(Change::Trigger(crate::domain::partners::trigger::Trigger::new(
+                crate::domain::partners::trigger::TriggerKind::ItemPublished,
+                circuit_id,
+                dfid,
+                &principal.user_id,
+                now,
+            )));
+        }
+        self.store.commit(changes).await?;
+        circuit_view(self.store.as_ref(), circuit, &member).await
+    }
+
+    /// The public page, without authentication.
+    pub async fn public_page(&self, circuit_id: &str, access_password: Option<&str>) -> Result<PublicPage> {
+        let (circuit, public) = self.gate.open(circuit_id).await?;
+        self.gate.check_password(circuit_id, &public, access_password).await?;
+        let (member_count, _) = self.store.circuit_counts(circuit_id).await?;
+        let mut published_items = Vec::new();
+        for dfid in self.store.published_items(circuit_id, 200).await? {
+            let Some(item) = self.store.item(&dfid).await? else {
+                continue;
+            };
+            // An item that left the circuit is no longer shown.
+            if !self.store.holds_item(circuit_id, &dfid).await? {
+                continue;
+            }
+            published_items.push(PublishedItem {
+                identifiers: item.identifiers.into_iter().filter(Identifier::is_canonical).collect(),
+                events: self.store.public_events(&dfid, 100).await?,
+                dfid,
+            });
+        }
+        Ok(PublicPage {
+            circuit_id: circuit.circuit_id,
+            settings: public,
+            member_count,
+            published_items,
+        })
+    }
+}
