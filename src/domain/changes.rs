@@ -15,7 +15,7 @@ use crate::domain::items::event::{Event, LocalEvent};
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::{Item, ItemStatus, LocalItem};
 use crate::domain::partners::notification::Notification;
-use crate::domain::partners::storage::{StorageRecord, StorageStatus};
+use crate::domain::partners::storage::{StorageOutcome, StorageRecord};
 use crate::domain::partners::trigger::Trigger;
 use crate::domain::partners::webhook::{AttemptResult, Delivery, DeliveryStatus, PostActionSettings, Webhook};
 
@@ -220,16 +220,7 @@ pub enum Change {
     /// A copy of an item to store through the circuit's adapter (the storage outbox).
     InsertStorageRecord(StorageRecord),
     /// The outcome of storing a record; a `Stored` one becomes the item's `latest_cid`.
-    RecordStorage {
-        record_id: String,
-        dfid: String,
-        cid: String,
-        status: StorageStatus,
-        attempts: u32,
-        next_attempt_at: Timestamp,
-        error: Option<String>,
-        at: Timestamp,
-    },
+    RecordStorage(StorageOutcome),
 }
 
 impl Change {

@@ -37,6 +37,10 @@ struct SetStatusRequest {
 impl AdminApi {
     /// Users, filtered by tier, status, or a text in the username or email (`q`).
     #[oai(path = "/api/admin/users", method = "get", operation_id = "admin_list_users")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes one argument per query parameter"
+    )]
     async fn users(
         &self,
         state: State<'_>,
@@ -111,6 +115,10 @@ impl AdminApi {
 
     /// The whole audit log, filtered by user (as actor or target), action and time.
     #[oai(path = "/api/admin/audit", method = "get", operation_id = "admin_audit")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes one argument per query parameter"
+    )]
     async fn audit(
         &self,
         state: State<'_>,

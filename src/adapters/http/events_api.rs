@@ -124,6 +124,10 @@ impl EventsApi {
 
     /// Events the caller may see, filtered by item, type, visibility and `occurred_at` range.
     #[oai(path = "/api/events", method = "get", operation_id = "list_events")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes one argument per query parameter"
+    )]
     async fn list(
         &self,
         state: State<'_>,

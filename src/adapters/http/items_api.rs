@@ -125,6 +125,10 @@ impl ItemsApi {
     /// Items the caller can see (owned, in their circuits, or pulled to them), filtered by
     /// circuit or by identifier (`key`, optionally `value` and `namespace`).
     #[oai(path = "/api/items", method = "get", operation_id = "list_items")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes one argument per query parameter"
+    )]
     async fn list(
         &self,
         state: State<'_>,

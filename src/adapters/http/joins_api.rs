@@ -11,7 +11,7 @@ use super::types::{Created, ReasonBody, list_of, page};
 use super::views::{MemberView, RoleName};
 use super::{ApiTags, State};
 use crate::domain::circuits::join_request::JoinRequest;
-use crate::domain::circuits::join_service::PublicJoin;
+use crate::domain::circuits::join_service::{JoinDecision, PublicJoin};
 
 pub struct JoinsApi;
 
@@ -151,9 +151,9 @@ impl JoinsApi {
                 &caller.principal,
                 &id.0,
                 &user_id.0,
-                true,
-                body.0.role.map(Into::into),
-                None,
+                JoinDecision::Approve {
+                    role: body.0.role.map(Into::into),
+                },
                 &caller.meta,
             )
             .await?;
@@ -180,9 +180,7 @@ impl JoinsApi {
                 &caller.principal,
                 &id.0,
                 &user_id.0,
-                false,
-                None,
-                body.0.reason,
+                JoinDecision::Reject { reason: body.0.reason },
                 &caller.meta,
             )
             .await?;

@@ -10,6 +10,7 @@ use super::error::ApiResult;
 use super::types::{Created, NoContent, list_of, page};
 use super::views::{MemberList, MemberView, PermissionName, RoleName, permission_names, permission_set};
 use super::{ApiTags, State};
+use crate::domain::circuits::member_service::RoleInput;
 use crate::domain::circuits::roles::CustomRole;
 
 pub struct MembersApi;
@@ -198,10 +199,12 @@ impl MembersApi {
                 &caller.principal,
                 &id.0,
                 None,
-                body.role_name,
-                permission_set(&body.permissions),
-                body.description,
-                body.color,
+                RoleInput {
+                    role_name: body.role_name,
+                    permissions: permission_set(&body.permissions),
+                    description: body.description,
+                    color: body.color,
+                },
                 &caller.meta,
             )
             .await?;
@@ -229,10 +232,12 @@ impl MembersApi {
                 &caller.principal,
                 &id.0,
                 Some(&role_id.0),
-                body.role_name,
-                permission_set(&body.permissions),
-                body.description,
-                body.color,
+                RoleInput {
+                    role_name: body.role_name,
+                    permissions: permission_set(&body.permissions),
+                    description: body.description,
+                    color: body.color,
+                },
                 &caller.meta,
             )
             .await?;

@@ -468,6 +468,10 @@ impl WebhooksApi {
         method = "get",
         operation_id = "list_deliveries"
     )]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes one argument per query parameter"
+    )]
     async fn deliveries(
         &self,
         state: State<'_>,

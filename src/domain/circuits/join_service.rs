@@ -1,5 +1,6 @@
 //! Joining a circuit: requests decided by its managers, and joins through an open public page.
 
+use crate::domain::partners::notification::Notice;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -23,6 +24,18 @@ combined_port!(
     /// What joining needs from storage.
     pub trait JoinStore: UnitOfWork, CircuitRepo, MemberRepo, JoinRequestRepo
 );
+
+/// What a manager decides about a join request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinDecision {
+    /// Admit the requester as `role` (default `Member`).
+    Approve {
+        role: Option<MemberRole>,
+    },
+    Reject {
+        reason: Option<String>,
+    },
+}
 
 pub struct JoinService {
     pub(crate) store: Arc<dyn JoinStore>,
@@ -91,10 +104,12 @@ impl JoinService {
                 self.store.as_ref(),
                 &circuit.circuit_id,
                 &principal.user_id,
-                NotificationType::JoinRequestReceived,
-                "New join request",
-                format!("{} asked to join {}", principal.username, circuit.name),
-                json!({ "circuit_id": circuit.circuit_id, "user_id": principal.user_id }),
+                Notice {
+                    kind: NotificationType::JoinRequestReceived,
+                    title: "New join request",
+                    message: format!("{} asked to join {}", principal.username, circuit.name),
+                    data: json!({ "circuit_id": circuit.circuit_id, "user_id": principal.user_id }),
+                },
                 now,
             )
             .await?,
@@ -174,18 +189,19 @@ impl JoinService {
         principal: &Principal,
         circuit_id: &str,
         user_id: &str,
-        approve: bool,
-        role: Option<MemberRole>,
-        reason: Option<String>,
+        decision: JoinDecision,
         meta: &RequestMeta,
     ) -> Result<JoinRequest> {
         let (circuit, actor) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
         actor.require(Permission::ManageMembers)?;
-        let role = role.unwrap_or(MemberRole::Member);
-        if approve {
-            check_grant_role(&actor, role, Permission::ManageMembers)?;
-        }
-        let reason = optional_text("reason", reason, 500)?;
+        let (approve, role, reason) = match decision {
+            JoinDecision::Approve { role } => {
+                let role = role.unwrap_or(MemberRole::Member);
+                check_grant_role(&actor, role, Permission::ManageMembers)?;
+                (true, role, None)
+            }
+            JoinDecision::Reject { reason } => (false, MemberRole::Member, optional_text("reason", reason, 500)?),
+        };
         let mut request = self
             .store
             .join_request(circuit_id, user_id)

@@ -26,6 +26,15 @@ combined_port!(
     pub trait MemberStore: UnitOfWork, CircuitRepo, MemberRepo, RoleRepo, AccountRepo
 );
 
+/// A custom role as its creator describes it.
+#[derive(Debug, Clone)]
+pub struct RoleInput {
+    pub role_name: String,
+    pub permissions: PermissionSet,
+    pub description: Option<String>,
+    pub color: Option<String>,
+}
+
 pub struct MemberService {
     pub(crate) store: Arc<dyn MemberStore>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -232,12 +241,15 @@ impl MemberService {
         principal: &Principal,
         circuit_id: &str,
         role_id: Option<&str>,
-        role_name: String,
-        permissions: PermissionSet,
-        description: Option<String>,
-        role_color: Option<String>,
+        input: RoleInput,
         meta: &RequestMeta,
     ) -> Result<CustomRole> {
+        let RoleInput {
+            role_name,
+            permissions,
+            description,
+            color: role_color,
+        } = input;
         let (_, actor) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
         check_role_permissions(&actor, permissions)?;
         let role_name = text("role_name", &role_name, 1, 64)?;

@@ -1,13 +1,13 @@
 //! What several circuit use cases ask about membership: is the caller a member, and who manages
 //! the circuit.
 
-use serde_json::Value;
+use crate::domain::partners::notification::Notice;
 
 use crate::domain::changes::Change;
 use crate::domain::circuits::circuit::Circuit;
 use crate::domain::circuits::ports::{CircuitRepo, MemberRepo};
 use crate::domain::circuits::roles::{Member, Permission};
-use crate::domain::partners::notification::{Notification, NotificationType};
+use crate::domain::partners::notification::Notification;
 use crate::domain::{Error, Result, Timestamp};
 
 /// The circuit and the caller's membership (404 for non-members, who must not learn that the
@@ -33,10 +33,7 @@ pub(crate) async fn notify_managers<S: MemberRepo + ?Sized>(
     store: &S,
     circuit_id: &str,
     except: &str,
-    kind: NotificationType,
-    title: &str,
-    message: String,
-    data: Value,
+    notice: Notice,
     now: Timestamp,
 ) -> Result<Vec<Change>> {
     Ok(store
@@ -47,10 +44,10 @@ pub(crate) async fn notify_managers<S: MemberRepo + ?Sized>(
         .map(|m| {
             Change::Notify(Notification::new(
                 &m.user_id,
-                kind,
-                title,
-                message.clone(),
-                data.clone(),
+                notice.kind,
+                notice.title,
+                notice.message.clone(),
+                notice.data.clone(),
                 now,
             ))
         })

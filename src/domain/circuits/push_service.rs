@@ -1,6 +1,7 @@
 //! Moving items into and out of circuits: tokenization (push-local), push of an existing DFID,
 //! pull, and the approval gate with its pending operations.
 
+use crate::domain::partners::notification::Notice;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -181,17 +182,10 @@ impl PushService {
                 .ok_or_else(|| Error::not_found("item"))?;
             relation.require_changeable()?;
             let mut changes = enrichment_changes(store, &mut item, identifiers, data, &principal.user_id, now).await?;
-            let operation = self
-                .push_changes(
-                    &circuit,
-                    &member,
-                    &item,
-                    false,
-                    Some(&local.local_id),
-                    now,
-                    &mut changes,
-                )
+            let (operation, push) = self
+                .push_changes(&circuit, &member, &item, false, Some(&local.local_id), now)
                 .await?;
+            changes.extend(push);
             store.commit(changes).await?;
             return Ok(PushLocalResult {
                 dfid: item.dfid,
@@ -285,16 +279,11 @@ impl PushService {
         {
             Some(existing) => existing,
             None => {
-                self.push_changes(
-                    &circuit,
-                    &member,
-                    &item,
-                    minted,
-                    Some(&local.local_id),
-                    now,
-                    &mut changes,
-                )
-                .await?
+                let (operation, push) = self
+                    .push_changes(&circuit, &member, &item, minted, Some(&local.local_id), now)
+                    .await?;
+                changes.extend(push);
+                operation
             }
         };
         store.commit(changes).await?;
@@ -307,7 +296,7 @@ impl PushService {
     }
 
     /// A new push operation of `item` by `member`, completed at once unless the circuit needs
-    /// approval; its changes go to `changes`.
+    /// approval, with the changes that record it.
     async fn push_changes(
         &self,
         circuit: &Circuit,
@@ -316,8 +305,8 @@ impl PushService {
         minted: bool,
         local_id: Option<&str>,
         now: Timestamp,
-        changes: &mut Vec<Change>,
-    ) -> Result<Operation> {
+    ) -> Result<(Operation, Vec<Change>)> {
+        let mut changes = Vec::new();
         let pending = circuit.needs_approval(member, true);
         let status = if pending {
             OperationStatus::Pending
@@ -352,10 +341,12 @@ impl PushService {
                     self.store.as_ref(),
                     &circuit.circuit_id,
                     &member.user_id,
-                    NotificationType::CircuitItemPendingApproval,
-                    "Item waiting for approval",
-                    format!("{} asked to push {} to {}", member.username, item.dfid, circuit.name),
-                    json!({ "circuit_id": circuit.circuit_id, "dfid": item.dfid, "operation_id": operation.operation_id }),
+                    Notice {
+                        kind: NotificationType::CircuitItemPendingApproval,
+                        title: "Item waiting for approval",
+                        message: format!("{} asked to push {} to {}", member.username, item.dfid, circuit.name),
+                        data: json!({ "circuit_id": circuit.circuit_id, "dfid": item.dfid, "operation_id": operation.operation_id }),
+                    },
                     now,
                 )
                 .await?,
@@ -370,7 +361,7 @@ impl PushService {
                 now,
             )?);
         }
-        Ok(operation)
+        Ok((operation, changes))
     }
 
     /// Pushes an existing DFID the caller may change into the circuit.
@@ -397,10 +388,7 @@ impl PushService {
             });
         }
         let now = self.clock.now();
-        let mut changes = Vec::new();
-        let operation = self
-            .push_changes(&circuit, &member, &item, false, None, now, &mut changes)
-            .await?;
+        let (operation, changes) = self.push_changes(&circuit, &member, &item, false, None, now).await?;
         store.commit(changes).await?;
         Ok(OperationResult {
             operation,
@@ -446,10 +434,12 @@ impl PushService {
                             store,
                             circuit_id,
                             &principal.user_id,
-                            NotificationType::CircuitItemPendingApproval,
-                            "Pull waiting for approval",
-                            format!("{} asked to pull {} from {}", member.username, dfid, circuit.name),
-                            json!({ "circuit_id": circuit_id, "dfid": dfid.as_str(), "operation_id": operation.operation_id }),
+                            Notice {
+                                kind: NotificationType::CircuitItemPendingApproval,
+                                title: "Pull waiting for approval",
+                                message: format!("{} asked to pull {} from {}", member.username, dfid, circuit.name),
+                                data: json!({ "circuit_id": circuit_id, "dfid": dfid.as_str(), "operation_id": operation.operation_id }),
+                            },
                             now,
                         )
                         .await?,

@@ -64,6 +64,15 @@ pub struct Notification {
     pub data: Value,
 }
 
+/// What one notification says, before it is addressed to anyone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub kind: NotificationType,
+    pub title: &'static str,
+    pub message: String,
+    pub data: Value,
+}
+
 impl Notification {
     pub fn new(
         user_id: &str,

@@ -63,6 +63,19 @@ impl StorageStatus {
     }
 }
 
+/// The outcome of one attempt to store a record; a `Stored` one becomes the item's `latest_cid`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageOutcome {
+    pub record_id: String,
+    pub dfid: String,
+    pub cid: String,
+    pub status: StorageStatus,
+    pub attempts: u32,
+    pub next_attempt_at: Timestamp,
+    pub error: Option<String>,
+    pub at: Timestamp,
+}
+
 /// One copy of an item's document in an adapter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StorageRecord {

@@ -17,7 +17,7 @@ use crate::domain::items::ports::ItemRepo;
 use crate::domain::items::relation::visible_item;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::partners::ports::{ContentStore, StorageRepo};
-use crate::domain::partners::storage::{AdapterInfo, StorageRecord, StorageStatus, adapter_catalog};
+use crate::domain::partners::storage::{AdapterInfo, StorageOutcome, StorageRecord, StorageStatus, adapter_catalog};
 use crate::domain::{Error, Result};
 use crate::ports::Clock;
 
@@ -191,7 +191,7 @@ impl StorageService {
         };
         metrics::counter!("defarm_store_attempts_total", "adapter" => record.adapter_type.clone(), "outcome" => status.as_str()).increment(1);
         self.store
-            .commit(vec![Change::RecordStorage {
+            .commit(vec![Change::RecordStorage(StorageOutcome {
                 record_id: record.record_id,
                 dfid: record.dfid,
                 cid: record.cid,
@@ -200,7 +200,7 @@ impl StorageService {
                 next_attempt_at: next,
                 error,
                 at: now,
-            }])
+            })])
             .await
     }
 }

@@ -106,7 +106,7 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::SetPublishedItems { .. }
         | Change::Trigger(_)
         | Change::RecordAttempt { .. }
-        | Change::RecordStorage { .. } => false,
+        | Change::RecordStorage(_) => false,
         Change::InsertWorkspace { .. }
         | Change::InsertAccount(_)
         | Change::RecordLogin { .. }
@@ -308,18 +308,6 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             at,
         } => partner_writes::record_attempt(txn, delivery_id, attempt, result, status, next_attempt_at, at).await,
         Change::InsertStorageRecord(r) => partner_writes::insert_storage_record(txn, r).await,
-        Change::RecordStorage {
-            record_id,
-            dfid,
-            cid,
-            status,
-            attempts,
-            next_attempt_at,
-            error,
-            at,
-        } => {
-            partner_writes::record_storage(txn, record_id, dfid, cid, status, attempts, next_attempt_at, error, at)
-                .await
-        }
+        Change::RecordStorage(outcome) => partner_writes::record_storage(txn, outcome).await,
     }
 }

@@ -9,7 +9,7 @@ use crate::adapters::db::entities::{
     webhook_delivery,
 };
 use crate::domain::items::identifier::Identifier;
-use crate::domain::partners::storage::{StorageRecord, StorageStatus};
+use crate::domain::partners::storage::{StorageOutcome, StorageRecord, StorageStatus};
 use crate::domain::partners::trigger::Trigger;
 use crate::domain::partners::webhook::{
     AttemptResult, Delivery, DeliveryStatus, PostActionSettings, StorageRef, Webhook, payload,
@@ -292,17 +292,17 @@ pub(super) async fn insert_storage_record<C: ConnectionTrait>(txn: &C, r: Storag
     Ok(())
 }
 
-pub(super) async fn record_storage<C: ConnectionTrait>(
-    txn: &C,
-    record_id: String,
-    dfid: String,
-    cid: String,
-    status: StorageStatus,
-    attempts: u32,
-    next_attempt_at: Timestamp,
-    error: Option<String>,
-    at: Timestamp,
-) -> Result<()> {
+pub(super) async fn record_storage<C: ConnectionTrait>(txn: &C, outcome: StorageOutcome) -> Result<()> {
+    let StorageOutcome {
+        record_id,
+        dfid,
+        cid,
+        status,
+        attempts,
+        next_attempt_at,
+        error,
+        at,
+    } = outcome;
     let mut update = storage_record::Entity::update_many()
         .col_expr(storage_record::Column::Status, Expr::value(status.as_str()))
         .col_expr(
