@@ -1,6 +1,8 @@
 //! Builds the adapters and the services on them, and runs the background workers.
 
+use futures_util::FutureExt;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -399,7 +401,7 @@ const OUTBOX_POLL: Duration = Duration::from_millis(500);
 const OUTBOX_METRICS_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs `work` until stopped: again at once while it reports work done, otherwise after
-/// `every` or when `wake` fires.
+/// `every` or when `wake` fires. A panic in one round is logged and the loop goes on.
 fn spawn_loop<F, Fut>(
     mut stopped: watch::Receiver<bool>,
     every: Duration,
@@ -410,22 +412,21 @@ where
     F: Fn() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = usize> + Send,
 {
+    let wake = wake.unwrap_or_default();
     tokio::spawn(async move {
         loop {
             if *stopped.borrow() {
                 return;
             }
-            let notified = wake.as_ref().map(|w| w.clone());
-            let done = work().await;
-            if done > 0 {
-                continue;
+            // Registered before the work runs, so a wake-up sent while it runs is not lost.
+            let woken = wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            match AssertUnwindSafe(work()).catch_unwind().await {
+                Ok(done) if done > 0 => continue,
+                Ok(_) => {}
+                Err(panic) => tracing::error!(panic = panic_message(&panic), "background worker panicked"),
             }
-            let woken = async {
-                match notified {
-                    Some(notify) => notify.notified().await,
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
                 _ = stopped.changed() => return,
                 () = tokio::time::sleep(every) => {}
@@ -433,6 +434,14 @@ where
             }
         }
     })
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("non-text panic")
 }
 
 /// Request facts for actions that come from the service itself, not a client.
@@ -455,7 +464,9 @@ impl Workers {
     pub async fn stop(self, services: &Services) {
         let _ = self.stop.send(true);
         for task in self.tasks {
-            let _ = task.await;
+            if let Err(error) = task.await {
+                tracing::error!(%error, "background worker ended abnormally");
+            }
         }
         services.flush().await;
     }

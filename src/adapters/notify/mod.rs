@@ -76,7 +76,7 @@ impl From<&Notification> for Wire {
 impl Wire {
     fn into_notification(self) -> Option<Notification> {
         Some(Notification {
-            notification_type: NotificationType::parse(&self.notification_type)?,
+            notification_type: NotificationType::from_text(&self.notification_type)?,
             id: self.id,
             user_id: self.user_id,
             title: self.title,

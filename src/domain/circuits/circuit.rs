@@ -86,18 +86,11 @@ impl AliasConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CircuitStatus {
-    Active,
-    Inactive,
-}
-
-impl CircuitStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CircuitStatus::Active => "Active",
-            CircuitStatus::Inactive => "Inactive",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum CircuitStatus {
+        Active = "Active",
+        Inactive = "Inactive",
     }
 }
 

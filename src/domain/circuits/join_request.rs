@@ -2,20 +2,12 @@
 
 use crate::domain::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-impl RequestStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Pending => "Pending",
-            RequestStatus::Approved => "Approved",
-            RequestStatus::Rejected => "Rejected",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RequestStatus {
+        Pending = "Pending",
+        Approved = "Approved",
+        Rejected = "Rejected",
     }
 }
 

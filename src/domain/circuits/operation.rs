@@ -3,37 +3,21 @@
 
 use crate::domain::{Error, Timestamp};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OperationType {
-    Push,
-    Pull,
-}
-
-impl OperationType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OperationType::Push => "Push",
-            OperationType::Pull => "Pull",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum OperationType {
+        Push = "Push",
+        Pull = "Pull",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OperationStatus {
-    Pending,
-    Completed,
-    Rejected,
-    Failed,
-}
-
-impl OperationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OperationStatus::Pending => "Pending",
-            OperationStatus::Completed => "Completed",
-            OperationStatus::Rejected => "Rejected",
-            OperationStatus::Failed => "Failed",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum OperationStatus {
+        Pending = "Pending",
+        Completed = "Completed",
+        Rejected = "Rejected",
+        Failed = "Failed",
     }
 }
 

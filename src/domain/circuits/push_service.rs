@@ -40,24 +40,16 @@ pub struct PushService {
     pub(crate) clock: Arc<dyn Clock>,
 }
 
-/// What push-local did with the item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PushOutcome {
-    /// A new DFID was minted (201).
-    NewItemCreated,
-    /// A canonical identifier named an item the caller may change; it was enriched (200).
-    ExistingItemEnriched,
-    /// This local item was already pushed to this circuit; nothing changed (200).
-    AlreadyPushed,
-}
-
-impl PushOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PushOutcome::NewItemCreated => "NewItemCreated",
-            PushOutcome::ExistingItemEnriched => "ExistingItemEnriched",
-            PushOutcome::AlreadyPushed => "AlreadyPushed",
-        }
+text_enum! {
+    /// What push-local did with the item.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum PushOutcome {
+        /// A new DFID was minted (201).
+        NewItemCreated = "NewItemCreated",
+        /// A canonical identifier named an item the caller may change; it was enriched (200).
+        ExistingItemEnriched = "ExistingItemEnriched",
+        /// This local item was already pushed to this circuit; nothing changed (200).
+        AlreadyPushed = "AlreadyPushed",
     }
 }
 

@@ -1,7 +1,6 @@
 //! Roles and permissions in a circuit, and the rules that stop anyone from granting what they do
 //! not hold.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -9,48 +8,24 @@ use serde_json::json;
 
 use crate::domain::{Error, Timestamp};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Permission {
-    Push,
-    Pull,
-    Invite,
-    ManageMembers,
-    ManagePermissions,
-    Delete,
-    Certify,
-    Audit,
-    ManageRoles,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum Permission {
+        Push = "Push",
+        Pull = "Pull",
+        Invite = "Invite",
+        ManageMembers = "ManageMembers",
+        ManagePermissions = "ManagePermissions",
+        Delete = "Delete",
+        Certify = "Certify",
+        Audit = "Audit",
+        ManageRoles = "ManageRoles",
+    }
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
-        Permission::Push,
-        Permission::Pull,
-        Permission::Invite,
-        Permission::ManageMembers,
-        Permission::ManagePermissions,
-        Permission::Delete,
-        Permission::Certify,
-        Permission::Audit,
-        Permission::ManageRoles,
-    ];
-
     fn bit(self) -> u16 {
         1 << (self as u16)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::Push => "Push",
-            Permission::Pull => "Pull",
-            Permission::Invite => "Invite",
-            Permission::ManageMembers => "ManageMembers",
-            Permission::ManagePermissions => "ManagePermissions",
-            Permission::Delete => "Delete",
-            Permission::Certify => "Certify",
-            Permission::Audit => "Audit",
-            Permission::ManageRoles => "ManageRoles",
-        }
     }
 }
 
@@ -58,10 +33,7 @@ impl FromStr for Permission {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self, Error> {
-        Permission::ALL
-            .into_iter()
-            .find(|p| p.as_str() == text)
-            .ok_or_else(|| Error::field("permissions", format!("unknown permission {text:?}")))
+        Permission::from_text(text).ok_or_else(|| Error::field("permissions", format!("unknown permission {text:?}")))
     }
 }
 
@@ -75,7 +47,7 @@ impl PermissionSet {
     }
 
     pub fn all() -> Self {
-        Self::of(&Permission::ALL)
+        Self::of(Permission::ALL)
     }
 
     pub fn has(self, permission: Permission) -> bool {
@@ -91,7 +63,7 @@ impl PermissionSet {
     }
 
     pub fn list(self) -> Vec<Permission> {
-        Permission::ALL.into_iter().filter(|p| self.has(*p)).collect()
+        Permission::ALL.iter().copied().filter(|p| self.has(*p)).collect()
     }
 
     pub fn names(self) -> Vec<String> {
@@ -107,24 +79,17 @@ impl PermissionSet {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MemberRole {
-    Owner,
-    Admin,
-    Member,
-    Viewer,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum MemberRole {
+        Owner = "Owner",
+        Admin = "Admin",
+        Member = "Member",
+        Viewer = "Viewer",
+    }
 }
 
 impl MemberRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberRole::Owner => "Owner",
-            MemberRole::Admin => "Admin",
-            MemberRole::Member => "Member",
-            MemberRole::Viewer => "Viewer",
-        }
-    }
-
     /// The role/permission matrix.
     pub fn permissions(self) -> PermissionSet {
         use Permission::*;
@@ -141,19 +106,7 @@ impl FromStr for MemberRole {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self, Error> {
-        match text {
-            "Owner" => Ok(MemberRole::Owner),
-            "Admin" => Ok(MemberRole::Admin),
-            "Member" => Ok(MemberRole::Member),
-            "Viewer" => Ok(MemberRole::Viewer),
-            _ => Err(Error::field("role", format!("unknown role {text:?}"))),
-        }
-    }
-}
-
-impl fmt::Display for MemberRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        Self::from_text(text).ok_or_else(|| Error::field("role", format!("unknown role {text:?}")))
     }
 }
 

@@ -1,7 +1,6 @@
 //! Accounts: who can log in, their tier and status, and the rules for usernames, emails and
 //! passwords.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde_json::json;
@@ -10,73 +9,44 @@ use crate::domain::Error;
 
 use crate::domain::Timestamp;
 
-/// Service tier: decides limits. `Admin` lifts limits; it does not make anyone an administrator
-/// (only `is_admin` does).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Tier {
-    Basic,
-    Professional,
-    Enterprise,
-    Admin,
+text_enum! {
+    /// Service tier: decides limits. `Admin` lifts limits; it does not make anyone an administrator
+    /// (only `is_admin` does).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Tier {
+        Basic = "Basic",
+        Professional = "Professional",
+        Enterprise = "Enterprise",
+        Admin = "Admin",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AccountStatus {
-    Active,
-    Suspended,
-    Banned,
-    PendingVerification,
-    TrialExpired,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum AccountStatus {
+        Active = "Active",
+        Suspended = "Suspended",
+        Banned = "Banned",
+        PendingVerification = "PendingVerification",
+        TrialExpired = "TrialExpired",
+    }
 }
 
-/// Declares a PascalCase enum's text form once, for both directions.
-macro_rules! text_enum {
-    ($ty:ident { $($variant:ident),+ $(,)? }) => {
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+impl FromStr for Tier {
+    type Err = Error;
 
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => stringify!($variant)),+
-                }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = Error;
-
-            fn from_str(text: &str) -> Result<Self, Error> {
-                match text {
-                    $(stringify!($variant) => Ok($ty::$variant),)+
-                    _ => Err(Error::field(
-                        stringify!($ty),
-                        format!("unknown value {text:?}"),
-                    )),
-                }
-            }
-        }
-    };
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Self::from_text(text).ok_or_else(|| Error::field("Tier", format!("unknown value {text:?}")))
+    }
 }
 
-text_enum!(Tier {
-    Basic,
-    Professional,
-    Enterprise,
-    Admin
-});
-text_enum!(AccountStatus {
-    Active,
-    Suspended,
-    Banned,
-    PendingVerification,
-    TrialExpired
-});
+impl FromStr for AccountStatus {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Self::from_text(text).ok_or_else(|| Error::field("AccountStatus", format!("unknown value {text:?}")))
+    }
+}
 
 impl AccountStatus {
     /// The 403 an account in this status gets at login and on every request, if any.

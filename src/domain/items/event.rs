@@ -1,6 +1,5 @@
 //! Events: immutable facts about an item, deduplicated by a hash of their content.
 
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Timelike, Utc};
@@ -9,23 +8,15 @@ use serde_json::{Value, json};
 use crate::domain::secrets::sha256_hex;
 use crate::domain::{Error, Timestamp};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Visibility {
-    /// Everyone who can see the item, and public circuit pages that publish it.
-    Public,
-    /// The event's source and the item's owner.
-    Private,
-    /// Members of circuits holding the item (and the source and owner).
-    CircuitOnly,
-}
-
-impl Visibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Public => "Public",
-            Visibility::Private => "Private",
-            Visibility::CircuitOnly => "CircuitOnly",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Visibility {
+        /// Everyone who can see the item, and public circuit pages that publish it.
+        Public = "Public",
+        /// The event's source and the item's owner.
+        Private = "Private",
+        /// Members of circuits holding the item (and the source and owner).
+        CircuitOnly = "CircuitOnly",
     }
 }
 
@@ -33,18 +24,7 @@ impl FromStr for Visibility {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self, Error> {
-        match text {
-            "Public" => Ok(Visibility::Public),
-            "Private" => Ok(Visibility::Private),
-            "CircuitOnly" => Ok(Visibility::CircuitOnly),
-            _ => Err(Error::field("visibility", format!("unknown visibility {text:?}"))),
-        }
-    }
-}
-
-impl fmt::Display for Visibility {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        Self::from_text(text).ok_or_else(|| Error::field("visibility", format!("unknown visibility {text:?}")))
     }
 }
 

@@ -1,7 +1,6 @@
 //! Identifiers: canonical ones name a registry (CPF, SISBOV...) and identify one item in the
 //! whole system; contextual ones are an owner's own labels.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -9,45 +8,19 @@ use serde_json::json;
 
 use crate::domain::Error;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Namespace {
-    Bovino,
-    Aves,
-    Suino,
-    Soja,
-    Milho,
-    Algodao,
-    Cafe,
-    Leite,
-    Generic,
-}
-
-impl Namespace {
-    pub const ALL: &'static [Namespace] = &[
-        Namespace::Bovino,
-        Namespace::Aves,
-        Namespace::Suino,
-        Namespace::Soja,
-        Namespace::Milho,
-        Namespace::Algodao,
-        Namespace::Cafe,
-        Namespace::Leite,
-        Namespace::Generic,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Namespace::Bovino => "bovino",
-            Namespace::Aves => "aves",
-            Namespace::Suino => "suino",
-            Namespace::Soja => "soja",
-            Namespace::Milho => "milho",
-            Namespace::Algodao => "algodao",
-            Namespace::Cafe => "cafe",
-            Namespace::Leite => "leite",
-            Namespace::Generic => "generic",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Namespace {
+        Bovino = "bovino",
+        Aves = "aves",
+        Suino = "suino",
+        Soja = "soja",
+        Milho = "milho",
+        Algodao = "algodao",
+        Cafe = "cafe",
+        Leite = "leite",
+        Generic = "generic",
     }
 }
 
@@ -55,17 +28,7 @@ impl FromStr for Namespace {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self, Error> {
-        Namespace::ALL
-            .iter()
-            .copied()
-            .find(|ns| ns.as_str() == text)
-            .ok_or_else(|| Error::field("namespace", format!("unknown namespace {text:?}")))
-    }
-}
-
-impl fmt::Display for Namespace {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        Self::from_text(text).ok_or_else(|| Error::field("namespace", format!("unknown namespace {text:?}")))
     }
 }
 

@@ -6,32 +6,13 @@ use serde_json::{Map, Value};
 use crate::domain::items::identifier::Identifier;
 use crate::domain::{Error, Timestamp};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemStatus {
-    Active,
-    Deprecated,
-    Merged,
-    Split,
-}
-
-impl ItemStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemStatus::Active => "Active",
-            ItemStatus::Deprecated => "Deprecated",
-            ItemStatus::Merged => "Merged",
-            ItemStatus::Split => "Split",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Self, Error> {
-        match text {
-            "Active" => Ok(ItemStatus::Active),
-            "Deprecated" => Ok(ItemStatus::Deprecated),
-            "Merged" => Ok(ItemStatus::Merged),
-            "Split" => Ok(ItemStatus::Split),
-            _ => Err(Error::internal(format!("stored item status {text:?}"))),
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ItemStatus {
+        Active = "Active",
+        Deprecated = "Deprecated",
+        Merged = "Merged",
+        Split = "Split",
     }
 }
 

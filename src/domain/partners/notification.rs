@@ -4,53 +4,23 @@ use serde_json::Value;
 
 use crate::domain::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationType {
-    JoinRequestReceived,
-    JoinRequestApproved,
-    JoinRequestRejected,
-    MemberAdded,
-    MemberRemoved,
-    RoleChanged,
-    CircuitItemPendingApproval,
-    CircuitItemApproved,
-    CircuitItemRejected,
-    AccountUpdated,
-}
-
-impl NotificationType {
-    pub const ALL: [NotificationType; 10] = [
-        NotificationType::JoinRequestReceived,
-        NotificationType::JoinRequestApproved,
-        NotificationType::JoinRequestRejected,
-        NotificationType::MemberAdded,
-        NotificationType::MemberRemoved,
-        NotificationType::RoleChanged,
-        NotificationType::CircuitItemPendingApproval,
-        NotificationType::CircuitItemApproved,
-        NotificationType::CircuitItemRejected,
-        NotificationType::AccountUpdated,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationType::JoinRequestReceived => "JoinRequestReceived",
-            NotificationType::JoinRequestApproved => "JoinRequestApproved",
-            NotificationType::JoinRequestRejected => "JoinRequestRejected",
-            NotificationType::MemberAdded => "MemberAdded",
-            NotificationType::MemberRemoved => "MemberRemoved",
-            NotificationType::RoleChanged => "RoleChanged",
-            NotificationType::CircuitItemPendingApproval => "CircuitItemPendingApproval",
-            NotificationType::CircuitItemApproved => "CircuitItemApproved",
-            NotificationType::CircuitItemRejected => "CircuitItemRejected",
-            NotificationType::AccountUpdated => "AccountUpdated",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == text)
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum NotificationType {
+        JoinRequestReceived = "JoinRequestReceived",
+        JoinRequestApproved = "JoinRequestApproved",
+        JoinRequestRejected = "JoinRequestRejected",
+        MemberAdded = "MemberAdded",
+        MemberRemoved = "MemberRemoved",
+        RoleChanged = "RoleChanged",
+        CircuitItemPendingApproval = "CircuitItemPendingApproval",
+        CircuitItemApproved = "CircuitItemApproved",
+        CircuitItemRejected = "CircuitItemRejected",
+        AccountUpdated = "AccountUpdated",
     }
 }
+
+impl NotificationType {}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {

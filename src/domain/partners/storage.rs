@@ -38,28 +38,12 @@ pub fn item_document(item: &Item) -> Result<Vec<u8>> {
     serde_jcs::to_vec(&document).map_err(|e| Error::internal(format!("canonical JSON: {e}")))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageStatus {
-    Pending,
-    Stored,
-    Failed,
-}
-
-impl StorageStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StorageStatus::Pending => "Pending",
-            StorageStatus::Stored => "Stored",
-            StorageStatus::Failed => "Failed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "Stored" => StorageStatus::Stored,
-            "Failed" => StorageStatus::Failed,
-            _ => StorageStatus::Pending,
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum StorageStatus {
+        Pending = "Pending",
+        Stored = "Stored",
+        Failed = "Failed",
     }
 }
 

@@ -5,39 +5,19 @@ use serde_json::Value;
 
 use crate::domain::Timestamp;
 
-/// What partners' webhooks can subscribe to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TriggerKind {
-    ItemPushed,
-    ItemTokenized,
-    ItemApproved,
-    ItemPublished,
-    EventCreated,
-}
-
-impl TriggerKind {
-    pub const ALL: [TriggerKind; 5] = [
-        TriggerKind::ItemPushed,
-        TriggerKind::ItemTokenized,
-        TriggerKind::ItemApproved,
-        TriggerKind::ItemPublished,
-        TriggerKind::EventCreated,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TriggerKind::ItemPushed => "item_pushed",
-            TriggerKind::ItemTokenized => "item_tokenized",
-            TriggerKind::ItemApproved => "item_approved",
-            TriggerKind::ItemPublished => "item_published",
-            TriggerKind::EventCreated => "event_created",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == text)
+text_enum! {
+    /// What partners' webhooks can subscribe to.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum TriggerKind {
+        ItemPushed = "item_pushed",
+        ItemTokenized = "item_tokenized",
+        ItemApproved = "item_approved",
+        ItemPublished = "item_published",
+        EventCreated = "event_created",
     }
 }
+
+impl TriggerKind {}
 
 /// Something a circuit's partners may be told about.
 #[derive(Debug, Clone, PartialEq)]

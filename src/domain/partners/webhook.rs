@@ -20,34 +20,14 @@ pub struct PostActionSettings {
     pub include_storage_details: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthType {
-    None,
-    BearerToken,
-    ApiKey,
-    BasicAuth,
-    CustomHeader,
-}
-
-impl AuthType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthType::None => "None",
-            AuthType::BearerToken => "BearerToken",
-            AuthType::ApiKey => "ApiKey",
-            AuthType::BasicAuth => "BasicAuth",
-            AuthType::CustomHeader => "CustomHeader",
-        }
-    }
-
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "BearerToken" => AuthType::BearerToken,
-            "ApiKey" => AuthType::ApiKey,
-            "BasicAuth" => AuthType::BasicAuth,
-            "CustomHeader" => AuthType::CustomHeader,
-            _ => AuthType::None,
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum AuthType {
+        None = "None",
+        BearerToken = "BearerToken",
+        ApiKey = "ApiKey",
+        BasicAuth = "BasicAuth",
+        CustomHeader = "CustomHeader",
     }
 }
 
@@ -119,34 +99,14 @@ pub struct Webhook {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    Pending,
-    InProgress,
-    Retrying,
-    Delivered,
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "Pending",
-            DeliveryStatus::InProgress => "InProgress",
-            DeliveryStatus::Retrying => "Retrying",
-            DeliveryStatus::Delivered => "Delivered",
-            DeliveryStatus::Failed => "Failed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "InProgress" => DeliveryStatus::InProgress,
-            "Retrying" => DeliveryStatus::Retrying,
-            "Delivered" => DeliveryStatus::Delivered,
-            "Failed" => DeliveryStatus::Failed,
-            _ => DeliveryStatus::Pending,
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum DeliveryStatus {
+        Pending = "Pending",
+        InProgress = "InProgress",
+        Retrying = "Retrying",
+        Delivered = "Delivered",
+        Failed = "Failed",
     }
 }
 

@@ -63,7 +63,8 @@ pub(super) fn identifier_row(
 
 fn item_of(row: item::Model) -> Result<Item> {
     Ok(Item {
-        status: ItemStatus::parse(&row.status)?,
+        status: ItemStatus::from_text(&row.status)
+            .ok_or_else(|| Error::internal(format!("stored item status {:?}", row.status)))?,
         identifiers: serde_json::from_value(row.identifiers)
             .map_err(|e| Error::internal(format!("stored item identifiers: {e}")))?,
         enriched_data: json_object(row.enriched_data),

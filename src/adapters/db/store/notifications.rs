@@ -12,7 +12,8 @@ pub(super) fn notification_of(row: notification::Model) -> Notification {
     Notification {
         id: row.id,
         user_id: row.user_id,
-        notification_type: NotificationType::parse(&row.notification_type).unwrap_or(NotificationType::AccountUpdated),
+        notification_type: NotificationType::from_text(&row.notification_type)
+            .unwrap_or(NotificationType::AccountUpdated),
         title: row.title,
         message: row.message,
         read: row.read,

@@ -17,7 +17,7 @@ pub(super) fn settings_of(row: post_action_setting::Model) -> PostActionSettings
     let names: Vec<String> = serde_json::from_value(row.trigger_events).unwrap_or_default();
     PostActionSettings {
         enabled: row.enabled,
-        trigger_events: names.iter().filter_map(|n| TriggerKind::parse(n)).collect(),
+        trigger_events: names.iter().filter_map(|n| TriggerKind::from_text(n)).collect(),
         include_storage_details: row.include_storage_details,
     }
 }
@@ -34,7 +34,7 @@ pub(super) fn webhook_of(row: webhook::Model) -> Result<Webhook> {
         url: row.url,
         method: row.method,
         headers,
-        auth_type: AuthType::parse(&row.auth_type),
+        auth_type: AuthType::from_text(&row.auth_type).unwrap_or(AuthType::None),
         auth_credentials: row.auth_credentials,
         signing_secret: row.signing_secret,
         enabled: row.enabled,
@@ -51,7 +51,7 @@ pub(super) fn delivery_of(row: webhook_delivery::Model) -> Delivery {
         circuit_id: row.circuit_id,
         event_type: row.event_type,
         payload: row.payload,
-        status: DeliveryStatus::parse(&row.status),
+        status: DeliveryStatus::from_text(&row.status).unwrap_or(DeliveryStatus::Pending),
         attempts: u32::try_from(row.attempts).unwrap_or(0),
         next_attempt_at: row.next_attempt_at,
         last_status_code: row.last_status_code.and_then(|c| u16::try_from(c).ok()),
@@ -69,7 +69,7 @@ pub(super) fn storage_of(row: storage_record::Model) -> StorageRecord {
         circuit_id: row.circuit_id,
         adapter_type: row.adapter_type,
         cid: row.cid,
-        status: StorageStatus::parse(&row.status),
+        status: StorageStatus::from_text(&row.status).unwrap_or(StorageStatus::Pending),
         location: row.location,
         triggered_by: row.triggered_by,
         triggered_by_id: row.triggered_by_id,
