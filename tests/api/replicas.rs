@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
-use crate::helpers::{Receiver, json_with_status, spawn_with};
+use crate::helpers::{Receiver, eventually, json_with_status, spawn_with};
 
 fn shared_services() -> bool {
     ["TEST_DATABASE_URL", "TEST_REDIS_URL"]
@@ -70,28 +70,21 @@ async fn two_replicas_send_each_delivery_once() {
         .collect::<Vec<()>>()
         .await;
 
-    let received = receiver.wait_for(PUSHES, 60).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let received = if received.len() > PUSHES {
-        received
-    } else {
-        receiver.received()
-    };
+    // A delivery is recorded only after its request was answered, so once every row is recorded
+    // a duplicate send would already have reached the receiver.
+    let deliveries_url = format!("/api/circuits/{circuit}/post-actions/deliveries?limit=500");
+    let rows = eventually(60, || async {
+        let deliveries = json_with_status(b.get_as(&deliveries_url, &owner).await, 200).await;
+        let rows = deliveries["data"].as_array().cloned().unwrap_or_default();
+        (rows.len() == PUSHES && rows.iter().all(|d| d["status"] == "Delivered")).then_some(rows)
+    })
+    .await
+    .expect("every delivery recorded as Delivered");
+    assert!(rows.iter().all(|d| d["attempts"] == 1));
+    let received = receiver.received();
     let ids: HashSet<&String> = received.iter().map(|r| &r.headers["x-defarm-delivery"]).collect();
     assert_eq!(ids.len(), PUSHES, "every push delivered");
     assert_eq!(received.len(), PUSHES, "and each delivery received once");
-    let deliveries = json_with_status(
-        b.get_as(
-            &format!("/api/circuits/{circuit}/post-actions/deliveries?limit=500"),
-            &owner,
-        )
-        .await,
-        200,
-    )
-    .await;
-    let rows = deliveries["data"].as_array().unwrap();
-    assert_eq!(rows.len(), PUSHES);
-    assert!(rows.iter().all(|d| d["status"] == "Delivered" && d["attempts"] == 1));
 }
 
 #[tokio::test]

@@ -241,6 +241,7 @@ async fn approval_gated_pushes_deliver_only_after_approval() {
     app.add_member(&owner, &circuit, &member_id, "Member").await;
     let local = app.local_item(&member, json!([])).await;
     let pushed = app.push_local(&member, &circuit, &local, 201).await;
+    // A quiet period: nothing must arrive, and absence has no event to wait for.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(receiver.received().is_empty(), "nothing is announced before approval");
     let op = pushed["operation_id"].as_str().unwrap();
@@ -272,6 +273,7 @@ async fn private_events_are_never_announced() {
         json_with_status(app.post_as("/api/events", &owner, &body).await, 201).await;
     }
     let received = receiver.wait_for(1, 10).await;
+    // A quiet period: a wrongly announced Private event would arrive within it.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let received = if received.len() > 1 {
         received
