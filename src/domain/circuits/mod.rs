@@ -13,4 +13,6 @@ pub mod ports;
 pub mod public_page;
 pub mod public_page_service;
 pub mod push_service;
+#[cfg(test)]
+mod push_service_tests;
 pub mod roles;

@@ -17,8 +17,6 @@ text_enum! {
     }
 }
 
-impl TriggerKind {}
-
 /// Something a circuit's partners may be told about.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trigger {

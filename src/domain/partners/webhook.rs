@@ -20,6 +20,13 @@ pub struct PostActionSettings {
     pub include_storage_details: bool,
 }
 
+impl PostActionSettings {
+    /// Whether a trigger of `kind` goes out to the circuit's webhooks at all.
+    pub fn announces(&self, kind: TriggerKind) -> bool {
+        self.enabled && self.trigger_events.contains(&kind)
+    }
+}
+
 text_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum AuthType {

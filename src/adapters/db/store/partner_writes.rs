@@ -80,7 +80,7 @@ async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger) -> Result<()> {
     else {
         return Ok(());
     };
-    if !settings.enabled || !settings.trigger_events.contains(&t.kind) {
+    if !settings.announces(t.kind) {
         return Ok(());
     }
     let hooks = webhook::Entity::find()
