@@ -24,9 +24,11 @@ use crate::domain::circuits::ports::{
     CircuitItemRepo, CircuitRepo, JoinRequestRepo, MemberRepo, OperationRepo, RoleRepo,
 };
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole, PermissionSet};
-use crate::domain::identity::access::{Credential, Principal, RequestMeta, Session};
+use crate::domain::identity::access::{Claims, Credential, Principal, RequestMeta, Session};
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
-use crate::domain::identity::ports::{AccountFilter, AccountRepo, PasswordCheck, PasswordHasher, ResetToken};
+use crate::domain::identity::ports::{
+    AccountFilter, AccountRepo, MailMessage, Mailer, PasswordCheck, PasswordHasher, ResetToken, TokenSigner,
+};
 
 use crate::domain::items::event::{Event, LocalEvent, Visibility};
 use crate::domain::items::identifier::{IdType, Identifier, Namespace};
@@ -34,7 +36,7 @@ use crate::domain::items::item::{Item, ItemStatus, LocalItem};
 use crate::domain::items::ports::{EventFilter, EventRepo, ItemFilter, ItemRepo, ViewerFacts};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{CONCURRENT_WRITE, Error, Result, Timestamp};
-use crate::ports::{Clock, Counter, RateLimiter};
+use crate::ports::{Cache, Clock, Counter, RateLimiter};
 
 /// The instant every fake clock starts at.
 pub fn start_of_test() -> Timestamp {
@@ -91,6 +93,12 @@ pub fn canonical(key: &str, value: &str) -> Identifier {
         scope: None,
         verified: false,
     }
+}
+
+/// Asserts that a use case refused with this kind and code, and says which rule answered otherwise.
+pub fn assert_refused<T: std::fmt::Debug>(result: Result<T>, kind: crate::domain::ErrorKind, code: &str) {
+    let error = result.expect_err("the rule refuses this");
+    assert_eq!((error.kind, error.code.as_ref()), (kind, code), "{}", error.message);
 }
 
 /// The `n`th valid DFID of the test day.
@@ -189,6 +197,59 @@ impl PasswordHasher for PlainHasher {
 
     async fn verify_dummy(&self, _password: String) -> Result<()> {
         self.verifications.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Tokens that name their session in clear; verification is not needed by the use cases tested.
+pub struct PlainTokens;
+
+impl TokenSigner for PlainTokens {
+    fn sign(&self, claims: &Claims) -> Result<String> {
+        Ok(format!("token-for-{}", claims.sid))
+    }
+
+    fn verify(&self, _token: &str) -> Result<Claims> {
+        Err(Error::unauthenticated("invalid_token", "test tokens are not verified"))
+    }
+}
+
+/// A cache that remembers nothing.
+pub struct NoCache;
+
+#[async_trait::async_trait]
+impl Cache for NoCache {
+    async fn get(&self, _key: &str) -> Option<Vec<u8>> {
+        None
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Vec<Option<Vec<u8>>> {
+        vec![None; keys.len()]
+    }
+
+    async fn set(&self, _key: &str, _value: &[u8], _ttl: Duration) {}
+
+    async fn delete(&self, _key: &str) -> bool {
+        false
+    }
+
+    fn backend(&self) -> &'static str {
+        "none"
+    }
+
+    async fn ping(&self) -> bool {
+        true
+    }
+}
+
+/// A mailer that keeps what it was asked to send.
+#[derive(Default)]
+pub struct MailOutbox(pub Mutex<Vec<MailMessage>>);
+
+#[async_trait::async_trait]
+impl Mailer for MailOutbox {
+    async fn send(&self, message: MailMessage) -> Result<()> {
+        self.0.lock().expect("outbox lock").push(message);
         Ok(())
     }
 }

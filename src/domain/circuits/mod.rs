@@ -7,11 +7,15 @@ mod fields;
 pub mod join_request;
 pub mod join_service;
 pub mod member_service;
+#[cfg(test)]
+mod member_service_tests;
 pub(crate) mod membership;
 pub mod operation;
 pub mod ports;
 pub mod public_page;
 pub mod public_page_service;
+#[cfg(test)]
+mod public_page_tests;
 pub mod push_service;
 #[cfg(test)]
 mod push_service_tests;

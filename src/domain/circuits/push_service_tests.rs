@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::domain::ErrorKind;
 use crate::domain::changes::Change;
 use crate::domain::circuits::circuit::{CircuitSettings, CircuitStatus};
 use crate::domain::circuits::operation::{Decision, OperationStatus};
@@ -9,8 +10,7 @@ use crate::domain::circuits::push_service::{PushOutcome, PushService};
 use crate::domain::circuits::roles::MemberRole;
 use crate::domain::items::identifier::IdentifierInput;
 use crate::domain::partners::trigger::TriggerKind;
-use crate::domain::testing::{FixedClock, MemoryStore, canonical, dfid, principal};
-use crate::domain::{Error, ErrorKind};
+use crate::domain::testing::{FixedClock, MemoryStore, assert_refused, canonical, dfid, principal};
 
 struct World {
     store: Arc<MemoryStore>,
@@ -64,11 +64,6 @@ fn triggers(changes: &[Change]) -> Vec<TriggerKind> {
         .collect()
 }
 
-fn assert_error(result: Result<impl std::fmt::Debug, Error>, kind: ErrorKind, code: &str) {
-    let error = result.expect_err("the rule refuses this");
-    assert_eq!((error.kind, error.code.as_ref()), (kind, code), "{}", error.message);
-}
-
 #[tokio::test]
 async fn push_local_with_a_new_canonical_identifier_mints_a_dfid_and_maps_the_local_item() {
     let w = open_circuit();
@@ -117,7 +112,7 @@ async fn push_local_naming_another_users_item_is_a_conflict_that_writes_nothing(
         .push
         .push_local(&principal("member"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
         .await;
-    assert_error(result, ErrorKind::Conflict, "identifier_conflict");
+    assert_refused(result, ErrorKind::Conflict, "identifier_conflict");
     assert!(w.store.committed().is_empty());
     assert_eq!(w.store.local_item_now("lid-1").unwrap().dfid, None);
 }
@@ -142,7 +137,7 @@ async fn push_local_naming_two_different_items_is_a_conflict() {
         .push
         .push_local(&principal("member"), "c", "lid-1", inputs, None)
         .await;
-    assert_error(result, ErrorKind::Conflict, "identifier_conflict");
+    assert_refused(result, ErrorKind::Conflict, "identifier_conflict");
 }
 
 #[tokio::test]
@@ -153,7 +148,7 @@ async fn push_local_of_someone_elses_local_item_is_not_found() {
         .push
         .push_local(&principal("member"), "c", "lid-1", vec![], None)
         .await;
-    assert_error(result, ErrorKind::NotFound, "not_found");
+    assert_refused(result, ErrorKind::NotFound, "not_found");
 }
 
 #[tokio::test]
@@ -165,7 +160,7 @@ async fn push_local_needs_the_push_permission() {
         .push
         .push_local(&principal("viewer"), "c", "lid-1", vec![], None)
         .await;
-    assert_error(result, ErrorKind::Forbidden, "insufficient_permissions");
+    assert_refused(result, ErrorKind::Forbidden, "insufficient_permissions");
 }
 
 #[tokio::test]
@@ -176,7 +171,7 @@ async fn push_local_into_a_circuit_the_caller_is_not_in_is_not_found() {
         .push
         .push_local(&principal("stranger"), "c", "lid-1", vec![], None)
         .await;
-    assert_error(result, ErrorKind::NotFound, "not_found");
+    assert_refused(result, ErrorKind::NotFound, "not_found");
 }
 
 #[tokio::test]
@@ -188,7 +183,7 @@ async fn push_local_into_a_deactivated_circuit_is_refused() {
         .push
         .push_local(&principal("member"), "c", "lid-1", vec![], None)
         .await;
-    assert_error(result, ErrorKind::Conflict, "circuit_inactive");
+    assert_refused(result, ErrorKind::Conflict, "circuit_inactive");
 }
 
 #[tokio::test]
@@ -337,7 +332,7 @@ async fn nobody_approves_their_own_push_even_with_manage_members() {
             None,
         )
         .await;
-    assert_error(result, ErrorKind::Forbidden, "self_approval");
+    assert_refused(result, ErrorKind::Forbidden, "self_approval");
 }
 
 #[tokio::test]
@@ -360,7 +355,7 @@ async fn deciding_an_operation_needs_manage_members() {
             None,
         )
         .await;
-    assert_error(result, ErrorKind::Forbidden, "insufficient_permissions");
+    assert_refused(result, ErrorKind::Forbidden, "insufficient_permissions");
 }
 
 #[tokio::test]
@@ -381,7 +376,7 @@ async fn an_operation_is_decided_only_once() {
         .push
         .decide(&principal("owner"), "c", &id, Decision::Reject, None)
         .await;
-    assert_error(again, ErrorKind::Conflict, "operation_not_pending");
+    assert_refused(again, ErrorKind::Conflict, "operation_not_pending");
 }
 
 #[tokio::test]
@@ -389,7 +384,7 @@ async fn pulling_an_item_that_is_not_in_the_circuit_is_not_found() {
     let w = open_circuit();
     w.store.add_item(&dfid(1), "owner", vec![]);
     let result = w.push.pull(&principal("member"), "c", &dfid(1)).await;
-    assert_error(result, ErrorKind::NotFound, "not_found");
+    assert_refused(result, ErrorKind::NotFound, "not_found");
 }
 
 #[tokio::test]
@@ -413,5 +408,5 @@ async fn pushing_an_item_the_caller_may_only_see_is_forbidden() {
     w.store.add_item(&dfid(1), "owner", vec![]);
     w.store.put_item_in_circuit("c", &dfid(1));
     let result = w.push.push(&principal("viewer"), "d", &dfid(1)).await;
-    assert_error(result, ErrorKind::Forbidden, "insufficient_permissions");
+    assert_refused(result, ErrorKind::Forbidden, "insufficient_permissions");
 }

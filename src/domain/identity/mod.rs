@@ -6,5 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+#[cfg(test)]
+mod auth_tests;
 pub mod guard;
 pub mod ports;

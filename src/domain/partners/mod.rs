@@ -1,6 +1,8 @@
 //! What reaches people and systems outside a request: webhooks and their outbox, notifications,
 //! and content-addressed storage.
 
+#[cfg(test)]
+mod fan_out_tests;
 pub mod notification;
 pub mod notification_service;
 pub mod ports;

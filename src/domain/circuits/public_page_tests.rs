@@ -1,0 +1,266 @@
+//! Who gets through a circuit's public page, and what joining through it does
+//! ([`PageGate`], [`PublicPageService`], [`JoinService`]).
+
+use std::sync::Arc;
+
+use crate::domain::ErrorKind;
+use crate::domain::changes::{Change, UnitOfWork};
+use crate::domain::circuits::circuit::CircuitSettings;
+use crate::domain::circuits::join_service::{JoinDecision, JoinService, PublicJoin};
+use crate::domain::circuits::public_page::{AccessMode, PageGate, PublicSettings};
+use crate::domain::circuits::public_page_service::PublicPageService;
+use crate::domain::circuits::roles::MemberRole;
+use crate::domain::testing::{
+    CountingLimiter, FixedClock, MemoryStore, PlainHasher, assert_refused, dfid, meta, principal, start_of_test,
+};
+
+struct World {
+    store: Arc<MemoryStore>,
+    clock: Arc<FixedClock>,
+    hasher: Arc<PlainHasher>,
+    pages: PublicPageService,
+    joins: JoinService,
+}
+
+const PAGE_PASSWORD: &str = "lote-42-cafe";
+
+/// Circuit `c` owned by `owner` with `admin` as Admin, whose page is set by `page`.
+fn world(page: impl FnOnce(&mut PublicSettings)) -> World {
+    let store = Arc::new(MemoryStore::default());
+    store.add_circuit(
+        "c",
+        "owner",
+        CircuitSettings {
+            allow_public_visibility: true,
+            ..CircuitSettings::default()
+        },
+    );
+    store.add_member("c", "admin", MemberRole::Admin);
+    let mut public = PublicSettings {
+        enabled: true,
+        access_mode: AccessMode::Public,
+        access_password_hash: None,
+        scheduled_date: None,
+        public_name: "Cooperativa Cafe Sul".into(),
+        public_description: None,
+        primary_color: None,
+        secondary_color: None,
+        logo_url: None,
+        tagline: None,
+        footer_text: None,
+        auto_publish_pushed_items: false,
+        auto_approve_members: false,
+        public_since: Some(start_of_test()),
+    };
+    page(&mut public);
+    store.update_circuit("c", |c| c.public = Some(public));
+    let clock = Arc::new(FixedClock::default());
+    let hasher = Arc::new(PlainHasher::default());
+    let gate = Arc::new(PageGate {
+        circuits: store.clone(),
+        clock: clock.clone(),
+        hasher: hasher.clone(),
+        limiter: Arc::new(CountingLimiter::default()),
+    });
+    World {
+        pages: PublicPageService {
+            store: store.clone(),
+            clock: clock.clone(),
+            gate: gate.clone(),
+        },
+        joins: JoinService {
+            store: store.clone(),
+            clock: clock.clone(),
+            gate,
+        },
+        store,
+        clock,
+        hasher,
+    }
+}
+
+fn protected(public: &mut PublicSettings) {
+    public.access_mode = AccessMode::Protected;
+    public.access_password_hash = Some(PlainHasher::hash_of(PAGE_PASSWORD));
+}
+
+#[tokio::test]
+async fn a_page_that_is_not_enabled_is_not_found() {
+    let w = world(|p| p.enabled = false);
+    assert_refused(w.pages.public_page("c", None).await, ErrorKind::NotFound, "not_found");
+}
+
+#[tokio::test]
+async fn a_page_of_a_circuit_that_forbids_public_visibility_is_not_found() {
+    let w = world(|_| {});
+    w.store
+        .update_circuit("c", |c| c.settings.allow_public_visibility = false);
+    assert_refused(w.pages.public_page("c", None).await, ErrorKind::NotFound, "not_found");
+}
+
+#[tokio::test]
+async fn a_scheduled_page_opens_at_its_date_and_not_before() {
+    let w = world(|p| {
+        p.access_mode = AccessMode::Scheduled;
+        p.scheduled_date = Some(start_of_test() + chrono::Duration::hours(1));
+    });
+    assert_refused(w.pages.public_page("c", None).await, ErrorKind::NotFound, "not_found");
+    w.clock.advance(chrono::Duration::hours(1));
+    let page = w.pages.public_page("c", None).await.unwrap();
+    assert_eq!(page.settings.public_name, "Cooperativa Cafe Sul");
+}
+
+#[tokio::test]
+async fn a_protected_page_opens_only_with_its_password() {
+    let w = world(protected);
+    let missing = w.pages.public_page("c", None).await;
+    assert_refused(missing, ErrorKind::Unauthenticated, "access_password_required");
+    let wrong = w.pages.public_page("c", Some("guess")).await;
+    assert_refused(wrong, ErrorKind::Unauthenticated, "access_password_required");
+    assert!(w.pages.public_page("c", Some(PAGE_PASSWORD)).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_empty_or_oversized_page_password_is_refused_without_hashing() {
+    let w = world(protected);
+    let empty = w.pages.public_page("c", Some("")).await;
+    assert_refused(empty, ErrorKind::Unauthenticated, "access_password_required");
+    let huge = "x".repeat(257);
+    let oversized = w.pages.public_page("c", Some(&huge)).await;
+    assert_refused(oversized, ErrorKind::Unauthenticated, "access_password_required");
+    assert_eq!(w.hasher.verifications(), 0);
+}
+
+#[tokio::test]
+async fn a_published_item_that_left_the_circuit_is_not_shown() {
+    let w = world(|_| {});
+    w.store.add_item(&dfid(1), "owner", vec![]);
+    w.store.add_item(&dfid(2), "owner", vec![]);
+    w.store.put_item_in_circuit("c", &dfid(1));
+    w.store
+        .commit(vec![Change::SetPublishedItems {
+            circuit_id: "c".into(),
+            dfids: vec![dfid(1), dfid(2)],
+            at: start_of_test(),
+        }])
+        .await
+        .unwrap();
+    let page = w.pages.public_page("c", None).await.unwrap();
+    let shown: Vec<&str> = page.published_items.iter().map(|i| i.dfid.as_str()).collect();
+    assert_eq!(shown, vec![dfid(1).as_str()]);
+}
+
+#[tokio::test]
+async fn joining_through_an_auto_approving_page_makes_a_member_at_once() {
+    let w = world(|p| p.auto_approve_members = true);
+    let joined = w
+        .joins
+        .public_join(&principal("visitor"), "c", None, None, &meta())
+        .await
+        .unwrap();
+    assert!(matches!(joined, PublicJoin::Joined(ref m) if m.role == MemberRole::Member));
+    assert!(w.store.member_now("c", "visitor").is_some());
+}
+
+#[tokio::test]
+async fn joining_through_a_page_without_auto_approval_files_a_request_for_the_managers() {
+    let w = world(|_| {});
+    let joined = w
+        .joins
+        .public_join(
+            &principal("visitor"),
+            "c",
+            None,
+            Some("we grow arabica".into()),
+            &meta(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(joined, PublicJoin::Requested(_)));
+    assert!(w.store.member_now("c", "visitor").is_none());
+    let mut notified: Vec<String> = w
+        .store
+        .committed()
+        .iter()
+        .filter_map(|c| match c {
+            Change::Notify(n) => Some(n.user_id.clone()),
+            _ => None,
+        })
+        .collect();
+    notified.sort();
+    assert_eq!(notified, vec!["admin", "owner"]);
+}
+
+#[tokio::test]
+async fn a_second_request_while_one_waits_is_a_conflict() {
+    let w = world(|_| {});
+    let visitor = principal("visitor");
+    w.joins.request_to_join(&visitor, "c", None).await.unwrap();
+    let again = w.joins.request_to_join(&visitor, "c", None).await;
+    assert_refused(again, ErrorKind::Conflict, "request_pending");
+}
+
+#[tokio::test]
+async fn joining_a_protected_page_needs_its_password() {
+    let w = world(|p| {
+        protected(p);
+        p.auto_approve_members = true;
+    });
+    let without = w
+        .joins
+        .public_join(&principal("visitor"), "c", None, None, &meta())
+        .await;
+    assert_refused(without, ErrorKind::Unauthenticated, "access_password_required");
+    assert!(w.store.member_now("c", "visitor").is_none());
+}
+
+#[tokio::test]
+async fn approving_a_join_request_grants_no_more_than_the_approver_may() {
+    let w = world(|_| {});
+    w.joins.request_to_join(&principal("visitor"), "c", None).await.unwrap();
+    let as_admin = w
+        .joins
+        .decide_request(
+            &principal("admin"),
+            "c",
+            "visitor",
+            JoinDecision::Approve {
+                role: Some(MemberRole::Admin),
+            },
+            &meta(),
+        )
+        .await;
+    assert_refused(as_admin, ErrorKind::Forbidden, "privilege_escalation");
+    w.joins
+        .decide_request(
+            &principal("admin"),
+            "c",
+            "visitor",
+            JoinDecision::Approve {
+                role: Some(MemberRole::Viewer),
+            },
+            &meta(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.store.member_now("c", "visitor").unwrap().role, MemberRole::Viewer);
+}
+
+#[tokio::test]
+async fn a_rejected_request_adds_nobody() {
+    let w = world(|_| {});
+    w.joins.request_to_join(&principal("visitor"), "c", None).await.unwrap();
+    w.joins
+        .decide_request(
+            &principal("owner"),
+            "c",
+            "visitor",
+            JoinDecision::Reject {
+                reason: Some("not a cooperative member".into()),
+            },
+            &meta(),
+        )
+        .await
+        .unwrap();
+    assert!(w.store.member_now("c", "visitor").is_none());
+}
