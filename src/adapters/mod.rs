@@ -5,6 +5,7 @@ pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod http;
+pub mod ids;
 pub mod limits;
 pub mod mail;
 pub mod notify;

@@ -16,6 +16,7 @@ use crate::adapters::cache::{MemoryCache, RedisCache};
 use crate::adapters::clock::SystemClock;
 use crate::adapters::crypto::{AesCipher, HashLimits, JwtSigner, PasswordHashing};
 use crate::adapters::db::{CommitHooks, Database, SqlStore};
+use crate::adapters::ids::RandomIds;
 use crate::adapters::limits::{MemoryLimiter, RedisLimiter};
 use crate::adapters::mail::LogMailer;
 use crate::adapters::notify::{LocalNotifier, RedisNotifier};
@@ -41,7 +42,7 @@ use crate::domain::partners::notification_service::NotificationService;
 use crate::domain::partners::ports::{ContentStore, Notifier, OutboxRepo};
 use crate::domain::partners::storage_service::StorageService;
 use crate::domain::partners::webhook_service::WebhookService;
-use crate::ports::{Cache, Clock, RateLimiter};
+use crate::ports::{Cache, Clock, IdGenerator, RateLimiter};
 
 /// How often buffered API key usage is written.
 const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(5);
@@ -80,6 +81,7 @@ impl Services {
         // The TLS provider for outgoing HTTPS (webhooks, IPFS); a second call is a no-op.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let ids: Arc<dyn IdGenerator> = Arc::new(RandomIds);
 
         let redis = config
             .redis_url
@@ -195,6 +197,7 @@ impl Services {
             limiter: limiter.clone(),
             mailer,
             clock: clock.clone(),
+            ids: ids.clone(),
             settings: AuthSettings {
                 jwt_ttl: chrono::Duration::from_std(config.jwt_ttl)?,
                 session_max: chrono::Duration::from_std(config.session_max)?,
@@ -209,11 +212,13 @@ impl Services {
             cache,
             limiter,
             clock: clock.clone(),
+            ids: ids.clone(),
             guard: guard.clone(),
         });
         let admin = Arc::new(AdminService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: ids.clone(),
             auth: auth.clone(),
         });
         // One hash at a time for public pages' access passwords, so page views never compete
@@ -228,20 +233,24 @@ impl Services {
         let items = Arc::new(ItemService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: ids.clone(),
             policy,
         });
         let events = Arc::new(EventService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: ids.clone(),
         });
         let storage = Arc::new(StorageService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: ids.clone(),
             content,
         });
         let circuits = Arc::new(CircuitService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: ids.clone(),
             policy,
             available_adapters: storage.available(),
         });
@@ -254,24 +263,29 @@ impl Services {
         let members = Arc::new(MemberService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: ids.clone(),
         });
         let joins = Arc::new(JoinService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: ids.clone(),
             gate: gate.clone(),
         });
         let public_pages = Arc::new(PublicPageService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: ids.clone(),
             gate,
         });
         let push = Arc::new(PushService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: ids.clone(),
         });
         let webhooks = Arc::new(WebhookService {
             store: store.clone(),
             clock,
+            ids: ids.clone(),
             cipher: Arc::new(AesCipher::new(&secrets_key)),
             transport: Arc::new(HttpTransport::new(config.webhook_allow_private)?),
             attempt_timeout: config.webhook_timeout,

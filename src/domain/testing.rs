@@ -36,7 +36,7 @@ use crate::domain::items::item::{Item, ItemStatus, LocalItem};
 use crate::domain::items::ports::{EventFilter, EventRepo, ItemFilter, ItemRepo, ViewerFacts};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{CONCURRENT_WRITE, Error, Result, Timestamp};
-use crate::ports::{Cache, Clock, Counter, RateLimiter};
+use crate::ports::{Cache, Clock, Counter, IdGenerator, RateLimiter};
 
 /// The instant every fake clock starts at.
 pub fn start_of_test() -> Timestamp {
@@ -126,6 +126,16 @@ impl FixedClock {
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
         self.0.lock().map(|now| *now).unwrap_or_else(|_| start_of_test())
+    }
+}
+
+/// Ids `id-1`, `id-2`... in the order they are asked for.
+#[derive(Default)]
+pub struct SequentialIds(std::sync::atomic::AtomicU64);
+
+impl IdGenerator for SequentialIds {
+    fn new_id(&self) -> String {
+        format!("id-{}", self.0.fetch_add(1, Ordering::SeqCst) + 1)
     }
 }
 

@@ -16,9 +16,9 @@ pub struct Activity {
 }
 
 impl Activity {
-    pub fn new(activity_type: &str, actor_id: &str, summary: String, at: Timestamp) -> Self {
+    pub fn new(id: String, activity_type: &str, actor_id: &str, summary: String, at: Timestamp) -> Self {
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             activity_type: activity_type.to_owned(),
             actor_id: actor_id.to_owned(),
             circuit_id: None,

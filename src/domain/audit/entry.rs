@@ -23,6 +23,7 @@ pub struct AuditEntry {
 impl AuditEntry {
     /// An entry for `action` by `actor` on `(target_type, target_id)` during `meta`'s request.
     pub fn new(
+        id: String,
         action: &str,
         actor_id: Option<&str>,
         target: (&str, Option<&str>),
@@ -31,7 +32,7 @@ impl AuditEntry {
         details: Value,
     ) -> Self {
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             action: action.to_owned(),
             actor_id: actor_id.map(str::to_owned),
             target_type: target.0.to_owned(),

@@ -17,7 +17,7 @@ use crate::domain::circuits::roles::{Member, MemberRole, Permission, PermissionS
 use crate::domain::identity::access::{Principal, RequestMeta, TierPolicy};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{Error, Result};
-use crate::ports::Clock;
+use crate::ports::{Clock, IdGenerator};
 
 combined_port!(
     /// What circuit use cases need from storage.
@@ -27,6 +27,7 @@ combined_port!(
 pub struct CircuitService {
     pub(crate) store: Arc<dyn CircuitStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) policy: TierPolicy,
     /// Adapter types this server can reach (`none` and `local` always).
     pub(crate) available_adapters: Vec<String>,
@@ -75,7 +76,7 @@ impl CircuitService {
         }
         let now = self.clock.now();
         let circuit = Circuit {
-            circuit_id: uuid::Uuid::new_v4().to_string(),
+            circuit_id: self.ids.new_id(),
             name,
             description,
             owner_id: principal.user_id.clone(),
@@ -102,6 +103,7 @@ impl CircuitService {
                 Change::InsertMember(owner),
                 Change::Activity(
                     Activity::new(
+                        self.ids.new_id(),
                         "circuit_created",
                         &principal.user_id,
                         format!("created circuit {}", circuit.name),
@@ -110,6 +112,7 @@ impl CircuitService {
                     .in_circuit(&circuit.circuit_id),
                 ),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "circuit_created",
                     Some(&principal.user_id),
                     ("circuit", Some(&circuit.circuit_id)),
@@ -200,6 +203,7 @@ impl CircuitService {
             .commit(vec![
                 Change::UpdateCircuit(circuit.clone()),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "circuit_settings_changed",
                     Some(&principal.user_id),
                     ("circuit", Some(circuit_id)),
@@ -233,6 +237,7 @@ impl CircuitService {
                 Change::UpdateCircuit(circuit.clone()),
                 Change::Activity(
                     Activity::new(
+                        self.ids.new_id(),
                         "circuit_deactivated",
                         &principal.user_id,
                         format!("deactivated {}", circuit.name),
@@ -241,6 +246,7 @@ impl CircuitService {
                     .in_circuit(circuit_id),
                 ),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "circuit_deactivated",
                     Some(&principal.user_id),
                     ("circuit", Some(circuit_id)),

@@ -18,7 +18,7 @@ use crate::domain::identity::access::{Principal, RequestMeta};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::partners::notification::{Notification, NotificationType};
 use crate::domain::{Error, Result};
-use crate::ports::Clock;
+use crate::ports::{Clock, IdGenerator};
 
 combined_port!(
     /// What joining needs from storage.
@@ -40,6 +40,7 @@ pub enum JoinDecision {
 pub struct JoinService {
     pub(crate) store: Arc<dyn JoinStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
     /// Whether a circuit's public page is open to this caller.
     pub(crate) gate: Arc<PageGate>,
 }
@@ -111,6 +112,7 @@ impl JoinService {
                     data: json!({ "circuit_id": circuit.circuit_id, "user_id": principal.user_id }),
                 },
                 now,
+                self.ids.as_ref(),
             )
             .await?,
         );
@@ -152,6 +154,7 @@ impl JoinService {
                 Change::InsertMember(member.clone()),
                 Change::Activity(
                     Activity::new(
+                        self.ids.new_id(),
                         "member_joined",
                         &principal.user_id,
                         format!("{} joined {}", principal.username, circuit.name),
@@ -160,6 +163,7 @@ impl JoinService {
                     .in_circuit(circuit_id),
                 ),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "member_joined",
                     Some(&principal.user_id),
                     ("circuit_member", Some(&principal.user_id)),
@@ -233,6 +237,7 @@ impl JoinService {
                 joined_at: now,
             }));
             changes.push(Change::Audit(AuditEntry::new(
+                self.ids.new_id(),
                 "member_added",
                 Some(&principal.user_id),
                 ("circuit_member", Some(user_id)),
@@ -253,6 +258,7 @@ impl JoinService {
             )
         };
         changes.push(Change::Notify(Notification::new(
+            self.ids.new_id(),
             user_id,
             kind,
             title,

@@ -19,7 +19,7 @@ use crate::domain::identity::ports::AccountRepo;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::partners::notification::{Notification, NotificationType};
 use crate::domain::{Error, Result};
-use crate::ports::Clock;
+use crate::ports::{Clock, IdGenerator};
 
 combined_port!(
     /// What membership and roles need from storage.
@@ -38,6 +38,7 @@ pub struct RoleInput {
 pub struct MemberService {
     pub(crate) store: Arc<dyn MemberStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
 }
 
 impl MemberService {
@@ -79,6 +80,7 @@ impl MemberService {
             .commit(vec![
                 Change::InsertMember(member.clone()),
                 Change::Notify(Notification::new(
+                    self.ids.new_id(),
                     &member.user_id,
                     NotificationType::MemberAdded,
                     "Added to a circuit",
@@ -88,6 +90,7 @@ impl MemberService {
                 )),
                 Change::Activity(
                     Activity::new(
+                        self.ids.new_id(),
                         "member_added",
                         &principal.user_id,
                         format!("added {} as {}", member.username, role.as_str()),
@@ -96,6 +99,7 @@ impl MemberService {
                     .in_circuit(circuit_id),
                 ),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "member_added",
                     Some(&principal.user_id),
                     ("circuit_member", Some(&member.user_id)),
@@ -154,6 +158,7 @@ impl MemberService {
                     custom_role: target.custom_role.clone(),
                 },
                 Change::Notify(Notification::new(
+                    self.ids.new_id(),
                     user_id,
                     NotificationType::RoleChanged,
                     "Your role changed",
@@ -162,10 +167,11 @@ impl MemberService {
                     now,
                 )),
                 Change::Activity(
-                    Activity::new("role_changed", &principal.user_id, format!("changed {}'s role to {}", target.username, new_role.as_str()), now)
+                    Activity::new(self.ids.new_id(), "role_changed", &principal.user_id, format!("changed {}'s role to {}", target.username, new_role.as_str()), now)
                         .in_circuit(circuit_id),
                 ),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "member_role_changed",
                     Some(&principal.user_id),
                     ("circuit_member", Some(user_id)),
@@ -201,6 +207,7 @@ impl MemberService {
             },
             Change::Activity(
                 Activity::new(
+                    self.ids.new_id(),
                     "member_removed",
                     &principal.user_id,
                     format!("{} left {}", target.username, circuit.name),
@@ -209,6 +216,7 @@ impl MemberService {
                 .in_circuit(circuit_id),
             ),
             Change::Audit(AuditEntry::new(
+                self.ids.new_id(),
                 "member_removed",
                 Some(&principal.user_id),
                 ("circuit_member", Some(user_id)),
@@ -219,6 +227,7 @@ impl MemberService {
         ];
         if actor.user_id != target.user_id {
             changes.push(Change::Notify(Notification::new(
+                self.ids.new_id(),
                 user_id,
                 NotificationType::MemberRemoved,
                 "Removed from a circuit",
@@ -277,7 +286,7 @@ impl MemberService {
             }
             None => {
                 let role = CustomRole {
-                    role_id: uuid::Uuid::new_v4().to_string(),
+                    role_id: self.ids.new_id(),
                     circuit_id: circuit_id.to_owned(),
                     role_name,
                     permissions,
@@ -292,6 +301,7 @@ impl MemberService {
             .commit(vec![
                 change,
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     action,
                     Some(&principal.user_id),
                     ("circuit_role", Some(&role.role_id)),
@@ -332,6 +342,7 @@ impl MemberService {
                     role_id: role_id.to_owned(),
                 },
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "role_deleted",
                     Some(&principal.user_id),
                     ("circuit_role", Some(role_id)),

@@ -6,7 +6,7 @@ use crate::domain::ErrorKind;
 use crate::domain::circuits::circuit::CircuitSettings;
 use crate::domain::circuits::member_service::{MemberService, RoleInput};
 use crate::domain::circuits::roles::{MemberRole, Permission, PermissionSet};
-use crate::domain::testing::{FixedClock, MemoryStore, assert_refused, meta, principal};
+use crate::domain::testing::{FixedClock, MemoryStore, SequentialIds, assert_refused, meta, principal};
 
 struct World {
     store: Arc<MemoryStore>,
@@ -27,6 +27,7 @@ fn world() -> World {
         members: MemberService {
             store: store.clone(),
             clock: Arc::new(FixedClock::default()),
+            ids: Arc::new(SequentialIds::default()),
         },
         store,
     }

@@ -2,6 +2,7 @@
 //! the circuit.
 
 use crate::domain::partners::notification::Notice;
+use crate::ports::IdGenerator;
 
 use crate::domain::changes::Change;
 use crate::domain::circuits::circuit::Circuit;
@@ -35,6 +36,7 @@ pub(crate) async fn notify_managers<S: MemberRepo + ?Sized>(
     except: &str,
     notice: Notice,
     now: Timestamp,
+    ids: &dyn IdGenerator,
 ) -> Result<Vec<Change>> {
     Ok(store
         .privileged_members(circuit_id)
@@ -43,6 +45,7 @@ pub(crate) async fn notify_managers<S: MemberRepo + ?Sized>(
         .filter(|m| m.can(Permission::ManageMembers) && m.user_id != except)
         .map(|m| {
             Change::Notify(Notification::new(
+                ids.new_id(),
                 &m.user_id,
                 notice.kind,
                 notice.title,

@@ -17,8 +17,9 @@ use crate::domain::items::dfid::Dfid;
 use crate::domain::items::event::Event;
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::ports::{EventRepo, ItemRepo};
+use crate::domain::partners::trigger::{Trigger, TriggerKind};
 use crate::domain::{Error, Result, Timestamp};
-use crate::ports::Clock;
+use crate::ports::{Clock, IdGenerator};
 
 combined_port!(
     /// What public pages need from storage.
@@ -28,6 +29,7 @@ combined_port!(
 pub struct PublicPageService {
     pub(crate) store: Arc<dyn PublicPageStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) gate: Arc<PageGate>,
 }
 
@@ -152,6 +154,7 @@ impl PublicPageService {
                 at: now,
             },
             Change::Audit(AuditEntry::new(
+                self.ids.new_id(),
                 "public_settings_changed",
                 Some(&principal.user_id),
                 ("circuit", Some(circuit_id)),
@@ -162,8 +165,9 @@ impl PublicPageService {
         ];
         let before: Vec<String> = self.store.published_items(circuit_id, 1000).await?;
         for dfid in published.iter().filter(|d| !before.contains(d)) {
-            changes.push(Change::Trigger(crate::domain::partners::trigger::Trigger::new(
-                crate::domain::partners::trigger::TriggerKind::ItemPublished,
+            changes.push(Change::Trigger(Trigger::new(
+                self.ids.new_id(),
+                TriggerKind::ItemPublished,
                 circuit_id,
                 dfid,
                 &principal.user_id,

@@ -11,7 +11,8 @@ use crate::domain::circuits::public_page::{AccessMode, PageGate, PublicSettings}
 use crate::domain::circuits::public_page_service::PublicPageService;
 use crate::domain::circuits::roles::MemberRole;
 use crate::domain::testing::{
-    CountingLimiter, FixedClock, MemoryStore, PlainHasher, assert_refused, dfid, meta, principal, start_of_test,
+    CountingLimiter, FixedClock, MemoryStore, PlainHasher, SequentialIds, assert_refused, dfid, meta, principal,
+    start_of_test,
 };
 
 struct World {
@@ -66,11 +67,13 @@ fn world(page: impl FnOnce(&mut PublicSettings)) -> World {
         pages: PublicPageService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: Arc::new(SequentialIds::default()),
             gate: gate.clone(),
         },
         joins: JoinService {
             store: store.clone(),
             clock: clock.clone(),
+            ids: Arc::new(SequentialIds::default()),
             gate,
         },
         store,

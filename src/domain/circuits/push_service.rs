@@ -1,6 +1,7 @@
 //! Moving items into and out of circuits: tokenization (push-local), push of an existing DFID,
 //! pull, and the approval gate with its pending operations.
 
+use crate::domain::items::event::EventTimes;
 use crate::domain::partners::notification::Notice;
 use std::sync::Arc;
 
@@ -28,7 +29,7 @@ use crate::domain::partners::notification::{Notification, NotificationType};
 use crate::domain::partners::storage::StorageRecord;
 use crate::domain::partners::trigger::{Trigger, TriggerKind};
 use crate::domain::{Error, Result, Timestamp};
-use crate::ports::Clock;
+use crate::ports::{Clock, IdGenerator};
 
 combined_port!(
     /// What pushes, pulls and approvals need from storage.
@@ -38,6 +39,7 @@ combined_port!(
 pub struct PushService {
     pub(crate) store: Arc<dyn PushStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
 }
 
 text_enum! {
@@ -77,6 +79,7 @@ pub struct PullResult {
 }
 
 fn new_operation(
+    operation_id: String,
     circuit_id: &str,
     dfid: &str,
     operation_type: OperationType,
@@ -85,7 +88,7 @@ fn new_operation(
     now: Timestamp,
 ) -> Operation {
     Operation {
-        operation_id: uuid::Uuid::new_v4().to_string(),
+        operation_id,
         circuit_id: circuit_id.to_owned(),
         dfid: dfid.to_owned(),
         operation_type,
@@ -100,15 +103,22 @@ fn new_operation(
     }
 }
 
-fn server_event(dfid: &str, event_type: &str, source: &str, metadata: Value, now: Timestamp) -> Result<Change> {
+fn server_event(
+    ids: &dyn IdGenerator,
+    dfid: &str,
+    event_type: &str,
+    source: &str,
+    metadata: Value,
+    now: Timestamp,
+) -> Result<Change> {
     Ok(Change::InsertEvent(Event::new(
+        ids.new_id(),
         dfid,
         event_type,
         Visibility::CircuitOnly,
         source,
         metadata,
-        now,
-        now,
+        EventTimes::now(now),
     )?))
 }
 
@@ -234,6 +244,7 @@ impl PushService {
                     at: now,
                 });
                 changes.push(server_event(
+                    self.ids.as_ref(),
                     &dfid,
                     "Tokenized",
                     &principal.user_id,
@@ -306,6 +317,7 @@ impl PushService {
             OperationStatus::Completed
         };
         let mut operation = new_operation(
+            self.ids.new_id(),
             &circuit.circuit_id,
             &item.dfid,
             OperationType::Push,
@@ -319,6 +331,7 @@ impl PushService {
         if pending {
             changes.push(Change::Activity(
                 Activity::new(
+                    self.ids.new_id(),
                     "push_requested",
                     &member.user_id,
                     format!("asked to push {}", item.dfid),
@@ -340,11 +353,13 @@ impl PushService {
                         data: json!({ "circuit_id": circuit.circuit_id, "dfid": item.dfid, "operation_id": operation.operation_id }),
                     },
                     now,
+                    self.ids.as_ref(),
                 )
                 .await?,
             );
         } else {
             changes.extend(push_completion(
+                self.ids.as_ref(),
                 circuit,
                 &operation,
                 Some(item),
@@ -412,6 +427,7 @@ impl PushService {
                     OperationStatus::Completed
                 };
                 let operation = new_operation(
+                    self.ids.new_id(),
                     circuit_id,
                     dfid.as_str(),
                     OperationType::Pull,
@@ -433,11 +449,12 @@ impl PushService {
                                 data: json!({ "circuit_id": circuit_id, "dfid": dfid.as_str(), "operation_id": operation.operation_id }),
                             },
                             now,
+                            self.ids.as_ref(),
                         )
                         .await?,
                     );
                 } else {
-                    changes.extend(pull_completion(&operation, now)?);
+                    changes.extend(pull_completion(self.ids.as_ref(), &operation, now)?);
                 }
                 store.commit(changes).await?;
                 (operation, true)
@@ -503,6 +520,7 @@ impl PushService {
             (OperationStatus::Completed, OperationType::Push) => {
                 let item = store.item(&operation.dfid).await?;
                 changes.extend(push_completion(
+                    self.ids.as_ref(),
                     &circuit,
                     &operation,
                     item.as_ref(),
@@ -513,12 +531,13 @@ impl PushService {
                 (NotificationType::CircuitItemApproved, "Push approved", "approved")
             }
             (OperationStatus::Completed, _) => {
-                changes.extend(pull_completion(&operation, now)?);
+                changes.extend(pull_completion(self.ids.as_ref(), &operation, now)?);
                 (NotificationType::CircuitItemApproved, "Pull approved", "approved")
             }
             _ => (NotificationType::CircuitItemRejected, "Request rejected", "rejected"),
         };
         changes.push(Change::Notify(Notification::new(
+                    self.ids.new_id(),
             &operation.requester_id,
             kind,
             title,
@@ -528,6 +547,7 @@ impl PushService {
         )));
         changes.push(Change::Activity(
             Activity::new(
+                self.ids.new_id(),
                 &format!("operation_{verb}"),
                 &principal.user_id,
                 format!(
@@ -550,6 +570,7 @@ impl PushService {
 /// a copy to store when the circuit has a storage adapter, the triggers for partners,
 /// auto-publishing, and the activity.
 pub(crate) fn push_completion(
+    ids: &dyn IdGenerator,
     circuit: &Circuit,
     operation: &Operation,
     item: Option<&Item>,
@@ -567,6 +588,7 @@ pub(crate) fn push_completion(
             pushed_at: now,
         },
         server_event(
+            ids,
             dfid,
             "PushedToCircuit",
             &operation.requester_id,
@@ -579,6 +601,7 @@ pub(crate) fn push_completion(
     {
         // Before the triggers, so their payloads can name the copy's CID.
         changes.push(Change::InsertStorageRecord(StorageRecord::pending(
+            ids.new_id(),
             item,
             circuit_id,
             &circuit.adapter_type,
@@ -588,7 +611,7 @@ pub(crate) fn push_completion(
     }
     let trigger = |kind| {
         Change::Trigger(
-            Trigger::new(kind, circuit_id, dfid, actor_id, now)
+            Trigger::new(ids.new_id(), kind, circuit_id, dfid, actor_id, now)
                 .for_operation(&operation.operation_id, OperationStatus::Completed.as_str()),
         )
     };
@@ -612,6 +635,7 @@ pub(crate) fn push_completion(
     }
     changes.push(Change::Activity(
         Activity::new(
+            ids.new_id(),
             "item_pushed",
             &operation.requester_id,
             format!("pushed {dfid} to {}", circuit.name),
@@ -625,7 +649,7 @@ pub(crate) fn push_completion(
 }
 
 /// Everything a completed pull writes: read access for the requester, and the event.
-fn pull_completion(operation: &Operation, now: Timestamp) -> Result<Vec<Change>> {
+fn pull_completion(ids: &dyn IdGenerator, operation: &Operation, now: Timestamp) -> Result<Vec<Change>> {
     Ok(vec![
         Change::GrantItemAccess {
             dfid: operation.dfid.clone(),
@@ -633,6 +657,7 @@ fn pull_completion(operation: &Operation, now: Timestamp) -> Result<Vec<Change>>
             at: now,
         },
         server_event(
+            ids,
             &operation.dfid,
             "PulledFromCircuit",
             &operation.requester_id,
@@ -641,6 +666,7 @@ fn pull_completion(operation: &Operation, now: Timestamp) -> Result<Vec<Change>>
         )?,
         Change::Activity(
             Activity::new(
+                ids.new_id(),
                 "item_pulled",
                 &operation.requester_id,
                 format!("pulled {}", operation.dfid),

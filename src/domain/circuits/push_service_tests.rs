@@ -10,7 +10,7 @@ use crate::domain::circuits::push_service::{PushOutcome, PushService};
 use crate::domain::circuits::roles::MemberRole;
 use crate::domain::items::identifier::IdentifierInput;
 use crate::domain::partners::trigger::TriggerKind;
-use crate::domain::testing::{FixedClock, MemoryStore, assert_refused, canonical, dfid, principal};
+use crate::domain::testing::{FixedClock, MemoryStore, SequentialIds, assert_refused, canonical, dfid, principal};
 
 struct World {
     store: Arc<MemoryStore>,
@@ -26,6 +26,7 @@ fn world(settings: CircuitSettings) -> World {
         push: PushService {
             store: store.clone(),
             clock: Arc::new(FixedClock::default()),
+            ids: Arc::new(SequentialIds::default()),
         },
         store,
     }
@@ -75,6 +76,10 @@ async fn push_local_with_a_new_canonical_identifier_mints_a_dfid_and_maps_the_lo
         .unwrap();
     assert_eq!(result.outcome, PushOutcome::NewItemCreated);
     assert!(result.operation.minted);
+    assert!(
+        result.operation.operation_id.starts_with("id-"),
+        "ids come from the IdGenerator port"
+    );
     assert_eq!(w.store.local_item_now("lid-1").unwrap().dfid, Some(result.dfid.clone()));
     let item = w.store.item_now(&result.dfid).expect("the item exists");
     assert_eq!(item.created_by, "member", "the pusher owns what they tokenized");

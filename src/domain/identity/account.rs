@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::domain::Error;
 
 use crate::domain::Timestamp;
+use crate::ports::IdGenerator;
 
 text_enum! {
     /// Service tier: decides limits. `Admin` lifts limits; it does not make anyone an administrator
@@ -82,8 +83,8 @@ pub struct Account {
     pub last_login_at: Option<Timestamp>,
 }
 
-pub fn new_user_id() -> String {
-    format!("user-{}", uuid::Uuid::new_v4())
+pub fn new_user_id(ids: &dyn IdGenerator) -> String {
+    format!("user-{}", ids.new_id())
 }
 
 /// 3 to 64 characters of `A-Z a-z 0-9 . _ -`.

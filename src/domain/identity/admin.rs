@@ -14,7 +14,7 @@ use crate::domain::identity::ports::{AccountFilter, AccountRepo};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::partners::notification::{Notification, NotificationType};
 use crate::domain::{Error, Result};
-use crate::ports::Clock;
+use crate::ports::{Clock, IdGenerator};
 
 combined_port!(
     /// What administration needs from storage.
@@ -24,6 +24,7 @@ combined_port!(
 pub struct AdminService {
     pub(crate) store: Arc<dyn AdminStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) auth: Arc<AuthService>,
 }
 
@@ -53,6 +54,7 @@ impl AdminService {
                     at: now,
                 },
                 Change::Notify(Notification::new(
+                    self.ids.new_id(),
                     &account.id,
                     NotificationType::AccountUpdated,
                     "Your plan changed",
@@ -61,6 +63,7 @@ impl AdminService {
                     now,
                 )),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "tier_changed",
                     Some(&admin.user_id),
                     ("user", Some(&account.id)),
@@ -103,6 +106,7 @@ impl AdminService {
                     at: now,
                 },
                 Change::Notify(Notification::new(
+                    self.ids.new_id(),
                     &account.id,
                     NotificationType::AccountUpdated,
                     "Your account changed",
@@ -111,6 +115,7 @@ impl AdminService {
                     now,
                 )),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "status_changed",
                     Some(&admin.user_id),
                     ("user", Some(&account.id)),

@@ -13,7 +13,7 @@ use crate::domain::identity::ports::ApiKeyRepo;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::secrets::{random_base62, sha256_hex};
 use crate::domain::{Error, Result, Timestamp};
-use crate::ports::{Cache, Clock, RateLimiter};
+use crate::ports::{Cache, Clock, IdGenerator, RateLimiter};
 
 combined_port!(
     /// What API key management needs from storage.
@@ -25,6 +25,7 @@ pub struct ApiKeyService {
     pub(crate) cache: Arc<dyn Cache>,
     pub(crate) limiter: Arc<dyn RateLimiter>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) guard: Arc<Guard>,
 }
 
@@ -132,7 +133,7 @@ impl ApiKeyService {
         let secret = random_base62(32);
         let raw_key = format!("dfm_{secret}");
         let key = ApiKey {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: self.ids.new_id(),
             user_id: owner.user_id.clone(),
             name,
             key_hash: sha256_hex(raw_key.as_bytes()),
@@ -154,6 +155,7 @@ impl ApiKeyService {
             .commit(vec![
                 Change::InsertApiKey(key.clone()),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "api_key_created",
                     Some(&owner.user_id),
                     ("api_key", Some(&key.id)),
@@ -210,6 +212,7 @@ impl ApiKeyService {
             .commit(vec![
                 Change::UpdateApiKey(key.clone()),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "api_key_updated",
                     Some(&owner.user_id),
                     ("api_key", Some(&key.id)),
@@ -234,6 +237,7 @@ impl ApiKeyService {
                     at: now,
                 },
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "api_key_revoked",
                     Some(&owner.user_id),
                     ("api_key", Some(&key.id)),

@@ -17,7 +17,7 @@ use crate::domain::identity::guard::{account_cache_key, session_cache_key};
 use crate::domain::identity::ports::{AccountRepo, MailMessage, Mailer, PasswordCheck, PasswordHasher, TokenSigner};
 use crate::domain::secrets::{random_token, sha256_hex};
 use crate::domain::{Error, Result};
-use crate::ports::{Cache, Clock, RateLimiter};
+use crate::ports::{Cache, Clock, IdGenerator, RateLimiter};
 
 combined_port!(
     /// What accounts and sessions need from storage.
@@ -42,6 +42,7 @@ pub struct AuthService {
     pub(crate) limiter: Arc<dyn RateLimiter>,
     pub(crate) mailer: Arc<dyn Mailer>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) settings: AuthSettings,
 }
 
@@ -98,14 +99,14 @@ impl AuthService {
             .map(|name| name.trim().to_owned())
             .unwrap_or_else(|| format!("{username}'s workspace"));
         let account = Account {
-            id: new_user_id(),
+            id: new_user_id(self.ids.as_ref()),
             username,
             email,
             password_hash,
             tier: Tier::Basic,
             status: AccountStatus::Active,
             is_admin: false,
-            workspace_id: uuid::Uuid::new_v4().to_string(),
+            workspace_id: self.ids.new_id(),
             session_epoch: 0,
             created_at: now,
             updated_at: now,
@@ -123,6 +124,7 @@ impl AuthService {
             Change::InsertAccount(account.clone()),
             Change::InsertSession(session.clone()),
             Change::Audit(AuditEntry::new(
+                self.ids.new_id(),
                 "account_registered",
                 Some(&account.id),
                 ("user", Some(&account.id)),
@@ -203,6 +205,7 @@ impl AuthService {
             },
             Change::InsertSession(session.clone()),
             Change::Audit(AuditEntry::new(
+                self.ids.new_id(),
                 "login_succeeded",
                 Some(&account.id),
                 ("session", Some(&session.id)),
@@ -238,6 +241,7 @@ impl AuthService {
             }
         }
         let entry = AuditEntry::new(
+            self.ids.new_id(),
             "login_failed",
             account.map(|a| a.id.as_str()),
             ("user", account.map(|a| a.id.as_str())),
@@ -272,6 +276,7 @@ impl AuthService {
                     expires_at: session.expires_at,
                 },
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "session_refreshed",
                     Some(&account.id),
                     ("session", Some(&session.id)),
@@ -300,6 +305,7 @@ impl AuthService {
                     at: now,
                 },
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "logout",
                     Some(&principal.user_id),
                     ("session", Some(&session_id)),
@@ -319,6 +325,7 @@ impl AuthService {
         let changes = vec![
             self.revoke_sessions(&account, None, now),
             Change::Audit(AuditEntry::new(
+                self.ids.new_id(),
                 "logout_all",
                 Some(&account.id),
                 ("user", Some(&account.id)),
@@ -363,6 +370,7 @@ impl AuthService {
             },
             self.revoke_sessions(&account, Some(session_id.clone()), now),
             Change::Audit(AuditEntry::new(
+                self.ids.new_id(),
                 "password_changed",
                 Some(&account.id),
                 ("user", Some(&account.id)),
@@ -404,6 +412,7 @@ impl AuthService {
                     expires_at: now + self.settings.reset_ttl,
                 },
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "password_reset_requested",
                     None,
                     ("user", Some(&account.id)),
@@ -455,6 +464,7 @@ impl AuthService {
             },
             self.revoke_sessions(&account, None, now),
             Change::Audit(AuditEntry::new(
+                self.ids.new_id(),
                 "password_reset",
                 Some(&account.id),
                 ("user", Some(&account.id)),
@@ -477,14 +487,14 @@ impl AuthService {
         let password_hash = self.hasher.hash(user.password).await?;
         let now = self.clock.now();
         let account = Account {
-            id: new_user_id(),
+            id: new_user_id(self.ids.as_ref()),
             username: user.username,
             email: user.email,
             password_hash,
             tier: user.tier,
             status: AccountStatus::Active,
             is_admin: user.is_admin,
-            workspace_id: uuid::Uuid::new_v4().to_string(),
+            workspace_id: self.ids.new_id(),
             session_epoch: 0,
             created_at: now,
             updated_at: now,
@@ -500,6 +510,7 @@ impl AuthService {
                 },
                 Change::InsertAccount(account.clone()),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "account_created",
                     None,
                     ("user", Some(&account.id)),
@@ -534,7 +545,7 @@ impl AuthService {
     fn new_session(&self, account: &Account, now: Timestamp, meta: &RequestMeta) -> Session {
         let max_expires_at = now + self.settings.session_max;
         Session {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: self.ids.new_id(),
             user_id: account.id.clone(),
             epoch: account.session_epoch,
             created_at: now,

@@ -7,8 +7,8 @@ use crate::domain::ErrorKind;
 use crate::domain::identity::account::AccountStatus;
 use crate::domain::identity::auth::{AuthService, AuthSettings};
 use crate::domain::testing::{
-    CountingLimiter, FixedClock, MailOutbox, MemoryStore, NoCache, PlainHasher, PlainTokens, assert_refused, meta,
-    meta_from,
+    CountingLimiter, FixedClock, MailOutbox, MemoryStore, NoCache, PlainHasher, PlainTokens, SequentialIds,
+    assert_refused, meta, meta_from,
 };
 
 const PASSWORD: &str = "correct horse battery";
@@ -33,6 +33,7 @@ fn world(max_failures: u64) -> World {
             limiter: Arc::new(CountingLimiter::default()),
             mailer: Arc::new(MailOutbox::default()),
             clock: Arc::new(FixedClock::default()),
+            ids: Arc::new(SequentialIds::default()),
             settings: AuthSettings {
                 jwt_ttl: chrono::Duration::hours(1),
                 session_max: chrono::Duration::days(7),

@@ -128,20 +128,41 @@ pub struct Event {
     pub content_hash: String,
 }
 
+/// When an event happened, and when the service recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTimes {
+    pub occurred_at: Timestamp,
+    pub recorded_at: Timestamp,
+}
+
+impl EventTimes {
+    /// An event the service itself records as it happens.
+    pub fn now(at: Timestamp) -> Self {
+        Self {
+            occurred_at: at,
+            recorded_at: at,
+        }
+    }
+}
+
 impl Event {
     /// An event with its content hash computed from these values.
     pub fn new(
+        event_id: String,
         dfid: &str,
         event_type: &str,
         visibility: Visibility,
         source: &str,
         metadata: Value,
-        occurred_at: Timestamp,
-        recorded_at: Timestamp,
+        times: EventTimes,
     ) -> Result<Self, Error> {
+        let EventTimes {
+            occurred_at,
+            recorded_at,
+        } = times;
         let content_hash = content_hash(dfid, event_type, source, &metadata, &format_occurred_at(occurred_at))?;
         Ok(Self {
-            event_id: uuid::Uuid::new_v4().to_string(),
+            event_id,
             dfid: dfid.to_owned(),
             event_type: event_type.to_owned(),
             visibility,

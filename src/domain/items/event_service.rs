@@ -14,6 +14,7 @@ use crate::domain::circuits::roles::Permission;
 use crate::domain::error::retry_on_race;
 use crate::domain::identity::access::Principal;
 use crate::domain::items::dfid::Dfid;
+use crate::domain::items::event::EventTimes;
 use crate::domain::items::event::{
     Event, LocalEvent, Visibility, format_occurred_at, normalize_metadata, parse_occurred_at,
     validate_client_event_type,
@@ -24,7 +25,7 @@ use crate::domain::items::relation::visible_item;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::partners::trigger::{Trigger, TriggerKind};
 use crate::domain::{Error, Result};
-use crate::ports::Clock;
+use crate::ports::{Clock, IdGenerator};
 
 combined_port!(
     /// What event use cases need from storage.
@@ -34,6 +35,7 @@ combined_port!(
 pub struct EventService {
     pub(crate) store: Arc<dyn EventStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
 }
 
 /// An event as a client describes it.
@@ -84,7 +86,7 @@ fn validate(input: EventInput, now: Timestamp) -> Result<Validated> {
 }
 
 /// `event_created` for each circuit holding the item, except for `Private` events.
-pub(crate) fn event_triggers(event: &Event, circuit_ids: &[String]) -> Vec<Change> {
+pub(crate) fn event_triggers(ids: &dyn IdGenerator, event: &Event, circuit_ids: &[String]) -> Vec<Change> {
     if event.visibility == Visibility::Private {
         return Vec::new();
     }
@@ -92,6 +94,7 @@ pub(crate) fn event_triggers(event: &Event, circuit_ids: &[String]) -> Vec<Chang
         .iter()
         .map(|circuit_id| {
             let mut trigger = Trigger::new(
+                ids.new_id(),
                 TriggerKind::EventCreated,
                 circuit_id,
                 &event.dfid,
@@ -124,13 +127,16 @@ impl EventService {
             ));
         }
         let event = Event::new(
+            self.ids.new_id(),
             &item.dfid,
             &valid.event_type,
             valid.visibility,
             &principal.user_id,
             valid.metadata,
-            valid.occurred_at,
-            now,
+            EventTimes {
+                occurred_at: valid.occurred_at,
+                recorded_at: now,
+            },
         )?;
         let circuits = relation.circuit_ids();
         retry_on_race(|| async {
@@ -144,6 +150,7 @@ impl EventService {
                 Change::InsertEvent(event.clone()),
                 Change::Activity(
                     Activity::new(
+                        self.ids.new_id(),
                         "event_created",
                         &principal.user_id,
                         format!("recorded {} on {}", event.event_type, event.dfid),
@@ -152,7 +159,7 @@ impl EventService {
                     .on_item(&event.dfid),
                 ),
             ];
-            changes.extend(event_triggers(&event, &circuits));
+            changes.extend(event_triggers(self.ids.as_ref(), &event, &circuits));
             self.store.commit(changes).await?;
             Ok(Recorded {
                 event: event.clone(),
@@ -197,7 +204,7 @@ impl EventService {
         let now = self.clock.now();
         let valid = validate(input, now)?;
         let event = LocalEvent {
-            local_event_id: uuid::Uuid::new_v4().to_string(),
+            local_event_id: self.ids.new_id(),
             owner_id: principal.user_id.clone(),
             event_type: valid.event_type,
             visibility: valid.visibility,
@@ -274,13 +281,16 @@ impl EventService {
                 );
             }
             let event = Event::new(
+                self.ids.new_id(),
                 &item.dfid,
                 &local.event_type,
                 local.visibility,
                 &principal.user_id,
                 local.metadata,
-                local.occurred_at,
-                now,
+                EventTimes {
+                    occurred_at: local.occurred_at,
+                    recorded_at: now,
+                },
             )?;
             let (event_id, was_deduplicated) =
                 if let Some(existing) = self.store.event_by_hash(&event.content_hash).await? {
@@ -289,7 +299,11 @@ impl EventService {
                     (event_id.clone(), true)
                 } else {
                     added.insert(event.content_hash.clone(), event.event_id.clone());
-                    changes.extend(event_triggers(&event, std::slice::from_ref(&circuit.circuit_id)));
+                    changes.extend(event_triggers(
+                        self.ids.as_ref(),
+                        &event,
+                        std::slice::from_ref(&circuit.circuit_id),
+                    ));
                     let event_id = event.event_id.clone();
                     changes.push(Change::InsertEvent(event));
                     (event_id, false)
@@ -308,6 +322,7 @@ impl EventService {
         }
         changes.push(Change::Activity(
             Activity::new(
+                self.ids.new_id(),
                 "events_pushed",
                 &principal.user_id,
                 format!("pushed {} events to {}", pushed.len(), item.dfid),

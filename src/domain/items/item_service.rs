@@ -11,6 +11,7 @@ use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::circuits::ports::MemberRepo;
 use crate::domain::error::retry_on_race;
 use crate::domain::identity::access::{Principal, TierPolicy};
+use crate::domain::items::event::EventTimes;
 use crate::domain::items::event::{Event, Visibility};
 use crate::domain::items::identifier::identifier_conflict;
 use crate::domain::items::identifier::{
@@ -21,7 +22,7 @@ use crate::domain::items::ports::{EventRepo, ItemFilter, ItemRepo};
 use crate::domain::items::relation::{ItemRelation, visible_item};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{Error, Result};
-use crate::ports::Clock;
+use crate::ports::{Clock, IdGenerator};
 
 combined_port!(
     /// What item use cases need from storage.
@@ -31,6 +32,7 @@ combined_port!(
 pub struct ItemService {
     pub(crate) store: Arc<dyn ItemStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) policy: TierPolicy,
 }
 
@@ -88,7 +90,7 @@ impl ItemService {
             TierPolicy::check_count(limit, created, "new items per month")?;
         }
         let item = LocalItem {
-            local_id: uuid::Uuid::new_v4().to_string(),
+            local_id: self.ids.new_id(),
             owner_id: principal.user_id.clone(),
             identifiers,
             enriched_data,
@@ -99,6 +101,7 @@ impl ItemService {
             .commit(vec![
                 Change::InsertLocalItem(item.clone()),
                 Change::Activity(Activity::new(
+                    self.ids.new_id(),
                     "local_item_created",
                     &principal.user_id,
                     "created a local item".into(),
@@ -190,17 +193,18 @@ impl ItemService {
         let mut changes = added;
         if !changes.is_empty() {
             let event = Event::new(
+                self.ids.new_id(),
                 &item.dfid,
                 "Enriched",
                 Visibility::CircuitOnly,
                 &principal.user_id,
                 json!({ "via": "patch" }),
-                now,
-                now,
+                EventTimes::now(now),
             )?;
             changes.push(Change::InsertEvent(event));
             changes.push(Change::Activity(
                 Activity::new(
+                    self.ids.new_id(),
                     "item_enriched",
                     &principal.user_id,
                     format!("enriched {}", item.dfid),
@@ -231,13 +235,13 @@ impl ItemService {
         item.status = ItemStatus::Deprecated;
         item.updated_at = now;
         let event = Event::new(
+            self.ids.new_id(),
             &item.dfid,
             "StatusChanged",
             Visibility::CircuitOnly,
             &principal.user_id,
             json!({ "from": previous.as_str(), "to": "Deprecated" }),
-            now,
-            now,
+            EventTimes::now(now),
         )?;
         self.store
             .commit(vec![
@@ -252,6 +256,7 @@ impl ItemService {
                 Change::InsertEvent(event),
                 Change::Activity(
                     Activity::new(
+                        self.ids.new_id(),
                         "item_deprecated",
                         &principal.user_id,
                         format!("deprecated {}", item.dfid),

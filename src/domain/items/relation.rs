@@ -125,17 +125,18 @@ pub(crate) async fn visible_item<S: ItemRepo + ?Sized>(
 mod tests {
     use super::*;
     use crate::domain::circuits::roles::MemberRole;
+    use crate::domain::items::event::EventTimes;
     use serde_json::json;
 
     fn event(source: &str, visibility: Visibility) -> Event {
         Event::new(
+            "event-1".into(),
             "DFID-20261126-000001-FF10",
             "x",
             visibility,
             source,
             json!({}),
-            chrono::Utc::now(),
-            chrono::Utc::now(),
+            EventTimes::now(chrono::Utc::now()),
         )
         .unwrap()
     }

@@ -4,15 +4,24 @@
 use serde_json::json;
 
 use crate::domain::changes::Change;
-use crate::domain::items::event::{Event, Visibility};
+use crate::domain::items::event::{Event, EventTimes, Visibility};
 use crate::domain::items::event_service::event_triggers;
 use crate::domain::partners::trigger::TriggerKind;
 use crate::domain::partners::webhook::PostActionSettings;
-use crate::domain::testing::{dfid, start_of_test};
+use crate::domain::testing::{SequentialIds, dfid, start_of_test};
 
 fn weighing(visibility: Visibility) -> Event {
     let at = start_of_test();
-    Event::new(&dfid(1), "weighing", visibility, "owner", json!({ "kg": 412 }), at, at).unwrap()
+    Event::new(
+        "event-1".into(),
+        &dfid(1),
+        "weighing",
+        visibility,
+        "owner",
+        json!({ "kg": 412 }),
+        EventTimes::now(at),
+    )
+    .unwrap()
 }
 
 fn circuits() -> Vec<String> {
@@ -21,14 +30,14 @@ fn circuits() -> Vec<String> {
 
 #[test]
 fn a_private_event_is_announced_to_no_circuit() {
-    assert!(event_triggers(&weighing(Visibility::Private), &circuits()).is_empty());
+    assert!(event_triggers(&SequentialIds::default(), &weighing(Visibility::Private), &circuits()).is_empty());
 }
 
 #[test]
 fn a_shared_event_is_announced_once_to_each_circuit_holding_the_item() {
     for visibility in [Visibility::CircuitOnly, Visibility::Public] {
         let event = weighing(visibility);
-        let triggers = event_triggers(&event, &circuits());
+        let triggers = event_triggers(&SequentialIds::default(), &event, &circuits());
         let announced: Vec<(&str, TriggerKind)> = triggers
             .iter()
             .filter_map(|c| match c {

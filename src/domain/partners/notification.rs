@@ -45,6 +45,7 @@ pub struct Notice {
 
 impl Notification {
     pub fn new(
+        id: String,
         user_id: &str,
         notification_type: NotificationType,
         title: &str,
@@ -53,7 +54,7 @@ impl Notification {
         at: Timestamp,
     ) -> Self {
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             user_id: user_id.to_owned(),
             notification_type,
             title: title.to_owned(),

@@ -87,6 +87,7 @@ pub struct StorageRecord {
 impl StorageRecord {
     /// A pending record for `item` in `adapter_type`, caused by `operation_id`.
     pub fn pending(
+        record_id: String,
         item: &Item,
         circuit_id: &str,
         adapter_type: &str,
@@ -97,7 +98,7 @@ impl StorageRecord {
         let cid = cid_of(&document)?;
         let scheme = if adapter_type == "local" { "local" } else { "ipfs" };
         Ok(Self {
-            record_id: uuid::Uuid::new_v4().to_string(),
+            record_id,
             dfid: item.dfid.clone(),
             circuit_id: circuit_id.to_owned(),
             adapter_type: adapter_type.to_owned(),

@@ -19,7 +19,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::partners::ports::{ContentStore, StorageRepo};
 use crate::domain::partners::storage::{AdapterInfo, StorageOutcome, StorageRecord, StorageStatus, adapter_catalog};
 use crate::domain::{Error, Result};
-use crate::ports::Clock;
+use crate::ports::{Clock, IdGenerator};
 
 /// Attempts before a storage record is `Failed`.
 const MAX_ATTEMPTS: u32 = 6;
@@ -34,6 +34,7 @@ combined_port!(
 pub struct StorageService {
     pub(crate) store: Arc<dyn StorageStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
     /// Reachable content stores by adapter type.
     pub(crate) content: HashMap<String, Arc<dyn ContentStore>>,
 }
@@ -102,6 +103,7 @@ impl StorageService {
             .commit(vec![
                 Change::UpdateCircuit(circuit.clone()),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "circuit_adapter_changed",
                     Some(&principal.user_id),
                     ("circuit", Some(circuit_id)),

@@ -33,9 +33,9 @@ pub struct Trigger {
 }
 
 impl Trigger {
-    pub fn new(kind: TriggerKind, circuit_id: &str, dfid: &str, actor_id: &str, at: Timestamp) -> Self {
+    pub fn new(id: String, kind: TriggerKind, circuit_id: &str, dfid: &str, actor_id: &str, at: Timestamp) -> Self {
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             kind,
             circuit_id: circuit_id.to_owned(),
             dfid: dfid.to_owned(),

@@ -21,7 +21,7 @@ use crate::domain::partners::webhook::{
 };
 use crate::domain::secrets::random_token;
 use crate::domain::{Error, Result};
-use crate::ports::Clock;
+use crate::ports::{Clock, IdGenerator};
 
 /// How long a sender may hold a claimed delivery before another may take it over.
 const LEASE: Duration = Duration::from_secs(120);
@@ -38,6 +38,7 @@ combined_port!(
 pub struct WebhookService {
     pub(crate) store: Arc<dyn WebhookStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) cipher: Arc<dyn SecretCipher>,
     pub(crate) transport: Arc<dyn WebhookTransport>,
     /// Timeout of one delivery attempt.
@@ -101,6 +102,7 @@ impl WebhookService {
                     at: now,
                 },
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "post_action_settings_changed",
                     Some(&principal.user_id),
                     ("circuit", Some(circuit_id)),
@@ -164,7 +166,7 @@ impl WebhookService {
         let secret = format!("whsec_{}", random_token(32));
         let now = self.clock.now();
         let webhook = Webhook {
-            webhook_id: uuid::Uuid::new_v4().to_string(),
+            webhook_id: self.ids.new_id(),
             circuit_id: circuit_id.to_owned(),
             name: input.name.trim().to_owned(),
             url: input.url,
@@ -182,6 +184,7 @@ impl WebhookService {
             .commit(vec![
                 Change::InsertWebhook(webhook.clone()),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "webhook_created",
                     Some(&principal.user_id),
                     ("webhook", Some(&webhook.webhook_id)),
@@ -231,6 +234,7 @@ impl WebhookService {
             .commit(vec![
                 Change::UpdateWebhook(webhook.clone()),
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "webhook_updated",
                     Some(&principal.user_id),
                     ("webhook", Some(webhook_id)),
@@ -259,6 +263,7 @@ impl WebhookService {
                     webhook_id: webhook_id.to_owned(),
                 },
                 Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
                     "webhook_deleted",
                     Some(&principal.user_id),
                     ("webhook", Some(webhook_id)),
@@ -287,7 +292,7 @@ impl WebhookService {
         let circuit = self.manager(principal, circuit_id).await?;
         let webhook = self.webhook_in(circuit_id, webhook_id).await?;
         let now = self.clock.now();
-        let delivery_id = uuid::Uuid::new_v4().to_string();
+        let delivery_id = self.ids.new_id();
         let body = json!({
             "event_type": "test",
             "delivery_id": delivery_id,
