@@ -59,6 +59,64 @@ macro_rules! text_enum {
     };
 }
 
+/// Declares an id newtype: parsed once at the edge (a malformed id is the same 404 as an unknown
+/// one, so its shape reveals nothing), then passed as itself. It reads as `&str` where storage
+/// needs text.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(text: &str) -> Result<Self, crate::domain::Error> {
+                if crate::domain::is_id_text(text) {
+                    Ok(Self(text.to_owned()))
+                } else {
+                    Err(crate::domain::Error::not_found($what))
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+    };
+}
+
+/// What any id this service issues looks like: 1 to 128 ASCII letters, digits, `-` and `_`.
+pub(crate) fn is_id_text(text: &str) -> bool {
+    (1..=128).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 pub mod audit;
 pub mod changes;
 pub mod circuits;

@@ -1,6 +1,7 @@
 //! `/api/circuits`: circuits themselves (create, read, settings, deactivate), the items and
 //! operations a member lists in one, and `/api/activities`.
 
+use crate::domain::circuits::circuit::CircuitId;
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -330,7 +331,13 @@ impl CircuitsApi {
     /// One circuit, with the caller's role and permissions (members only).
     #[oai(path = "/api/circuits/:id", method = "get", operation_id = "get_circuit")]
     async fn get(&self, state: State<'_>, caller: Caller, id: Path<String>) -> ApiResult<Json<CircuitResponse>> {
-        Ok(Json(state.circuits.get(&caller.principal, &id.0).await?.into()))
+        Ok(Json(
+            state
+                .circuits
+                .get(&caller.principal, &CircuitId::parse(&id.0)?)
+                .await?
+                .into(),
+        ))
     }
 
     /// Change name, description, permissions or alias config (ManagePermissions).
@@ -352,7 +359,7 @@ impl CircuitsApi {
         Ok(Json(
             state
                 .circuits
-                .update(&caller.principal, &id.0, patch, &caller.meta)
+                .update(&caller.principal, &CircuitId::parse(&id.0)?, patch, &caller.meta)
                 .await?
                 .into(),
         ))
@@ -368,7 +375,7 @@ impl CircuitsApi {
         Ok(Json(
             state
                 .circuits
-                .deactivate(&caller.principal, &id.0, &caller.meta)
+                .deactivate(&caller.principal, &CircuitId::parse(&id.0)?, &caller.meta)
                 .await?
                 .into(),
         ))
@@ -390,7 +397,11 @@ impl CircuitsApi {
     ) -> ApiResult<Json<CircuitItemList>> {
         let page = page(limit.0, cursor.0)?;
         Ok(Json(
-            state.circuits.items(&caller.principal, &id.0, &page).await?.into(),
+            state
+                .circuits
+                .items(&caller.principal, &CircuitId::parse(&id.0)?, &page)
+                .await?
+                .into(),
         ))
     }
 
@@ -413,7 +424,12 @@ impl CircuitsApi {
         Ok(Json(
             state
                 .circuits
-                .operations(&caller.principal, &id.0, status.0.map(Into::into), &page)
+                .operations(
+                    &caller.principal,
+                    &CircuitId::parse(&id.0)?,
+                    status.0.map(Into::into),
+                    &page,
+                )
                 .await?
                 .into(),
         ))

@@ -1,5 +1,6 @@
 //! `/api/events`: events on items, local events, and pushing local events to an item.
 
+use crate::domain::circuits::circuit::CircuitId;
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -205,7 +206,12 @@ impl EventsApi {
         let body = body.0;
         let pushed = state
             .events
-            .push_events(&caller.principal, &id.0, &body.dfid, &body.local_event_ids)
+            .push_events(
+                &caller.principal,
+                &CircuitId::parse(&id.0)?,
+                &body.dfid,
+                &body.local_event_ids,
+            )
             .await?;
         let deduplicated = pushed.iter().filter(|p| p.was_deduplicated).count() as u64;
         Ok(Json(PushEventsResult {

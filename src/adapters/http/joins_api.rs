@@ -1,5 +1,7 @@
 //! Joining a circuit: `/api/circuits/{id}/requests` (decided by managers) and `/public/join`.
 
+use crate::domain::circuits::circuit::CircuitId;
+use crate::domain::identity::account::UserId;
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -106,7 +108,7 @@ impl JoinsApi {
     ) -> ApiResult<Created<JoinRequestView>> {
         let request = state
             .joins
-            .request_to_join(&caller.principal, &id.0, body.0.message)
+            .request_to_join(&caller.principal, &CircuitId::parse(&id.0)?, body.0.message)
             .await?;
         Ok(Created::Created(Json(request.into())))
     }
@@ -127,7 +129,11 @@ impl JoinsApi {
     ) -> ApiResult<Json<JoinRequestList>> {
         let page = page(limit.0, cursor.0)?;
         Ok(Json(
-            state.joins.join_requests(&caller.principal, &id.0, &page).await?.into(),
+            state
+                .joins
+                .join_requests(&caller.principal, &CircuitId::parse(&id.0)?, &page)
+                .await?
+                .into(),
         ))
     }
 
@@ -149,8 +155,8 @@ impl JoinsApi {
             .joins
             .decide_request(
                 &caller.principal,
-                &id.0,
-                &user_id.0,
+                &CircuitId::parse(&id.0)?,
+                &UserId::parse(&user_id.0)?,
                 JoinDecision::Approve {
                     role: body.0.role.map(Into::into),
                 },
@@ -178,8 +184,8 @@ impl JoinsApi {
             .joins
             .decide_request(
                 &caller.principal,
-                &id.0,
-                &user_id.0,
+                &CircuitId::parse(&id.0)?,
+                &UserId::parse(&user_id.0)?,
                 JoinDecision::Reject { reason: body.0.reason },
                 &caller.meta,
             )
@@ -206,7 +212,7 @@ impl JoinsApi {
             .joins
             .public_join(
                 &caller.principal,
-                &id.0,
+                &CircuitId::parse(&id.0)?,
                 body.access_password.as_deref(),
                 body.message,
                 &caller.meta,

@@ -1,5 +1,7 @@
 //! `/api/circuits/{id}/members` and `/roles`: membership and custom roles.
 
+use crate::domain::circuits::circuit::CircuitId;
+use crate::domain::identity::account::UserId;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -88,7 +90,11 @@ impl MembersApi {
     ) -> ApiResult<Json<MemberList>> {
         let page = page(limit.0, cursor.0)?;
         Ok(Json(
-            state.members.members(&caller.principal, &id.0, &page).await?.into(),
+            state
+                .members
+                .members(&caller.principal, &CircuitId::parse(&id.0)?, &page)
+                .await?
+                .into(),
         ))
     }
 
@@ -109,7 +115,13 @@ impl MembersApi {
             .ok_or_else(|| crate::domain::Error::field("user_id", "give user_id or username"))?;
         let member = state
             .members
-            .add_member(&caller.principal, &id.0, &user, body.role.into(), &caller.meta)
+            .add_member(
+                &caller.principal,
+                &CircuitId::parse(&id.0)?,
+                &user,
+                body.role.into(),
+                &caller.meta,
+            )
             .await?;
         Ok(Created::Created(Json(member.into())))
     }
@@ -139,8 +151,8 @@ impl MembersApi {
             .members
             .update_member(
                 &caller.principal,
-                &id.0,
-                &user_id.0,
+                &CircuitId::parse(&id.0)?,
+                &UserId::parse(&user_id.0)?,
                 body.role.map(Into::into),
                 custom_role,
                 &caller.meta,
@@ -164,7 +176,12 @@ impl MembersApi {
     ) -> ApiResult<NoContent> {
         state
             .members
-            .remove_member(&caller.principal, &id.0, &user_id.0, &caller.meta)
+            .remove_member(
+                &caller.principal,
+                &CircuitId::parse(&id.0)?,
+                &UserId::parse(&user_id.0)?,
+                &caller.meta,
+            )
             .await?;
         Ok(NoContent::Done)
     }
@@ -180,7 +197,13 @@ impl MembersApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<RoleList>> {
         let page = page(limit.0, cursor.0)?;
-        Ok(Json(state.members.roles(&caller.principal, &id.0, &page).await?.into()))
+        Ok(Json(
+            state
+                .members
+                .roles(&caller.principal, &CircuitId::parse(&id.0)?, &page)
+                .await?
+                .into(),
+        ))
     }
 
     /// Create a custom role with a subset of the caller's permissions (ManageRoles).
@@ -197,7 +220,7 @@ impl MembersApi {
             .members
             .save_role(
                 &caller.principal,
-                &id.0,
+                &CircuitId::parse(&id.0)?,
                 None,
                 RoleInput {
                     role_name: body.role_name,
@@ -230,7 +253,7 @@ impl MembersApi {
             .members
             .save_role(
                 &caller.principal,
-                &id.0,
+                &CircuitId::parse(&id.0)?,
                 Some(&role_id.0),
                 RoleInput {
                     role_name: body.role_name,
@@ -259,7 +282,7 @@ impl MembersApi {
     ) -> ApiResult<NoContent> {
         state
             .members
-            .delete_role(&caller.principal, &id.0, &role_id.0, &caller.meta)
+            .delete_role(&caller.principal, &CircuitId::parse(&id.0)?, &role_id.0, &caller.meta)
             .await?;
         Ok(NoContent::Done)
     }

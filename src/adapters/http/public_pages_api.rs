@@ -1,5 +1,6 @@
 //! Public pages: the settings managers write and the page anyone may read.
 
+use crate::domain::circuits::circuit::CircuitId;
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
@@ -145,7 +146,7 @@ impl PublicPagesApi {
         Ok(Json(
             state
                 .public_pages
-                .set_public_settings(&caller.principal, &id.0, input, &caller.meta)
+                .set_public_settings(&caller.principal, &CircuitId::parse(&id.0)?, input, &caller.meta)
                 .await?
                 .into(),
         ))
@@ -164,7 +165,7 @@ impl PublicPagesApi {
         Ok(Json(
             state
                 .public_pages
-                .public_page(&id.0, access_password.0.as_deref())
+                .public_page(&CircuitId::parse(&id.0)?, access_password.0.as_deref())
                 .await?
                 .into(),
         ))

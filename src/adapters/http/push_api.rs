@@ -1,5 +1,6 @@
 //! Moving items into and out of circuits: push-local, push, pull, and deciding pending operations.
 
+use crate::domain::circuits::circuit::CircuitId;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -79,7 +80,7 @@ impl PushApi {
             .push
             .push_local(
                 &caller.principal,
-                &id.0,
+                &CircuitId::parse(&id.0)?,
                 &body.local_id,
                 identifier_inputs(body.identifiers),
                 body.enriched_data,
@@ -98,7 +99,10 @@ impl PushApi {
         id: Path<String>,
         dfid: Path<String>,
     ) -> ApiResult<CreatedOrExisting<OperationView>> {
-        let result = state.push.push(&caller.principal, &id.0, &dfid.0).await?;
+        let result = state
+            .push
+            .push(&caller.principal, &CircuitId::parse(&id.0)?, &dfid.0)
+            .await?;
         Ok(CreatedOrExisting::new(result.created, result.operation.into()))
     }
 
@@ -111,7 +115,10 @@ impl PushApi {
         id: Path<String>,
         dfid: Path<String>,
     ) -> ApiResult<CreatedOrExisting<PullResponse>> {
-        let result = state.push.pull(&caller.principal, &id.0, &dfid.0).await?;
+        let result = state
+            .push
+            .pull(&caller.principal, &CircuitId::parse(&id.0)?, &dfid.0)
+            .await?;
         Ok(CreatedOrExisting::new(
             result.created,
             PullResponse {
@@ -140,7 +147,7 @@ impl PushApi {
             .push
             .decide(
                 &caller.principal,
-                &id.0,
+                &CircuitId::parse(&id.0)?,
                 &operation_id.0,
                 Decision::Approve,
                 body.0.reason,
@@ -167,7 +174,7 @@ impl PushApi {
             .push
             .decide(
                 &caller.principal,
-                &id.0,
+                &CircuitId::parse(&id.0)?,
                 &operation_id.0,
                 Decision::Reject,
                 body.0.reason,

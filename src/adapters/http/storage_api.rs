@@ -1,5 +1,6 @@
 //! Storage adapters, circuits' adapter choice, items' storage history, and stored content.
 
+use crate::domain::circuits::circuit::CircuitId;
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
@@ -116,7 +117,10 @@ impl StorageApi {
         id: Path<String>,
     ) -> ApiResult<Json<AdapterConfigBody>> {
         Ok(Json(AdapterConfigBody {
-            adapter_type: state.storage.adapter(&caller.principal, &id.0).await?,
+            adapter_type: state
+                .storage
+                .adapter(&caller.principal, &CircuitId::parse(&id.0)?)
+                .await?,
         }))
     }
 
@@ -136,7 +140,12 @@ impl StorageApi {
     ) -> ApiResult<Json<AdapterConfigBody>> {
         let circuit = state
             .storage
-            .set_adapter(&caller.principal, &id.0, &body.adapter_type, &caller.meta)
+            .set_adapter(
+                &caller.principal,
+                &CircuitId::parse(&id.0)?,
+                &body.adapter_type,
+                &caller.meta,
+            )
             .await?;
         Ok(Json(AdapterConfigBody {
             adapter_type: circuit.adapter_type,

@@ -1,5 +1,6 @@
 //! `/api/circuits/{id}/post-actions`: webhook settings, webhooks, test deliveries, deliveries.
 
+use crate::domain::circuits::circuit::CircuitId;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -305,7 +306,13 @@ impl WebhooksApi {
         operation_id = "get_post_actions"
     )]
     async fn settings(&self, state: State<'_>, caller: Caller, id: Path<String>) -> ApiResult<Json<SettingsBody>> {
-        Ok(Json(state.webhooks.settings(&caller.principal, &id.0).await?.into()))
+        Ok(Json(
+            state
+                .webhooks
+                .settings(&caller.principal, &CircuitId::parse(&id.0)?)
+                .await?
+                .into(),
+        ))
     }
 
     /// Replace the webhook settings (ManagePermissions).
@@ -330,7 +337,7 @@ impl WebhooksApi {
         Ok(Json(
             state
                 .webhooks
-                .set_settings(&caller.principal, &id.0, settings, &caller.meta)
+                .set_settings(&caller.principal, &CircuitId::parse(&id.0)?, settings, &caller.meta)
                 .await?
                 .into(),
         ))
@@ -351,7 +358,13 @@ impl WebhooksApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<WebhookList>> {
         let page = page(limit.0, cursor.0)?;
-        Ok(Json(state.webhooks.list(&caller.principal, &id.0, &page).await?.into()))
+        Ok(Json(
+            state
+                .webhooks
+                .list(&caller.principal, &CircuitId::parse(&id.0)?, &page)
+                .await?
+                .into(),
+        ))
     }
 
     /// Create a webhook (ManagePermissions); the signing secret is generated and shown once.
@@ -369,7 +382,12 @@ impl WebhooksApi {
     ) -> ApiResult<WebhookCreated> {
         let (webhook, secret) = state
             .webhooks
-            .create(&caller.principal, &id.0, body.0.into(), &caller.meta)
+            .create(
+                &caller.principal,
+                &CircuitId::parse(&id.0)?,
+                body.0.into(),
+                &caller.meta,
+            )
             .await?;
         Ok(WebhookCreated::Created(Json(CreatedWebhook {
             webhook: webhook.into(),
@@ -393,7 +411,7 @@ impl WebhooksApi {
         Ok(Json(
             state
                 .webhooks
-                .get(&caller.principal, &id.0, &webhook_id.0)
+                .get(&caller.principal, &CircuitId::parse(&id.0)?, &webhook_id.0)
                 .await?
                 .into(),
         ))
@@ -415,7 +433,13 @@ impl WebhooksApi {
     ) -> ApiResult<Json<WebhookView>> {
         let webhook = state
             .webhooks
-            .update(&caller.principal, &id.0, &webhook_id.0, body.0.into(), &caller.meta)
+            .update(
+                &caller.principal,
+                &CircuitId::parse(&id.0)?,
+                &webhook_id.0,
+                body.0.into(),
+                &caller.meta,
+            )
             .await?;
         Ok(Json(webhook.into()))
     }
@@ -435,7 +459,12 @@ impl WebhooksApi {
     ) -> ApiResult<Deleted> {
         state
             .webhooks
-            .delete(&caller.principal, &id.0, &webhook_id.0, &caller.meta)
+            .delete(
+                &caller.principal,
+                &CircuitId::parse(&id.0)?,
+                &webhook_id.0,
+                &caller.meta,
+            )
             .await?;
         Ok(Deleted::Done)
     }
@@ -453,7 +482,10 @@ impl WebhooksApi {
         id: Path<String>,
         webhook_id: Path<String>,
     ) -> ApiResult<Json<TestResultView>> {
-        let result = state.webhooks.test(&caller.principal, &id.0, &webhook_id.0).await?;
+        let result = state
+            .webhooks
+            .test(&caller.principal, &CircuitId::parse(&id.0)?, &webhook_id.0)
+            .await?;
         Ok(Json(TestResultView {
             delivery_id: result.delivery_id,
             status: result.status.into(),
@@ -490,7 +522,7 @@ impl WebhooksApi {
         Ok(Json(
             state
                 .webhooks
-                .deliveries(&caller.principal, &id.0, &filter, &page)
+                .deliveries(&caller.principal, &CircuitId::parse(&id.0)?, &filter, &page)
                 .await?
                 .into(),
         ))

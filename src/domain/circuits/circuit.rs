@@ -9,6 +9,12 @@ use crate::domain::circuits::roles::{Member, MemberRole};
 use crate::domain::items::identifier::{Identifier, Namespace};
 use crate::domain::{Error, Timestamp};
 
+id_type!(
+    /// A circuit's id.
+    CircuitId,
+    "circuit"
+);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CircuitSettings {
     pub require_approval_for_push: bool,
@@ -144,6 +150,15 @@ mod tests {
     use super::*;
     use crate::domain::testing::member;
     use chrono::Utc;
+
+    #[test]
+    fn a_malformed_circuit_id_is_the_same_not_found_as_an_unknown_one() {
+        assert_eq!(CircuitId::parse("0b8f-4c1e_x").unwrap().as_str(), "0b8f-4c1e_x");
+        for malformed in ["", "a/b", "ç", "x'; DROP TABLE circuit; --", &"a".repeat(129)] {
+            let error = CircuitId::parse(malformed).unwrap_err();
+            assert_eq!(error, Error::not_found("circuit"), "{malformed:?}");
+        }
+    }
 
     #[test]
     fn alias_requirements() {

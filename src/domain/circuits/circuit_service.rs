@@ -1,6 +1,7 @@
 //! Circuits: creation, settings, deactivation, and what a member lists in one (items, operations,
 //! the activity feed).
 
+use crate::domain::circuits::circuit::CircuitId;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -164,7 +165,7 @@ impl CircuitService {
     }
 
     /// A circuit for one of its members (404 for everyone else).
-    pub async fn get(&self, principal: &Principal, circuit_id: &str) -> Result<CircuitView> {
+    pub async fn get(&self, principal: &Principal, circuit_id: &CircuitId) -> Result<CircuitView> {
         let (circuit, member) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
         circuit_view(self.store.as_ref(), circuit, &member).await
     }
@@ -172,7 +173,7 @@ impl CircuitService {
     pub async fn update(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         patch: CircuitPatch,
         meta: &RequestMeta,
     ) -> Result<CircuitView> {
@@ -221,7 +222,12 @@ impl CircuitService {
     }
 
     /// Owner only: status `Inactive`; pushes then get 409 `circuit_inactive`.
-    pub async fn deactivate(&self, principal: &Principal, circuit_id: &str, meta: &RequestMeta) -> Result<CircuitView> {
+    pub async fn deactivate(
+        &self,
+        principal: &Principal,
+        circuit_id: &CircuitId,
+        meta: &RequestMeta,
+    ) -> Result<CircuitView> {
         let (mut circuit, member) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
         if member.role != MemberRole::Owner {
             return Err(Error::forbidden(
@@ -262,7 +268,7 @@ impl CircuitService {
     pub async fn items(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         page: &PageRequest,
     ) -> Result<Page<CircuitItem>> {
         circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
@@ -272,7 +278,7 @@ impl CircuitService {
     pub async fn operations(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         status: Option<OperationStatus>,
         page: &PageRequest,
     ) -> Result<Page<Operation>> {

@@ -1,5 +1,7 @@
 //! Joining a circuit: requests decided by its managers, and joins through an open public page.
 
+use crate::domain::circuits::circuit::CircuitId;
+use crate::domain::identity::account::UserId;
 use crate::domain::partners::notification::Notice;
 use std::sync::Arc;
 
@@ -57,7 +59,7 @@ impl JoinService {
     pub async fn request_to_join(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         message: Option<String>,
     ) -> Result<JoinRequest> {
         let (circuit, _) = self.gate.open(circuit_id).await?;
@@ -125,7 +127,7 @@ impl JoinService {
     pub async fn public_join(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         access_password: Option<&str>,
         message: Option<String>,
         meta: &RequestMeta,
@@ -141,7 +143,7 @@ impl JoinService {
         self.ensure_joinable(principal, circuit_id).await?;
         let now = self.clock.now();
         let member = Member {
-            circuit_id: circuit_id.to_owned(),
+            circuit_id: circuit_id.to_string(),
             user_id: principal.user_id.clone(),
             username: principal.username.clone(),
             role: MemberRole::Member,
@@ -179,7 +181,7 @@ impl JoinService {
     pub async fn join_requests(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         page: &PageRequest,
     ) -> Result<Page<JoinRequest>> {
         let (_, actor) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
@@ -191,8 +193,8 @@ impl JoinService {
     pub async fn decide_request(
         &self,
         principal: &Principal,
-        circuit_id: &str,
-        user_id: &str,
+        circuit_id: &CircuitId,
+        user_id: &UserId,
         decision: JoinDecision,
         meta: &RequestMeta,
     ) -> Result<JoinRequest> {
@@ -219,8 +221,8 @@ impl JoinService {
             RequestStatus::Rejected
         };
         let mut changes = vec![Change::DecideJoinRequest {
-            circuit_id: circuit_id.to_owned(),
-            user_id: user_id.to_owned(),
+            circuit_id: circuit_id.to_string(),
+            user_id: user_id.to_string(),
             status,
             decided_by: principal.user_id.clone(),
             at: now,
@@ -228,8 +230,8 @@ impl JoinService {
         }];
         let (kind, title, message) = if approve {
             changes.push(Change::InsertMember(Member {
-                circuit_id: circuit_id.to_owned(),
-                user_id: user_id.to_owned(),
+                circuit_id: circuit_id.to_string(),
+                user_id: user_id.to_string(),
                 username: request.username.clone(),
                 role,
                 custom_role: None,

@@ -1,6 +1,8 @@
 //! Members of a circuit and its custom roles: who holds which permissions, changed only by those
 //! who hold at least as much.
 
+use crate::domain::circuits::circuit::CircuitId;
+use crate::domain::identity::account::UserId;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -42,7 +44,12 @@ pub struct MemberService {
 }
 
 impl MemberService {
-    pub async fn members(&self, principal: &Principal, circuit_id: &str, page: &PageRequest) -> Result<Page<Member>> {
+    pub async fn members(
+        &self,
+        principal: &Principal,
+        circuit_id: &CircuitId,
+        page: &PageRequest,
+    ) -> Result<Page<Member>> {
         circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
         self.store.members(circuit_id, page).await
     }
@@ -51,7 +58,7 @@ impl MemberService {
     pub async fn add_member(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         user: &str,
         role: MemberRole,
         meta: &RequestMeta,
@@ -68,7 +75,7 @@ impl MemberService {
         }
         let now = self.clock.now();
         let member = Member {
-            circuit_id: circuit_id.to_owned(),
+            circuit_id: circuit_id.to_string(),
             user_id: account.id.clone(),
             username: account.username.clone(),
             role,
@@ -116,8 +123,8 @@ impl MemberService {
     pub async fn update_member(
         &self,
         principal: &Principal,
-        circuit_id: &str,
-        user_id: &str,
+        circuit_id: &CircuitId,
+        user_id: &UserId,
         role: Option<MemberRole>,
         custom_role: Option<Option<String>>,
         meta: &RequestMeta,
@@ -137,7 +144,7 @@ impl MemberService {
                     .store
                     .role(&role_id)
                     .await?
-                    .filter(|r| r.circuit_id == circuit_id)
+                    .filter(|r| r.circuit_id == circuit_id.as_str())
                     .ok_or_else(|| Error::field("custom_role", "not a role of this circuit"))?;
                 check_role_permissions(&actor, role.permissions)?;
                 (Some(role.role_id), Some(role.permissions))
@@ -152,8 +159,8 @@ impl MemberService {
         self.store
             .commit(vec![
                 Change::UpdateMember {
-                    circuit_id: circuit_id.to_owned(),
-                    user_id: user_id.to_owned(),
+                    circuit_id: circuit_id.to_string(),
+                    user_id: user_id.to_string(),
                     role: new_role,
                     custom_role: target.custom_role.clone(),
                 },
@@ -188,8 +195,8 @@ impl MemberService {
     pub async fn remove_member(
         &self,
         principal: &Principal,
-        circuit_id: &str,
-        user_id: &str,
+        circuit_id: &CircuitId,
+        user_id: &UserId,
         meta: &RequestMeta,
     ) -> Result<()> {
         let (circuit, actor) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
@@ -202,8 +209,8 @@ impl MemberService {
         let now = self.clock.now();
         let mut changes = vec![
             Change::RemoveMember {
-                circuit_id: circuit_id.to_owned(),
-                user_id: user_id.to_owned(),
+                circuit_id: circuit_id.to_string(),
+                user_id: user_id.to_string(),
             },
             Change::Activity(
                 Activity::new(
@@ -239,7 +246,12 @@ impl MemberService {
         self.store.commit(changes).await
     }
 
-    pub async fn roles(&self, principal: &Principal, circuit_id: &str, page: &PageRequest) -> Result<Page<CustomRole>> {
+    pub async fn roles(
+        &self,
+        principal: &Principal,
+        circuit_id: &CircuitId,
+        page: &PageRequest,
+    ) -> Result<Page<CustomRole>> {
         let (_, actor) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
         actor.require(Permission::ManageRoles)?;
         self.store.roles(circuit_id, page).await
@@ -248,7 +260,7 @@ impl MemberService {
     pub async fn save_role(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         role_id: Option<&str>,
         input: RoleInput,
         meta: &RequestMeta,
@@ -271,7 +283,7 @@ impl MemberService {
                     .store
                     .role(role_id)
                     .await?
-                    .filter(|r| r.circuit_id == circuit_id)
+                    .filter(|r| r.circuit_id == circuit_id.as_str())
                     .ok_or_else(|| Error::not_found("role"))?;
                 // Editing a role is re-granting it to everyone who holds it.
                 check_role_permissions(&actor, existing.permissions)?;
@@ -287,7 +299,7 @@ impl MemberService {
             None => {
                 let role = CustomRole {
                     role_id: self.ids.new_id(),
-                    circuit_id: circuit_id.to_owned(),
+                    circuit_id: circuit_id.to_string(),
                     role_name,
                     permissions,
                     description,
@@ -317,7 +329,7 @@ impl MemberService {
     pub async fn delete_role(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         role_id: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
@@ -326,7 +338,7 @@ impl MemberService {
             .store
             .role(role_id)
             .await?
-            .filter(|r| r.circuit_id == circuit_id)
+            .filter(|r| r.circuit_id == circuit_id.as_str())
             .ok_or_else(|| Error::not_found("role"))?;
         check_role_permissions(&actor, role.permissions)?;
         if self.store.role_in_use(role_id).await? {

@@ -6,7 +6,7 @@ use crate::domain::ErrorKind;
 use crate::domain::circuits::circuit::CircuitSettings;
 use crate::domain::circuits::member_service::{MemberService, RoleInput};
 use crate::domain::circuits::roles::{MemberRole, Permission, PermissionSet};
-use crate::domain::testing::{FixedClock, MemoryStore, SequentialIds, assert_refused, meta, principal};
+use crate::domain::testing::{FixedClock, MemoryStore, SequentialIds, assert_refused, cid, meta, principal, uid};
 
 struct World {
     store: Arc<MemoryStore>,
@@ -47,12 +47,24 @@ async fn only_the_owner_adds_admins() {
     let w = world();
     let by_admin = w
         .members
-        .add_member(&principal("admin"), "c", "newcomer", MemberRole::Admin, &meta())
+        .add_member(
+            &principal("admin"),
+            &cid("c"),
+            &uid("newcomer"),
+            MemberRole::Admin,
+            &meta(),
+        )
         .await;
     assert_refused(by_admin, ErrorKind::Forbidden, "privilege_escalation");
     let by_owner = w
         .members
-        .add_member(&principal("owner"), "c", "newcomer", MemberRole::Admin, &meta())
+        .add_member(
+            &principal("owner"),
+            &cid("c"),
+            &uid("newcomer"),
+            MemberRole::Admin,
+            &meta(),
+        )
         .await
         .unwrap();
     assert_eq!(by_owner.role, MemberRole::Admin);
@@ -63,7 +75,13 @@ async fn a_member_without_invite_adds_nobody() {
     let w = world();
     let result = w
         .members
-        .add_member(&principal("member"), "c", "newcomer", MemberRole::Viewer, &meta())
+        .add_member(
+            &principal("member"),
+            &cid("c"),
+            &uid("newcomer"),
+            MemberRole::Viewer,
+            &meta(),
+        )
         .await;
     assert_refused(result, ErrorKind::Forbidden, "insufficient_permissions");
     assert!(w.store.member_now("c", "newcomer").is_none());
@@ -74,7 +92,13 @@ async fn a_circuit_has_one_owner() {
     let w = world();
     let result = w
         .members
-        .add_member(&principal("owner"), "c", "newcomer", MemberRole::Owner, &meta())
+        .add_member(
+            &principal("owner"),
+            &cid("c"),
+            &uid("newcomer"),
+            MemberRole::Owner,
+            &meta(),
+        )
         .await;
     assert_refused(result, ErrorKind::Invalid, "validation_error");
 }
@@ -84,7 +108,13 @@ async fn adding_someone_twice_is_a_conflict() {
     let w = world();
     let result = w
         .members
-        .add_member(&principal("owner"), "c", "member", MemberRole::Viewer, &meta())
+        .add_member(
+            &principal("owner"),
+            &cid("c"),
+            &uid("member"),
+            MemberRole::Viewer,
+            &meta(),
+        )
         .await;
     assert_refused(result, ErrorKind::Conflict, "already_member");
 }
@@ -96,8 +126,8 @@ async fn an_admin_cannot_change_the_owners_role() {
         .members
         .update_member(
             &principal("admin"),
-            "c",
-            "owner",
+            &cid("c"),
+            &uid("owner"),
             Some(MemberRole::Member),
             None,
             &meta(),
@@ -113,8 +143,8 @@ async fn nobody_changes_their_own_role() {
         .members
         .update_member(
             &principal("admin"),
-            "c",
-            "admin",
+            &cid("c"),
+            &uid("admin"),
             Some(MemberRole::Member),
             None,
             &meta(),
@@ -130,7 +160,7 @@ async fn a_custom_role_holds_only_permissions_its_creator_holds() {
         .members
         .save_role(
             &principal("admin"),
-            "c",
+            &cid("c"),
             None,
             role(&[Permission::ManagePermissions]),
             &meta(),
@@ -141,7 +171,7 @@ async fn a_custom_role_holds_only_permissions_its_creator_holds() {
         .members
         .save_role(
             &principal("admin"),
-            "c",
+            &cid("c"),
             None,
             role(&[Permission::Pull, Permission::Certify]),
             &meta(),
@@ -159,14 +189,20 @@ async fn assigning_a_custom_role_grants_its_permissions_to_the_member() {
     let w = world();
     let created = w
         .members
-        .save_role(&principal("owner"), "c", None, role(&[Permission::Certify]), &meta())
+        .save_role(
+            &principal("owner"),
+            &cid("c"),
+            None,
+            role(&[Permission::Certify]),
+            &meta(),
+        )
         .await
         .unwrap();
     w.members
         .update_member(
             &principal("owner"),
-            "c",
-            "member",
+            &cid("c"),
+            &uid("member"),
             None,
             Some(Some(created.role_id.clone())),
             &meta(),
@@ -183,7 +219,10 @@ async fn a_role_someone_holds_cannot_be_deleted() {
     let w = world();
     w.store
         .give_custom_role("c", "member", "role-1", PermissionSet::of(&[Permission::Certify]));
-    let result = w.members.delete_role(&principal("owner"), "c", "role-1", &meta()).await;
+    let result = w
+        .members
+        .delete_role(&principal("owner"), &cid("c"), "role-1", &meta())
+        .await;
     assert_refused(result, ErrorKind::Conflict, "role_in_use");
 }
 
@@ -192,12 +231,12 @@ async fn the_owner_can_neither_leave_nor_be_removed() {
     let w = world();
     let leaving = w
         .members
-        .remove_member(&principal("owner"), "c", "owner", &meta())
+        .remove_member(&principal("owner"), &cid("c"), &uid("owner"), &meta())
         .await;
     assert_refused(leaving, ErrorKind::Forbidden, "privilege_escalation");
     let removed = w
         .members
-        .remove_member(&principal("admin"), "c", "owner", &meta())
+        .remove_member(&principal("admin"), &cid("c"), &uid("owner"), &meta())
         .await;
     assert_refused(removed, ErrorKind::Forbidden, "privilege_escalation");
 }
@@ -208,11 +247,11 @@ async fn only_the_owner_removes_admins_but_anyone_may_leave() {
     w.store.add_member("c", "admin2", MemberRole::Admin);
     let by_admin = w
         .members
-        .remove_member(&principal("admin"), "c", "admin2", &meta())
+        .remove_member(&principal("admin"), &cid("c"), &uid("admin2"), &meta())
         .await;
     assert_refused(by_admin, ErrorKind::Forbidden, "privilege_escalation");
     w.members
-        .remove_member(&principal("member"), "c", "member", &meta())
+        .remove_member(&principal("member"), &cid("c"), &uid("member"), &meta())
         .await
         .unwrap();
     assert!(w.store.member_now("c", "member").is_none());

@@ -1,5 +1,6 @@
 //! Public pages: the settings managers write, and the page anyone may read.
 
+use crate::domain::circuits::circuit::CircuitId;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -76,7 +77,7 @@ impl PublicPageService {
     pub async fn set_public_settings(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         input: PublicSettingsInput,
         meta: &RequestMeta,
     ) -> Result<CircuitView> {
@@ -149,7 +150,7 @@ impl PublicPageService {
         let mut changes = vec![
             Change::UpdateCircuit(circuit.clone()),
             Change::SetPublishedItems {
-                circuit_id: circuit_id.to_owned(),
+                circuit_id: circuit_id.to_string(),
                 dfids: published.clone(),
                 at: now,
             },
@@ -179,7 +180,7 @@ impl PublicPageService {
     }
 
     /// The public page, without authentication.
-    pub async fn public_page(&self, circuit_id: &str, access_password: Option<&str>) -> Result<PublicPage> {
+    pub async fn public_page(&self, circuit_id: &CircuitId, access_password: Option<&str>) -> Result<PublicPage> {
         let (circuit, public) = self.gate.open(circuit_id).await?;
         self.gate.check_password(circuit_id, &public, access_password).await?;
         let (member_count, _) = self.store.circuit_counts(circuit_id).await?;

@@ -11,8 +11,8 @@ use crate::domain::circuits::public_page::{AccessMode, PageGate, PublicSettings}
 use crate::domain::circuits::public_page_service::PublicPageService;
 use crate::domain::circuits::roles::MemberRole;
 use crate::domain::testing::{
-    CountingLimiter, FixedClock, MemoryStore, PlainHasher, SequentialIds, assert_refused, dfid, meta, principal,
-    start_of_test,
+    CountingLimiter, FixedClock, MemoryStore, PlainHasher, SequentialIds, assert_refused, cid, dfid, meta, principal,
+    start_of_test, uid,
 };
 
 struct World {
@@ -90,7 +90,11 @@ fn protected(public: &mut PublicSettings) {
 #[tokio::test]
 async fn a_page_that_is_not_enabled_is_not_found() {
     let w = world(|p| p.enabled = false);
-    assert_refused(w.pages.public_page("c", None).await, ErrorKind::NotFound, "not_found");
+    assert_refused(
+        w.pages.public_page(&cid("c"), None).await,
+        ErrorKind::NotFound,
+        "not_found",
+    );
 }
 
 #[tokio::test]
@@ -98,7 +102,11 @@ async fn a_page_of_a_circuit_that_forbids_public_visibility_is_not_found() {
     let w = world(|_| {});
     w.store
         .update_circuit("c", |c| c.settings.allow_public_visibility = false);
-    assert_refused(w.pages.public_page("c", None).await, ErrorKind::NotFound, "not_found");
+    assert_refused(
+        w.pages.public_page(&cid("c"), None).await,
+        ErrorKind::NotFound,
+        "not_found",
+    );
 }
 
 #[tokio::test]
@@ -107,29 +115,33 @@ async fn a_scheduled_page_opens_at_its_date_and_not_before() {
         p.access_mode = AccessMode::Scheduled;
         p.scheduled_date = Some(start_of_test() + chrono::Duration::hours(1));
     });
-    assert_refused(w.pages.public_page("c", None).await, ErrorKind::NotFound, "not_found");
+    assert_refused(
+        w.pages.public_page(&cid("c"), None).await,
+        ErrorKind::NotFound,
+        "not_found",
+    );
     w.clock.advance(chrono::Duration::hours(1));
-    let page = w.pages.public_page("c", None).await.unwrap();
+    let page = w.pages.public_page(&cid("c"), None).await.unwrap();
     assert_eq!(page.settings.public_name, "Cooperativa Cafe Sul");
 }
 
 #[tokio::test]
 async fn a_protected_page_opens_only_with_its_password() {
     let w = world(protected);
-    let missing = w.pages.public_page("c", None).await;
+    let missing = w.pages.public_page(&cid("c"), None).await;
     assert_refused(missing, ErrorKind::Unauthenticated, "access_password_required");
-    let wrong = w.pages.public_page("c", Some("guess")).await;
+    let wrong = w.pages.public_page(&cid("c"), Some("guess")).await;
     assert_refused(wrong, ErrorKind::Unauthenticated, "access_password_required");
-    assert!(w.pages.public_page("c", Some(PAGE_PASSWORD)).await.is_ok());
+    assert!(w.pages.public_page(&cid("c"), Some(PAGE_PASSWORD)).await.is_ok());
 }
 
 #[tokio::test]
 async fn an_empty_or_oversized_page_password_is_refused_without_hashing() {
     let w = world(protected);
-    let empty = w.pages.public_page("c", Some("")).await;
+    let empty = w.pages.public_page(&cid("c"), Some("")).await;
     assert_refused(empty, ErrorKind::Unauthenticated, "access_password_required");
     let huge = "x".repeat(257);
-    let oversized = w.pages.public_page("c", Some(&huge)).await;
+    let oversized = w.pages.public_page(&cid("c"), Some(&huge)).await;
     assert_refused(oversized, ErrorKind::Unauthenticated, "access_password_required");
     assert_eq!(w.hasher.verifications(), 0);
 }
@@ -148,7 +160,7 @@ async fn a_published_item_that_left_the_circuit_is_not_shown() {
         }])
         .await
         .unwrap();
-    let page = w.pages.public_page("c", None).await.unwrap();
+    let page = w.pages.public_page(&cid("c"), None).await.unwrap();
     let shown: Vec<&str> = page.published_items.iter().map(|i| i.dfid.as_str()).collect();
     assert_eq!(shown, vec![dfid(1).as_str()]);
 }
@@ -158,7 +170,7 @@ async fn joining_through_an_auto_approving_page_makes_a_member_at_once() {
     let w = world(|p| p.auto_approve_members = true);
     let joined = w
         .joins
-        .public_join(&principal("visitor"), "c", None, None, &meta())
+        .public_join(&principal("visitor"), &cid("c"), None, None, &meta())
         .await
         .unwrap();
     assert!(matches!(joined, PublicJoin::Joined(ref m) if m.role == MemberRole::Member));
@@ -172,7 +184,7 @@ async fn joining_through_a_page_without_auto_approval_files_a_request_for_the_ma
         .joins
         .public_join(
             &principal("visitor"),
-            "c",
+            &cid("c"),
             None,
             Some("we grow arabica".into()),
             &meta(),
@@ -198,8 +210,8 @@ async fn joining_through_a_page_without_auto_approval_files_a_request_for_the_ma
 async fn a_second_request_while_one_waits_is_a_conflict() {
     let w = world(|_| {});
     let visitor = principal("visitor");
-    w.joins.request_to_join(&visitor, "c", None).await.unwrap();
-    let again = w.joins.request_to_join(&visitor, "c", None).await;
+    w.joins.request_to_join(&visitor, &cid("c"), None).await.unwrap();
+    let again = w.joins.request_to_join(&visitor, &cid("c"), None).await;
     assert_refused(again, ErrorKind::Conflict, "request_pending");
 }
 
@@ -211,7 +223,7 @@ async fn joining_a_protected_page_needs_its_password() {
     });
     let without = w
         .joins
-        .public_join(&principal("visitor"), "c", None, None, &meta())
+        .public_join(&principal("visitor"), &cid("c"), None, None, &meta())
         .await;
     assert_refused(without, ErrorKind::Unauthenticated, "access_password_required");
     assert!(w.store.member_now("c", "visitor").is_none());
@@ -220,13 +232,16 @@ async fn joining_a_protected_page_needs_its_password() {
 #[tokio::test]
 async fn approving_a_join_request_grants_no_more_than_the_approver_may() {
     let w = world(|_| {});
-    w.joins.request_to_join(&principal("visitor"), "c", None).await.unwrap();
+    w.joins
+        .request_to_join(&principal("visitor"), &cid("c"), None)
+        .await
+        .unwrap();
     let as_admin = w
         .joins
         .decide_request(
             &principal("admin"),
-            "c",
-            "visitor",
+            &cid("c"),
+            &uid("visitor"),
             JoinDecision::Approve {
                 role: Some(MemberRole::Admin),
             },
@@ -237,8 +252,8 @@ async fn approving_a_join_request_grants_no_more_than_the_approver_may() {
     w.joins
         .decide_request(
             &principal("admin"),
-            "c",
-            "visitor",
+            &cid("c"),
+            &uid("visitor"),
             JoinDecision::Approve {
                 role: Some(MemberRole::Viewer),
             },
@@ -252,12 +267,15 @@ async fn approving_a_join_request_grants_no_more_than_the_approver_may() {
 #[tokio::test]
 async fn a_rejected_request_adds_nobody() {
     let w = world(|_| {});
-    w.joins.request_to_join(&principal("visitor"), "c", None).await.unwrap();
+    w.joins
+        .request_to_join(&principal("visitor"), &cid("c"), None)
+        .await
+        .unwrap();
     w.joins
         .decide_request(
             &principal("owner"),
-            "c",
-            "visitor",
+            &cid("c"),
+            &uid("visitor"),
             JoinDecision::Reject {
                 reason: Some("not a cooperative member".into()),
             },

@@ -1,6 +1,7 @@
 //! Moving items into and out of circuits: tokenization (push-local), push of an existing DFID,
 //! pull, and the approval gate with its pending operations.
 
+use crate::domain::circuits::circuit::CircuitId;
 use crate::domain::items::event::EventTimes;
 use crate::domain::partners::notification::Notice;
 use std::sync::Arc;
@@ -89,7 +90,7 @@ fn new_operation(
 ) -> Operation {
     Operation {
         operation_id,
-        circuit_id: circuit_id.to_owned(),
+        circuit_id: circuit_id.to_string(),
         dfid: dfid.to_owned(),
         operation_type,
         requester_id: requester_id.to_owned(),
@@ -129,7 +130,7 @@ impl PushService {
     pub async fn push_local(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         local_id: &str,
         identifiers: Vec<IdentifierInput>,
         enriched_data: Option<Value>,
@@ -372,7 +373,7 @@ impl PushService {
     }
 
     /// Pushes an existing DFID the caller may change into the circuit.
-    pub async fn push(&self, principal: &Principal, circuit_id: &str, dfid: &str) -> Result<OperationResult> {
+    pub async fn push(&self, principal: &Principal, circuit_id: &CircuitId, dfid: &str) -> Result<OperationResult> {
         let store = self.store.as_ref();
         let (circuit, member) = circuit_member(store, circuit_id, &principal.user_id).await?;
         circuit.require_active()?;
@@ -405,7 +406,7 @@ impl PushService {
 
     /// Pulls an item of the circuit: the caller keeps read access to it; nothing leaves the
     /// circuit.
-    pub async fn pull(&self, principal: &Principal, circuit_id: &str, dfid: &str) -> Result<PullResult> {
+    pub async fn pull(&self, principal: &Principal, circuit_id: &CircuitId, dfid: &str) -> Result<PullResult> {
         let store = self.store.as_ref();
         let dfid = Dfid::parse(dfid)?;
         let (circuit, member) = circuit_member(store, circuit_id, &principal.user_id).await?;
@@ -484,7 +485,7 @@ impl PushService {
     pub async fn decide(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         operation_id: &str,
         decision: Decision,
         reason: Option<String>,
@@ -498,7 +499,7 @@ impl PushService {
         let mut operation = store
             .operation(operation_id)
             .await?
-            .filter(|op| op.circuit_id == circuit_id)
+            .filter(|op| op.circuit_id == circuit_id.as_str())
             .ok_or_else(|| Error::not_found("operation"))?;
         let status = operation.decide(&principal.user_id, decision)?;
         if status == OperationStatus::Completed && operation.operation_type == OperationType::Push {

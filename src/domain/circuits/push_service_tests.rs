@@ -2,15 +2,15 @@
 
 use std::sync::Arc;
 
-use crate::domain::ErrorKind;
 use crate::domain::changes::Change;
 use crate::domain::circuits::circuit::{CircuitSettings, CircuitStatus};
 use crate::domain::circuits::operation::{Decision, OperationStatus};
-use crate::domain::circuits::push_service::{PushOutcome, PushService};
+use crate::domain::circuits::push_service::{PushLocalResult, PushOutcome, PushService};
 use crate::domain::circuits::roles::MemberRole;
 use crate::domain::items::identifier::IdentifierInput;
 use crate::domain::partners::trigger::TriggerKind;
-use crate::domain::testing::{FixedClock, MemoryStore, SequentialIds, assert_refused, canonical, dfid, principal};
+use crate::domain::testing::{FixedClock, MemoryStore, SequentialIds, assert_refused, canonical, cid, dfid, principal};
+use crate::domain::{ErrorKind, Result};
 
 struct World {
     store: Arc<MemoryStore>,
@@ -29,6 +29,22 @@ fn world(settings: CircuitSettings) -> World {
             ids: Arc::new(SequentialIds::default()),
         },
         store,
+    }
+}
+
+impl World {
+    /// `user` pushes a new local item `lid-1` carrying SISBOV BR123456789012 into `c`.
+    async fn push_new_local(&self, user: &str) -> Result<PushLocalResult> {
+        self.store.add_local_item("lid-1", user, vec![]);
+        self.push
+            .push_local(
+                &principal(user),
+                &cid("c"),
+                "lid-1",
+                vec![sisbov("BR123456789012")],
+                None,
+            )
+            .await
     }
 }
 
@@ -68,12 +84,7 @@ fn triggers(changes: &[Change]) -> Vec<TriggerKind> {
 #[tokio::test]
 async fn push_local_with_a_new_canonical_identifier_mints_a_dfid_and_maps_the_local_item() {
     let w = open_circuit();
-    w.store.add_local_item("lid-1", "member", vec![]);
-    let result = w
-        .push
-        .push_local(&principal("member"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await
-        .unwrap();
+    let result = w.push_new_local("member").await.unwrap();
     assert_eq!(result.outcome, PushOutcome::NewItemCreated);
     assert!(result.operation.minted);
     assert!(
@@ -95,12 +106,7 @@ async fn push_local_naming_an_item_the_caller_owns_enriches_it_instead_of_mintin
     let w = open_circuit();
     w.store
         .add_item(&dfid(1), "member", vec![canonical("sisbov", "BR123456789012")]);
-    w.store.add_local_item("lid-1", "member", vec![]);
-    let result = w
-        .push
-        .push_local(&principal("member"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await
-        .unwrap();
+    let result = w.push_new_local("member").await.unwrap();
     assert_eq!(result.outcome, PushOutcome::ExistingItemEnriched);
     assert_eq!(result.dfid, dfid(1));
     assert!(!result.operation.minted);
@@ -112,11 +118,7 @@ async fn push_local_naming_another_users_item_is_a_conflict_that_writes_nothing(
     let w = open_circuit();
     w.store
         .add_item(&dfid(1), "stranger", vec![canonical("sisbov", "BR123456789012")]);
-    w.store.add_local_item("lid-1", "member", vec![]);
-    let result = w
-        .push
-        .push_local(&principal("member"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await;
+    let result = w.push_new_local("member").await;
     assert_refused(result, ErrorKind::Conflict, "identifier_conflict");
     assert!(w.store.committed().is_empty());
     assert_eq!(w.store.local_item_now("lid-1").unwrap().dfid, None);
@@ -140,7 +142,7 @@ async fn push_local_naming_two_different_items_is_a_conflict() {
     ];
     let result = w
         .push
-        .push_local(&principal("member"), "c", "lid-1", inputs, None)
+        .push_local(&principal("member"), &cid("c"), "lid-1", inputs, None)
         .await;
     assert_refused(result, ErrorKind::Conflict, "identifier_conflict");
 }
@@ -151,7 +153,7 @@ async fn push_local_of_someone_elses_local_item_is_not_found() {
     w.store.add_local_item("lid-1", "owner", vec![]);
     let result = w
         .push
-        .push_local(&principal("member"), "c", "lid-1", vec![], None)
+        .push_local(&principal("member"), &cid("c"), "lid-1", vec![], None)
         .await;
     assert_refused(result, ErrorKind::NotFound, "not_found");
 }
@@ -163,7 +165,7 @@ async fn push_local_needs_the_push_permission() {
     w.store.add_local_item("lid-1", "viewer", vec![]);
     let result = w
         .push
-        .push_local(&principal("viewer"), "c", "lid-1", vec![], None)
+        .push_local(&principal("viewer"), &cid("c"), "lid-1", vec![], None)
         .await;
     assert_refused(result, ErrorKind::Forbidden, "insufficient_permissions");
 }
@@ -174,7 +176,7 @@ async fn push_local_into_a_circuit_the_caller_is_not_in_is_not_found() {
     w.store.add_local_item("lid-1", "stranger", vec![]);
     let result = w
         .push
-        .push_local(&principal("stranger"), "c", "lid-1", vec![], None)
+        .push_local(&principal("stranger"), &cid("c"), "lid-1", vec![], None)
         .await;
     assert_refused(result, ErrorKind::NotFound, "not_found");
 }
@@ -186,7 +188,7 @@ async fn push_local_into_a_deactivated_circuit_is_refused() {
     w.store.add_local_item("lid-1", "member", vec![]);
     let result = w
         .push
-        .push_local(&principal("member"), "c", "lid-1", vec![], None)
+        .push_local(&principal("member"), &cid("c"), "lid-1", vec![], None)
         .await;
     assert_refused(result, ErrorKind::Conflict, "circuit_inactive");
 }
@@ -194,12 +196,7 @@ async fn push_local_into_a_deactivated_circuit_is_refused() {
 #[tokio::test]
 async fn a_push_without_approval_completes_at_once_and_announces_pushed_and_tokenized() {
     let w = open_circuit();
-    w.store.add_local_item("lid-1", "member", vec![]);
-    let result = w
-        .push
-        .push_local(&principal("member"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await
-        .unwrap();
+    let result = w.push_new_local("member").await.unwrap();
     assert_eq!(result.operation.status, OperationStatus::Completed);
     assert_eq!(w.store.items_in("c"), vec![result.dfid]);
     assert_eq!(
@@ -211,12 +208,7 @@ async fn a_push_without_approval_completes_at_once_and_announces_pushed_and_toke
 #[tokio::test]
 async fn a_push_needing_approval_waits_tells_the_managers_and_announces_nothing() {
     let w = approval_circuit();
-    w.store.add_local_item("lid-1", "member", vec![]);
-    let result = w
-        .push
-        .push_local(&principal("member"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await
-        .unwrap();
+    let result = w.push_new_local("member").await.unwrap();
     assert_eq!(result.operation.status, OperationStatus::Pending);
     assert!(w.store.items_in("c").is_empty(), "not in the circuit before approval");
     let committed = w.store.committed();
@@ -234,12 +226,7 @@ async fn a_push_needing_approval_waits_tells_the_managers_and_announces_nothing(
 #[tokio::test]
 async fn the_owner_pushes_without_waiting_for_approval() {
     let w = approval_circuit();
-    w.store.add_local_item("lid-1", "owner", vec![]);
-    let result = w
-        .push
-        .push_local(&principal("owner"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await
-        .unwrap();
+    let result = w.push_new_local("owner").await.unwrap();
     assert_eq!(result.operation.status, OperationStatus::Completed);
 }
 
@@ -250,10 +237,14 @@ async fn pushing_the_same_local_item_twice_returns_the_open_operation() {
     let caller = principal("member");
     let first = w
         .push
-        .push_local(&caller, "c", "lid-1", vec![sisbov("BR123456789012")], None)
+        .push_local(&caller, &cid("c"), "lid-1", vec![sisbov("BR123456789012")], None)
         .await
         .unwrap();
-    let second = w.push.push_local(&caller, "c", "lid-1", vec![], None).await.unwrap();
+    let second = w
+        .push
+        .push_local(&caller, &cid("c"), "lid-1", vec![], None)
+        .await
+        .unwrap();
     assert_eq!(second.outcome, PushOutcome::AlreadyPushed);
     assert_eq!(second.operation.operation_id, first.operation.operation_id);
 }
@@ -261,18 +252,13 @@ async fn pushing_the_same_local_item_twice_returns_the_open_operation() {
 #[tokio::test]
 async fn approving_a_push_puts_the_item_in_the_circuit_and_announces_approved() {
     let w = approval_circuit();
-    w.store.add_local_item("lid-1", "member", vec![]);
-    let pending = w
-        .push
-        .push_local(&principal("member"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await
-        .unwrap();
+    let pending = w.push_new_local("member").await.unwrap();
     w.store.clear_log();
     let decided = w
         .push
         .decide(
             &principal("owner"),
-            "c",
+            &cid("c"),
             &pending.operation.operation_id,
             Decision::Approve,
             None,
@@ -289,18 +275,13 @@ async fn approving_a_push_puts_the_item_in_the_circuit_and_announces_approved() 
 #[tokio::test]
 async fn rejecting_a_push_keeps_the_item_out_and_announces_nothing() {
     let w = approval_circuit();
-    w.store.add_local_item("lid-1", "member", vec![]);
-    let pending = w
-        .push
-        .push_local(&principal("member"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await
-        .unwrap();
+    let pending = w.push_new_local("member").await.unwrap();
     w.store.clear_log();
     let decided = w
         .push
         .decide(
             &principal("owner"),
-            "c",
+            &cid("c"),
             &pending.operation.operation_id,
             Decision::Reject,
             Some("wrong lot".into()),
@@ -316,12 +297,7 @@ async fn rejecting_a_push_keeps_the_item_out_and_announces_nothing() {
 async fn nobody_approves_their_own_push_even_with_manage_members() {
     let w = approval_circuit();
     w.store.add_member("c", "admin", MemberRole::Admin);
-    w.store.add_local_item("lid-1", "admin", vec![]);
-    let pending = w
-        .push
-        .push_local(&principal("admin"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await
-        .unwrap();
+    let pending = w.push_new_local("admin").await.unwrap();
     assert_eq!(
         pending.operation.status,
         OperationStatus::Pending,
@@ -331,7 +307,7 @@ async fn nobody_approves_their_own_push_even_with_manage_members() {
         .push
         .decide(
             &principal("admin"),
-            "c",
+            &cid("c"),
             &pending.operation.operation_id,
             Decision::Approve,
             None,
@@ -344,17 +320,12 @@ async fn nobody_approves_their_own_push_even_with_manage_members() {
 async fn deciding_an_operation_needs_manage_members() {
     let w = approval_circuit();
     w.store.add_member("c", "other", MemberRole::Member);
-    w.store.add_local_item("lid-1", "member", vec![]);
-    let pending = w
-        .push
-        .push_local(&principal("member"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await
-        .unwrap();
+    let pending = w.push_new_local("member").await.unwrap();
     let result = w
         .push
         .decide(
             &principal("other"),
-            "c",
+            &cid("c"),
             &pending.operation.operation_id,
             Decision::Approve,
             None,
@@ -366,20 +337,15 @@ async fn deciding_an_operation_needs_manage_members() {
 #[tokio::test]
 async fn an_operation_is_decided_only_once() {
     let w = approval_circuit();
-    w.store.add_local_item("lid-1", "member", vec![]);
-    let pending = w
-        .push
-        .push_local(&principal("member"), "c", "lid-1", vec![sisbov("BR123456789012")], None)
-        .await
-        .unwrap();
+    let pending = w.push_new_local("member").await.unwrap();
     let id = pending.operation.operation_id;
     w.push
-        .decide(&principal("owner"), "c", &id, Decision::Approve, None)
+        .decide(&principal("owner"), &cid("c"), &id, Decision::Approve, None)
         .await
         .unwrap();
     let again = w
         .push
-        .decide(&principal("owner"), "c", &id, Decision::Reject, None)
+        .decide(&principal("owner"), &cid("c"), &id, Decision::Reject, None)
         .await;
     assert_refused(again, ErrorKind::Conflict, "operation_not_pending");
 }
@@ -388,7 +354,7 @@ async fn an_operation_is_decided_only_once() {
 async fn pulling_an_item_that_is_not_in_the_circuit_is_not_found() {
     let w = open_circuit();
     w.store.add_item(&dfid(1), "owner", vec![]);
-    let result = w.push.pull(&principal("member"), "c", &dfid(1)).await;
+    let result = w.push.pull(&principal("member"), &cid("c"), &dfid(1)).await;
     assert_refused(result, ErrorKind::NotFound, "not_found");
 }
 
@@ -397,7 +363,7 @@ async fn pulling_without_approval_grants_the_puller_access_to_the_item() {
     let w = open_circuit();
     w.store.add_item(&dfid(1), "owner", vec![]);
     w.store.put_item_in_circuit("c", &dfid(1));
-    let pulled = w.push.pull(&principal("member"), "c", &dfid(1)).await.unwrap();
+    let pulled = w.push.pull(&principal("member"), &cid("c"), &dfid(1)).await.unwrap();
     assert_eq!(pulled.operation.status, OperationStatus::Completed);
     assert!(w.store.committed().iter().any(|c| matches!(
         c,
@@ -412,6 +378,6 @@ async fn pushing_an_item_the_caller_may_only_see_is_forbidden() {
     w.store.add_circuit("d", "viewer", CircuitSettings::default());
     w.store.add_item(&dfid(1), "owner", vec![]);
     w.store.put_item_in_circuit("c", &dfid(1));
-    let result = w.push.push(&principal("viewer"), "d", &dfid(1)).await;
+    let result = w.push.push(&principal("viewer"), &cid("d"), &dfid(1)).await;
     assert_refused(result, ErrorKind::Forbidden, "insufficient_permissions");
 }

@@ -10,6 +10,12 @@ use crate::domain::Error;
 use crate::domain::Timestamp;
 use crate::ports::IdGenerator;
 
+id_type!(
+    /// An account's id.
+    UserId,
+    "user"
+);
+
 text_enum! {
     /// Service tier: decides limits. `Admin` lifts limits; it does not make anyone an administrator
     /// (only `is_admin` does).

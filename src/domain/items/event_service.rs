@@ -1,6 +1,7 @@
 //! Events: recorded on items (deduplicated by content), read under the visibility rules, and
 //! local events pushed to items later.
 
+use crate::domain::circuits::circuit::CircuitId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -226,7 +227,7 @@ impl EventService {
     pub async fn push_events(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         dfid: &str,
         local_event_ids: &[String],
     ) -> Result<Vec<PushedEvent>> {

@@ -1,6 +1,7 @@
 //! Storing item documents through circuits' adapters: adapter choice, the worker that empties the
 //! storage outbox, and reading stored copies back.
 
+use crate::domain::circuits::circuit::CircuitId;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,7 +58,7 @@ impl StorageService {
     pub async fn set_adapter(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         adapter_type: &str,
         meta: &RequestMeta,
     ) -> Result<crate::domain::circuits::circuit::Circuit> {
@@ -117,7 +118,7 @@ impl StorageService {
     }
 
     /// The circuit's adapter (members).
-    pub async fn adapter(&self, principal: &Principal, circuit_id: &str) -> Result<String> {
+    pub async fn adapter(&self, principal: &Principal, circuit_id: &CircuitId) -> Result<String> {
         let (circuit, _) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
         Ok(circuit.adapter_type)
     }

@@ -1,6 +1,7 @@
 //! Post-action webhooks: settings and webhooks (ManagePermissions), test deliveries, the
 //! delivery list, and the sender that works through the outbox.
 
+use crate::domain::circuits::circuit::CircuitId;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,7 +80,7 @@ impl WebhookService {
         Ok(circuit)
     }
 
-    pub async fn settings(&self, principal: &Principal, circuit_id: &str) -> Result<PostActionSettings> {
+    pub async fn settings(&self, principal: &Principal, circuit_id: &CircuitId) -> Result<PostActionSettings> {
         self.manager(principal, circuit_id).await?;
         self.store.post_action_settings(circuit_id).await
     }
@@ -87,7 +88,7 @@ impl WebhookService {
     pub async fn set_settings(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         settings: PostActionSettings,
         meta: &RequestMeta,
     ) -> Result<PostActionSettings> {
@@ -97,7 +98,7 @@ impl WebhookService {
         self.store
             .commit(vec![
                 Change::UpsertPostActionSettings {
-                    circuit_id: circuit_id.to_owned(),
+                    circuit_id: circuit_id.to_string(),
                     settings: settings.clone(),
                     at: now,
                 },
@@ -115,12 +116,17 @@ impl WebhookService {
         Ok(settings)
     }
 
-    pub async fn list(&self, principal: &Principal, circuit_id: &str, page: &PageRequest) -> Result<Page<Webhook>> {
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        circuit_id: &CircuitId,
+        page: &PageRequest,
+    ) -> Result<Page<Webhook>> {
         self.manager(principal, circuit_id).await?;
         self.store.webhooks(circuit_id, page).await
     }
 
-    pub async fn get(&self, principal: &Principal, circuit_id: &str, webhook_id: &str) -> Result<Webhook> {
+    pub async fn get(&self, principal: &Principal, circuit_id: &CircuitId, webhook_id: &str) -> Result<Webhook> {
         self.manager(principal, circuit_id).await?;
         self.webhook_in(circuit_id, webhook_id).await
     }
@@ -156,7 +162,7 @@ impl WebhookService {
     pub async fn create(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         input: WebhookInput,
         meta: &RequestMeta,
     ) -> Result<(Webhook, String)> {
@@ -167,7 +173,7 @@ impl WebhookService {
         let now = self.clock.now();
         let webhook = Webhook {
             webhook_id: self.ids.new_id(),
-            circuit_id: circuit_id.to_owned(),
+            circuit_id: circuit_id.to_string(),
             name: input.name.trim().to_owned(),
             url: input.url,
             method,
@@ -200,7 +206,7 @@ impl WebhookService {
     pub async fn update(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         webhook_id: &str,
         input: WebhookInput,
         meta: &RequestMeta,
@@ -250,7 +256,7 @@ impl WebhookService {
     pub async fn delete(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         webhook_id: &str,
         meta: &RequestMeta,
     ) -> Result<()> {
@@ -278,7 +284,7 @@ impl WebhookService {
     pub async fn deliveries(
         &self,
         principal: &Principal,
-        circuit_id: &str,
+        circuit_id: &CircuitId,
         filter: &DeliveryFilter,
         page: &PageRequest,
     ) -> Result<Page<Delivery>> {
@@ -288,7 +294,7 @@ impl WebhookService {
 
     /// Sends one real `test` delivery now and waits for it (short timeout); it is recorded like
     /// any other delivery but never retried.
-    pub async fn test(&self, principal: &Principal, circuit_id: &str, webhook_id: &str) -> Result<TestResult> {
+    pub async fn test(&self, principal: &Principal, circuit_id: &CircuitId, webhook_id: &str) -> Result<TestResult> {
         let circuit = self.manager(principal, circuit_id).await?;
         let webhook = self.webhook_in(circuit_id, webhook_id).await?;
         let now = self.clock.now();
@@ -306,7 +312,7 @@ impl WebhookService {
         let delivery = Delivery {
             delivery_id: delivery_id.clone(),
             webhook_id: webhook.webhook_id.clone(),
-            circuit_id: circuit_id.to_owned(),
+            circuit_id: circuit_id.to_string(),
             event_type: "test".to_owned(),
             payload: body.to_string(),
             status: DeliveryStatus::InProgress,

@@ -1,0 +1,414 @@
+//! The repository traits over the in-memory store.
+
+use crate::domain::audit::Activity;
+use crate::domain::audit::ports::ActivityRepo;
+use crate::domain::circuits::circuit::{Circuit, CircuitItem};
+use crate::domain::circuits::join_request::{JoinRequest, RequestStatus};
+use crate::domain::circuits::operation::{Operation, OperationStatus, OperationType};
+use crate::domain::circuits::ports::{
+    CircuitItemRepo, CircuitRepo, JoinRequestRepo, MemberRepo, OperationRepo, RoleRepo,
+};
+use crate::domain::circuits::roles::{CustomRole, Member, MemberRole};
+use crate::domain::identity::access::Session;
+use crate::domain::identity::account::Account;
+use crate::domain::identity::ports::{AccountFilter, AccountRepo, ResetToken};
+use crate::domain::items::event::{Event, LocalEvent, Visibility};
+use crate::domain::items::item::{Item, LocalItem};
+use crate::domain::items::ports::{EventFilter, EventRepo, ItemFilter, ItemRepo, ViewerFacts};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::{Result, Timestamp};
+
+use super::memory_store::{MemoryStore, first_page};
+
+#[async_trait::async_trait]
+impl AccountRepo for MemoryStore {
+    async fn account(&self, user_id: &str) -> Result<Option<Account>> {
+        Ok(self.state().accounts.iter().find(|a| a.id == user_id).cloned())
+    }
+
+    async fn account_by_login(&self, login: &str) -> Result<Option<Account>> {
+        Ok(self
+            .state()
+            .accounts
+            .iter()
+            .find(|a| a.username.eq_ignore_ascii_case(login) || a.email.eq_ignore_ascii_case(login))
+            .cloned())
+    }
+
+    async fn accounts(&self, _filter: &AccountFilter, page: &PageRequest) -> Result<Page<Account>> {
+        Ok(first_page(self.state().accounts.clone(), page))
+    }
+
+    async fn session(&self, _session_id: &str) -> Result<Option<Session>> {
+        Ok(None)
+    }
+
+    async fn reset_token(&self, _token_hash: &str) -> Result<Option<ResetToken>> {
+        Ok(None)
+    }
+}
+
+#[async_trait::async_trait]
+impl CircuitRepo for MemoryStore {
+    async fn circuit(&self, circuit_id: &str) -> Result<Option<Circuit>> {
+        Ok(self
+            .state()
+            .circuits
+            .iter()
+            .find(|c| c.circuit_id == circuit_id)
+            .cloned())
+    }
+
+    async fn circuits_of(&self, user_id: &str, page: &PageRequest) -> Result<Page<Circuit>> {
+        let state = self.state();
+        let rows = state
+            .circuits
+            .iter()
+            .filter(|c| {
+                state
+                    .members
+                    .iter()
+                    .any(|m| m.circuit_id == c.circuit_id && m.user_id == user_id)
+            })
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
+    }
+
+    async fn count_owned_circuits(&self, owner_id: &str) -> Result<u64> {
+        Ok(self.state().circuits.iter().filter(|c| c.owner_id == owner_id).count() as u64)
+    }
+
+    async fn circuit_counts(&self, circuit_id: &str) -> Result<(u64, u64)> {
+        let state = self.state();
+        let members = state.members.iter().filter(|m| m.circuit_id == circuit_id).count();
+        let items = state
+            .circuit_items
+            .iter()
+            .filter(|ci| ci.circuit_id == circuit_id)
+            .count();
+        Ok((members as u64, items as u64))
+    }
+}
+
+#[async_trait::async_trait]
+impl MemberRepo for MemoryStore {
+    async fn member(&self, circuit_id: &str, user_id: &str) -> Result<Option<Member>> {
+        Ok(self.member_now(circuit_id, user_id))
+    }
+
+    async fn members(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<Member>> {
+        let state = self.state();
+        let rows = state
+            .members
+            .iter()
+            .filter(|m| m.circuit_id == circuit_id)
+            .map(|m| state.with_role(m.clone()))
+            .collect();
+        Ok(first_page(rows, page))
+    }
+
+    async fn privileged_members(&self, circuit_id: &str) -> Result<Vec<Member>> {
+        let state = self.state();
+        Ok(state
+            .members
+            .iter()
+            .filter(|m| m.circuit_id == circuit_id)
+            .filter(|m| matches!(m.role, MemberRole::Owner | MemberRole::Admin) || m.custom_role.is_some())
+            .map(|m| state.with_role(m.clone()))
+            .collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl RoleRepo for MemoryStore {
+    async fn role(&self, role_id: &str) -> Result<Option<CustomRole>> {
+        Ok(self.state().roles.iter().find(|r| r.role_id == role_id).cloned())
+    }
+
+    async fn roles(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<CustomRole>> {
+        let rows = self
+            .state()
+            .roles
+            .iter()
+            .filter(|r| r.circuit_id == circuit_id)
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
+    }
+
+    async fn role_in_use(&self, role_id: &str) -> Result<bool> {
+        Ok(self
+            .state()
+            .members
+            .iter()
+            .any(|m| m.custom_role.as_deref() == Some(role_id)))
+    }
+}
+
+#[async_trait::async_trait]
+impl JoinRequestRepo for MemoryStore {
+    async fn join_request(&self, circuit_id: &str, user_id: &str) -> Result<Option<JoinRequest>> {
+        Ok(self
+            .state()
+            .join_requests
+            .iter()
+            .find(|r| r.circuit_id == circuit_id && r.user_id == user_id)
+            .cloned())
+    }
+
+    async fn pending_join_requests(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<JoinRequest>> {
+        let rows = self
+            .state()
+            .join_requests
+            .iter()
+            .filter(|r| r.circuit_id == circuit_id && r.status == RequestStatus::Pending)
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
+    }
+}
+
+#[async_trait::async_trait]
+impl OperationRepo for MemoryStore {
+    async fn operation(&self, operation_id: &str) -> Result<Option<Operation>> {
+        Ok(self
+            .state()
+            .operations
+            .iter()
+            .find(|o| o.operation_id == operation_id)
+            .cloned())
+    }
+
+    async fn operations(
+        &self,
+        circuit_id: &str,
+        status: Option<OperationStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Operation>> {
+        let rows = self
+            .state()
+            .operations
+            .iter()
+            .filter(|o| o.circuit_id == circuit_id && status.is_none_or(|s| o.status == s))
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
+    }
+
+    async fn open_operation(
+        &self,
+        circuit_id: &str,
+        dfid: &str,
+        operation_type: OperationType,
+        requester_id: Option<&str>,
+    ) -> Result<Option<Operation>> {
+        Ok(self
+            .state()
+            .operations
+            .iter()
+            .find(|o| {
+                o.circuit_id == circuit_id
+                    && o.dfid == dfid
+                    && o.operation_type == operation_type
+                    && o.status == OperationStatus::Pending
+                    && requester_id.is_none_or(|r| o.requester_id == r)
+            })
+            .cloned())
+    }
+}
+
+#[async_trait::async_trait]
+impl CircuitItemRepo for MemoryStore {
+    async fn circuit_items(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<CircuitItem>> {
+        let rows = self
+            .state()
+            .circuit_items
+            .iter()
+            .filter(|ci| ci.circuit_id == circuit_id)
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
+    }
+
+    async fn holds_item(&self, circuit_id: &str, dfid: &str) -> Result<bool> {
+        Ok(self.items_in(circuit_id).iter().any(|d| d == dfid))
+    }
+
+    async fn published_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<String>> {
+        Ok(self
+            .state()
+            .published
+            .iter()
+            .filter(|(c, _)| c == circuit_id)
+            .map(|(_, dfid)| dfid.clone())
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl ItemRepo for MemoryStore {
+    async fn next_dfid_sequence(&self, _day: chrono::NaiveDate) -> Result<u64> {
+        let mut state = self.state();
+        state.dfid_counter += 1;
+        Ok(state.dfid_counter)
+    }
+
+    async fn local_item(&self, local_id: &str) -> Result<Option<LocalItem>> {
+        Ok(self.local_item_now(local_id))
+    }
+
+    async fn local_items(&self, owner_id: &str, page: &PageRequest) -> Result<Page<LocalItem>> {
+        let rows = self
+            .state()
+            .local_items
+            .iter()
+            .filter(|l| l.owner_id == owner_id)
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
+    }
+
+    async fn count_local_items_since(&self, owner_id: &str, since: Timestamp) -> Result<u64> {
+        Ok(self
+            .state()
+            .local_items
+            .iter()
+            .filter(|l| l.owner_id == owner_id && l.created_at >= since)
+            .count() as u64)
+    }
+
+    async fn item(&self, dfid: &str) -> Result<Option<Item>> {
+        Ok(self.item_now(dfid))
+    }
+
+    async fn item_for(&self, dfid: &str, user_id: &str) -> Result<Option<(Item, ViewerFacts)>> {
+        let state = self.state();
+        let Some(item) = state.items.iter().find(|i| i.dfid == dfid).cloned() else {
+            return Ok(None);
+        };
+        let memberships = state
+            .circuit_items
+            .iter()
+            .filter(|ci| ci.dfid == dfid)
+            .filter_map(|ci| {
+                state
+                    .members
+                    .iter()
+                    .find(|m| m.circuit_id == ci.circuit_id && m.user_id == user_id)
+            })
+            .map(|m| state.with_role(m.clone()))
+            .collect();
+        let facts = ViewerFacts {
+            memberships,
+            pulled: state.pulled.iter().any(|(d, u)| d == dfid && u == user_id),
+            local_id: state
+                .local_items
+                .iter()
+                .find(|l| l.owner_id == user_id && l.dfid.as_deref() == Some(dfid))
+                .map(|l| l.local_id.clone()),
+        };
+        Ok(Some((item, facts)))
+    }
+
+    async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>> {
+        let state = self.state();
+        Ok(state
+            .items
+            .iter()
+            .flat_map(|item| {
+                item.identifiers
+                    .iter()
+                    .filter(|i| i.is_canonical() && names.iter().any(|(k, v)| &i.key == k && &i.value == v))
+                    .map(|i| (i.key.clone(), i.value.clone(), item.dfid.clone()))
+            })
+            .collect())
+    }
+
+    async fn visible_items(&self, user_id: &str, _filter: &ItemFilter, page: &PageRequest) -> Result<Page<Item>> {
+        let rows = self
+            .state()
+            .items
+            .iter()
+            .filter(|i| i.created_by == user_id)
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
+    }
+}
+
+#[async_trait::async_trait]
+impl EventRepo for MemoryStore {
+    async fn event(&self, event_id: &str) -> Result<Option<Event>> {
+        Ok(self.state().events.iter().find(|e| e.event_id == event_id).cloned())
+    }
+
+    async fn event_by_hash(&self, content_hash: &str) -> Result<Option<Event>> {
+        Ok(self
+            .state()
+            .events
+            .iter()
+            .find(|e| e.content_hash == content_hash)
+            .cloned())
+    }
+
+    async fn item_events(
+        &self,
+        dfid: &str,
+        viewer: &str,
+        kinds: &[Visibility],
+        page: &PageRequest,
+    ) -> Result<Page<Event>> {
+        let rows = self
+            .state()
+            .events
+            .iter()
+            .filter(|e| e.dfid == dfid && (e.source == viewer || kinds.contains(&e.visibility)))
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
+    }
+
+    async fn visible_events(&self, viewer: &str, _filter: &EventFilter, page: &PageRequest) -> Result<Page<Event>> {
+        let rows = self
+            .state()
+            .events
+            .iter()
+            .filter(|e| e.source == viewer)
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
+    }
+
+    async fn public_events(&self, dfid: &str, limit: u32) -> Result<Vec<Event>> {
+        Ok(self
+            .state()
+            .events
+            .iter()
+            .filter(|e| e.dfid == dfid && e.visibility == Visibility::Public)
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .cloned()
+            .collect())
+    }
+
+    async fn local_event(&self, _local_event_id: &str) -> Result<Option<LocalEvent>> {
+        Ok(None)
+    }
+
+    async fn local_events(&self, _owner_id: &str, page: &PageRequest) -> Result<Page<LocalEvent>> {
+        Ok(first_page(Vec::new(), page))
+    }
+}
+
+#[async_trait::async_trait]
+impl ActivityRepo for MemoryStore {
+    async fn activities(
+        &self,
+        _user_id: &str,
+        _circuit_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<Activity>> {
+        Ok(first_page(Vec::new(), page))
+    }
+}
