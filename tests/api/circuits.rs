@@ -578,3 +578,34 @@ async fn activities_show_the_caller_and_their_circuits() {
     let strangers: Value = json_with_status(app.get_as("/api/activities", &stranger).await, 200).await;
     assert!(strangers["data"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn adding_a_member_by_username_never_looks_up_an_email() {
+    let app = spawn_app().await;
+    let (owner, _) = app.register("owner").await;
+    app.register("someone").await;
+    let id = app.circuit(&owner, json!({})).await;
+    let members_path = format!("/api/circuits/{id}/members");
+    assert_error(
+        app.post_as(
+            &members_path,
+            &owner,
+            &json!({ "username": "someone@example.com", "role": "Viewer" }),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let added = json_with_status(
+        app.post_as(
+            &members_path,
+            &owner,
+            &json!({ "username": "someone", "role": "Viewer" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(added["username"], "someone");
+}

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, json_with_status, spawn_app};
+use crate::helpers::{TestApp, assert_error, json_with_status, spawn_app, spawn_with};
 
 fn settings(extra: Value) -> Value {
     let mut base =
@@ -353,4 +353,74 @@ async fn public_join_is_immediate_with_auto_approve() {
     assert_eq!(joined["status"], "Joined");
     assert_eq!(joined["member"]["role"], "Member");
     assert_error(app.post_as(&join, &joiner, &json!({})).await, 409, "already_member").await;
+}
+
+/// A circuit with a `Protected` page whose password is `porteira-42`.
+async fn protected_circuit(app: &TestApp) -> (String, String) {
+    let (owner, id, _) = public_circuit(app).await;
+    json_with_status(
+        app.put_as(
+            &format!("/api/circuits/{id}/public-settings"),
+            &owner,
+            &settings(json!({ "access_mode": "Protected", "access_password": "porteira-42" })),
+        )
+        .await,
+        200,
+    )
+    .await;
+    (owner, id)
+}
+
+#[tokio::test]
+async fn a_password_guesser_locks_out_only_itself() {
+    let app = spawn_with(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let (_, id) = protected_circuit(&app).await;
+    let page = app.url(&format!("/api/circuits/{id}/public"));
+    let read = |from: &'static str, password: &'static str| {
+        app.client
+            .get(&page)
+            .header("x-forwarded-for", from)
+            .header("x-access-password", password)
+            .send()
+    };
+    for _ in 0..10 {
+        assert_error(
+            read("10.9.9.9", "guess").await.unwrap(),
+            401,
+            "access_password_required",
+        )
+        .await;
+    }
+    let locked = read("10.9.9.9", "porteira-42").await.unwrap();
+    assert!(locked.headers().contains_key("retry-after"));
+    assert_error(locked, 429, "rate_limited").await;
+    json_with_status(read("10.1.1.1", "porteira-42").await.unwrap(), 200).await;
+}
+
+#[tokio::test]
+async fn join_requests_on_a_protected_page_need_its_password() {
+    let app = spawn_app().await;
+    let (_, id) = protected_circuit(&app).await;
+    let (joiner, _) = app.register("joiner").await;
+    let requests = format!("/api/circuits/{id}/requests");
+    assert_error(
+        app.post_as(&requests, &joiner, &json!({ "message": "hi" })).await,
+        401,
+        "access_password_required",
+    )
+    .await;
+    assert_error(
+        app.post_as(&requests, &joiner, &json!({ "access_password": "wrong" }))
+            .await,
+        401,
+        "access_password_required",
+    )
+    .await;
+    let request = json_with_status(
+        app.post_as(&requests, &joiner, &json!({ "access_password": "porteira-42" }))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(request["status"], "Pending");
 }

@@ -19,6 +19,9 @@ pub struct JoinsApi;
 
 #[derive(Object)]
 struct JoinRequestBody {
+    /// For `Protected` pages (401 `access_password_required` when missing or wrong).
+    #[oai(nullable)]
+    access_password: Option<String>,
     #[oai(nullable)]
     message: Option<String>,
 }
@@ -108,7 +111,13 @@ impl JoinsApi {
     ) -> ApiResult<Created<JoinRequestView>> {
         let request = state
             .joins
-            .request_to_join(&caller.principal, &CircuitId::parse(&id.0)?, body.0.message)
+            .request_to_join(
+                &caller.principal,
+                &CircuitId::parse(&id.0)?,
+                body.0.access_password.as_deref(),
+                body.0.message,
+                &caller.meta,
+            )
             .await?;
         Ok(Created::Created(Json(request.into())))
     }

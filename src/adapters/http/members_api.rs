@@ -12,7 +12,7 @@ use super::error::ApiResult;
 use super::types::{Created, NoContent, list_of, page};
 use super::views::{MemberList, MemberView, PermissionName, RoleName, permission_names, permission_set};
 use super::{ApiTags, State};
-use crate::domain::circuits::member_service::RoleInput;
+use crate::domain::circuits::member_service::{Invitee, RoleInput};
 use crate::domain::circuits::roles::CustomRole;
 
 pub struct MembersApi;
@@ -109,16 +109,17 @@ impl MembersApi {
         body: Json<AddMemberBody>,
     ) -> ApiResult<Created<MemberView>> {
         let body = body.0;
-        let user = body
-            .user_id
-            .or(body.username)
-            .ok_or_else(|| crate::domain::Error::field("user_id", "give user_id or username"))?;
+        let invitee = match (body.user_id, body.username) {
+            (Some(user_id), _) => Invitee::Id(UserId::parse(&user_id)?),
+            (None, Some(username)) => Invitee::Username(username),
+            (None, None) => return Err(crate::domain::Error::field("user_id", "give user_id or username").into()),
+        };
         let member = state
             .members
             .add_member(
                 &caller.principal,
                 &CircuitId::parse(&id.0)?,
-                &user,
+                invitee,
                 body.role.into(),
                 &caller.meta,
             )

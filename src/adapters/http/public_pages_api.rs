@@ -153,19 +153,20 @@ impl PublicPagesApi {
     }
 
     /// The public page, without credentials: 404 unless enabled (and, for `Scheduled`, past
-    /// its date); `Protected` pages need `X-Access-Password` (401 `access_password_required`).
+    /// its date); `Protected` pages need `X-Access-Password` (401 `access_password_required`;
+    /// after 10 wrong ones in 15 minutes, 429 for that client only, for 15 minutes).
     #[oai(path = "/api/circuits/:id/public", method = "get", operation_id = "get_public_page")]
     async fn public_page(
         &self,
         state: State<'_>,
-        _client: PublicClient,
+        client: PublicClient,
         id: Path<String>,
         #[oai(name = "X-Access-Password")] access_password: Header<Option<String>>,
     ) -> ApiResult<Json<PublicPageView>> {
         Ok(Json(
             state
                 .public_pages
-                .public_page(&CircuitId::parse(&id.0)?, access_password.0.as_deref())
+                .public_page(&CircuitId::parse(&id.0)?, access_password.0.as_deref(), client.meta.ip)
                 .await?
                 .into(),
         ))

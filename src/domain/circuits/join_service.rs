@@ -55,14 +55,20 @@ pub enum PublicJoin {
 }
 
 impl JoinService {
-    /// Asks to join a circuit whose public page is open (404 otherwise).
+    /// Asks to join a circuit whose public page is open (404 otherwise), with the page's password
+    /// when it is `Protected`.
     pub async fn request_to_join(
         &self,
         principal: &Principal,
         circuit_id: &CircuitId,
+        access_password: Option<&str>,
         message: Option<String>,
+        meta: &RequestMeta,
     ) -> Result<JoinRequest> {
-        let (circuit, _) = self.gate.open(circuit_id).await?;
+        let (circuit, public) = self.gate.open(circuit_id).await?;
+        self.gate
+            .check_password(circuit_id, &public, access_password, meta.ip)
+            .await?;
         self.new_request(principal, &circuit, message).await
     }
 
@@ -133,7 +139,9 @@ impl JoinService {
         meta: &RequestMeta,
     ) -> Result<PublicJoin> {
         let (circuit, public) = self.gate.open(circuit_id).await?;
-        self.gate.check_password(circuit_id, &public, access_password).await?;
+        self.gate
+            .check_password(circuit_id, &public, access_password, meta.ip)
+            .await?;
         if !public.auto_approve_members {
             return self
                 .new_request(principal, &circuit, message)

@@ -37,6 +37,13 @@ pub struct RoleInput {
     pub color: Option<String>,
 }
 
+/// Who is being added to a circuit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invitee {
+    Id(UserId),
+    Username(String),
+}
+
 pub struct MemberService {
     pub(crate) store: Arc<dyn MemberStore>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -54,20 +61,28 @@ impl MemberService {
         self.store.members(circuit_id, page).await
     }
 
-    /// Adds a member by user id or username (Invite; only the Owner adds Admins).
+    /// Adds a member by user id or by username (Invite; only the Owner adds Admins).
     pub async fn add_member(
         &self,
         principal: &Principal,
         circuit_id: &CircuitId,
-        user: &str,
+        invitee: Invitee,
         role: MemberRole,
         meta: &RequestMeta,
     ) -> Result<Member> {
         let (circuit, actor) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
         check_grant_role(&actor, role, Permission::Invite)?;
-        let account = match self.store.account(user).await? {
-            Some(account) => Some(account),
-            None => self.store.account_by_login(&user.trim().to_lowercase()).await?,
+        let account = match invitee {
+            Invitee::Id(user_id) => self.store.account(&user_id).await?,
+            // A login also matches emails: keep only a username match, so an email address never
+            // turns into someone's user id.
+            Invitee::Username(username) => {
+                let username = username.trim().to_lowercase();
+                self.store
+                    .account_by_login(&username)
+                    .await?
+                    .filter(|account| account.username.to_lowercase() == username)
+            }
         }
         .ok_or_else(|| Error::not_found("user"))?;
         if self.store.member(circuit_id, &account.id).await?.is_some() {

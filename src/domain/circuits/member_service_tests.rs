@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::domain::ErrorKind;
 use crate::domain::circuits::circuit::CircuitSettings;
-use crate::domain::circuits::member_service::{MemberService, RoleInput};
+use crate::domain::circuits::member_service::{Invitee, MemberService, RoleInput};
 use crate::domain::circuits::roles::{MemberRole, Permission, PermissionSet};
 use crate::domain::testing::{FixedClock, MemoryStore, SequentialIds, assert_refused, cid, meta, principal, uid};
 
@@ -50,7 +50,7 @@ async fn only_the_owner_adds_admins() {
         .add_member(
             &principal("admin"),
             &cid("c"),
-            &uid("newcomer"),
+            Invitee::Id(uid("newcomer")),
             MemberRole::Admin,
             &meta(),
         )
@@ -61,7 +61,7 @@ async fn only_the_owner_adds_admins() {
         .add_member(
             &principal("owner"),
             &cid("c"),
-            &uid("newcomer"),
+            Invitee::Id(uid("newcomer")),
             MemberRole::Admin,
             &meta(),
         )
@@ -78,7 +78,7 @@ async fn a_member_without_invite_adds_nobody() {
         .add_member(
             &principal("member"),
             &cid("c"),
-            &uid("newcomer"),
+            Invitee::Id(uid("newcomer")),
             MemberRole::Viewer,
             &meta(),
         )
@@ -95,7 +95,7 @@ async fn a_circuit_has_one_owner() {
         .add_member(
             &principal("owner"),
             &cid("c"),
-            &uid("newcomer"),
+            Invitee::Id(uid("newcomer")),
             MemberRole::Owner,
             &meta(),
         )
@@ -111,7 +111,7 @@ async fn adding_someone_twice_is_a_conflict() {
         .add_member(
             &principal("owner"),
             &cid("c"),
-            &uid("member"),
+            Invitee::Id(uid("member")),
             MemberRole::Viewer,
             &meta(),
         )
@@ -255,4 +255,32 @@ async fn only_the_owner_removes_admins_but_anyone_may_leave() {
         .await
         .unwrap();
     assert!(w.store.member_now("c", "member").is_none());
+}
+
+#[tokio::test]
+async fn a_username_invitation_matches_usernames_only_never_emails() {
+    let w = world();
+    let by_email = w
+        .members
+        .add_member(
+            &principal("owner"),
+            &cid("c"),
+            Invitee::Username("newcomer@example.com".into()),
+            MemberRole::Viewer,
+            &meta(),
+        )
+        .await;
+    assert_refused(by_email, ErrorKind::NotFound, "not_found");
+    let by_username = w
+        .members
+        .add_member(
+            &principal("owner"),
+            &cid("c"),
+            Invitee::Username(" NewComer ".into()),
+            MemberRole::Viewer,
+            &meta(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_username.user_id, "newcomer");
 }

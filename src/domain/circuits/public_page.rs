@@ -2,10 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::domain::circuits::circuit::{Circuit, CircuitSettings, CircuitStatus};
 use crate::domain::circuits::ports::CircuitRepo;
+use crate::domain::identity::access::client_group;
 use crate::domain::identity::ports::{PasswordCheck, PasswordHasher};
 use crate::domain::{Error, Result, Timestamp};
 use crate::ports::{Clock, RateLimiter};
@@ -48,8 +51,10 @@ impl PublicSettings {
     }
 }
 
-/// Wrong access passwords allowed per circuit per minute, across all clients.
-const ACCESS_PASSWORD_CHECKS_PER_MINUTE: u64 = 60;
+/// Wrong access passwords one client may send one circuit within the window before that pair is
+/// locked for the window.
+const ACCESS_PASSWORD_FAILURES: u64 = 10;
+const ACCESS_PASSWORD_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Whether a circuit's public page is open, and the check of a `Protected` page's password.
 pub struct PageGate {
@@ -77,12 +82,14 @@ impl PageGate {
     }
 
     /// Checks a `Protected` page's password (401 `access_password_required` when missing or
-    /// wrong), with a per-circuit limit on attempts.
+    /// wrong). Failures count per (circuit, client): 10 in 15 minutes lock that pair alone for
+    /// 15 minutes (429), so a guesser never locks out anyone else, the owner included.
     pub async fn check_password(
         &self,
         circuit_id: &str,
         public: &PublicSettings,
         password: Option<&str>,
+        client: IpAddr,
     ) -> Result<()> {
         if public.access_mode != AccessMode::Protected {
             return Ok(());
@@ -99,19 +106,22 @@ impl PageGate {
         if password.is_empty() || password.len() > 256 {
             return Err(required());
         }
-        let attempts = self
-            .limiter
-            .hit(
-                &format!("access-password:{circuit_id}"),
-                std::time::Duration::from_secs(60),
-            )
-            .await;
-        if attempts.count > ACCESS_PASSWORD_CHECKS_PER_MINUTE {
-            return Err(Error::rate_limited(attempts.resets_in.as_secs().max(1)));
+        let pair = format!("{circuit_id}:{}", client_group(client));
+        let lock_key = format!("access-lock:{pair}");
+        if let Some(lock) = self.limiter.peek(&lock_key).await {
+            return Err(Error::rate_limited(lock.resets_in.as_secs().max(1)));
         }
         match self.hasher.verify(password.to_owned(), hash.clone()).await? {
             PasswordCheck::Match { .. } => Ok(()),
-            PasswordCheck::Mismatch => Err(required()),
+            PasswordCheck::Mismatch => {
+                let failures_key = format!("access-failures:{pair}");
+                let failures = self.limiter.hit(&failures_key, ACCESS_PASSWORD_WINDOW).await;
+                if failures.count >= ACCESS_PASSWORD_FAILURES {
+                    self.limiter.hit(&lock_key, ACCESS_PASSWORD_WINDOW).await;
+                    self.limiter.clear(&failures_key).await;
+                }
+                Err(required())
+            }
         }
     }
 }

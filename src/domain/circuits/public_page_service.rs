@@ -1,6 +1,7 @@
 //! Public pages: the settings managers write, and the page anyone may read.
 
 use crate::domain::circuits::circuit::CircuitId;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -180,9 +181,16 @@ impl PublicPageService {
     }
 
     /// The public page, without authentication.
-    pub async fn public_page(&self, circuit_id: &CircuitId, access_password: Option<&str>) -> Result<PublicPage> {
+    pub async fn public_page(
+        &self,
+        circuit_id: &CircuitId,
+        access_password: Option<&str>,
+        client: IpAddr,
+    ) -> Result<PublicPage> {
         let (circuit, public) = self.gate.open(circuit_id).await?;
-        self.gate.check_password(circuit_id, &public, access_password).await?;
+        self.gate
+            .check_password(circuit_id, &public, access_password, client)
+            .await?;
         let (member_count, _) = self.store.circuit_counts(circuit_id).await?;
         let mut published_items = Vec::new();
         for dfid in self.store.published_items(circuit_id, 200).await? {

@@ -1,6 +1,7 @@
 //! Who gets through a circuit's public page, and what joining through it does
 //! ([`PageGate`], [`PublicPageService`], [`JoinService`]).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::domain::ErrorKind;
@@ -82,6 +83,11 @@ fn world(page: impl FnOnce(&mut PublicSettings)) -> World {
     }
 }
 
+/// The reader's address.
+fn reader() -> IpAddr {
+    IpAddr::from([203, 0, 113, 9])
+}
+
 fn protected(public: &mut PublicSettings) {
     public.access_mode = AccessMode::Protected;
     public.access_password_hash = Some(PlainHasher::hash_of(PAGE_PASSWORD));
@@ -91,7 +97,7 @@ fn protected(public: &mut PublicSettings) {
 async fn a_page_that_is_not_enabled_is_not_found() {
     let w = world(|p| p.enabled = false);
     assert_refused(
-        w.pages.public_page(&cid("c"), None).await,
+        w.pages.public_page(&cid("c"), None, reader()).await,
         ErrorKind::NotFound,
         "not_found",
     );
@@ -103,7 +109,7 @@ async fn a_page_of_a_circuit_that_forbids_public_visibility_is_not_found() {
     w.store
         .update_circuit("c", |c| c.settings.allow_public_visibility = false);
     assert_refused(
-        w.pages.public_page(&cid("c"), None).await,
+        w.pages.public_page(&cid("c"), None, reader()).await,
         ErrorKind::NotFound,
         "not_found",
     );
@@ -116,32 +122,37 @@ async fn a_scheduled_page_opens_at_its_date_and_not_before() {
         p.scheduled_date = Some(start_of_test() + chrono::Duration::hours(1));
     });
     assert_refused(
-        w.pages.public_page(&cid("c"), None).await,
+        w.pages.public_page(&cid("c"), None, reader()).await,
         ErrorKind::NotFound,
         "not_found",
     );
     w.clock.advance(chrono::Duration::hours(1));
-    let page = w.pages.public_page(&cid("c"), None).await.unwrap();
+    let page = w.pages.public_page(&cid("c"), None, reader()).await.unwrap();
     assert_eq!(page.settings.public_name, "Cooperativa Cafe Sul");
 }
 
 #[tokio::test]
 async fn a_protected_page_opens_only_with_its_password() {
     let w = world(protected);
-    let missing = w.pages.public_page(&cid("c"), None).await;
+    let missing = w.pages.public_page(&cid("c"), None, reader()).await;
     assert_refused(missing, ErrorKind::Unauthenticated, "access_password_required");
-    let wrong = w.pages.public_page(&cid("c"), Some("guess")).await;
+    let wrong = w.pages.public_page(&cid("c"), Some("guess"), reader()).await;
     assert_refused(wrong, ErrorKind::Unauthenticated, "access_password_required");
-    assert!(w.pages.public_page(&cid("c"), Some(PAGE_PASSWORD)).await.is_ok());
+    assert!(
+        w.pages
+            .public_page(&cid("c"), Some(PAGE_PASSWORD), reader())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn an_empty_or_oversized_page_password_is_refused_without_hashing() {
     let w = world(protected);
-    let empty = w.pages.public_page(&cid("c"), Some("")).await;
+    let empty = w.pages.public_page(&cid("c"), Some(""), reader()).await;
     assert_refused(empty, ErrorKind::Unauthenticated, "access_password_required");
     let huge = "x".repeat(257);
-    let oversized = w.pages.public_page(&cid("c"), Some(&huge)).await;
+    let oversized = w.pages.public_page(&cid("c"), Some(&huge), reader()).await;
     assert_refused(oversized, ErrorKind::Unauthenticated, "access_password_required");
     assert_eq!(w.hasher.verifications(), 0);
 }
@@ -160,7 +171,7 @@ async fn a_published_item_that_left_the_circuit_is_not_shown() {
         }])
         .await
         .unwrap();
-    let page = w.pages.public_page(&cid("c"), None).await.unwrap();
+    let page = w.pages.public_page(&cid("c"), None, reader()).await.unwrap();
     let shown: Vec<&str> = page.published_items.iter().map(|i| i.dfid.as_str()).collect();
     assert_eq!(shown, vec![dfid(1).as_str()]);
 }
@@ -210,8 +221,11 @@ async fn joining_through_a_page_without_auto_approval_files_a_request_for_the_ma
 async fn a_second_request_while_one_waits_is_a_conflict() {
     let w = world(|_| {});
     let visitor = principal("visitor");
-    w.joins.request_to_join(&visitor, &cid("c"), None).await.unwrap();
-    let again = w.joins.request_to_join(&visitor, &cid("c"), None).await;
+    w.joins
+        .request_to_join(&visitor, &cid("c"), None, None, &meta())
+        .await
+        .unwrap();
+    let again = w.joins.request_to_join(&visitor, &cid("c"), None, None, &meta()).await;
     assert_refused(again, ErrorKind::Conflict, "request_pending");
 }
 
@@ -233,7 +247,7 @@ async fn joining_a_protected_page_needs_its_password() {
 async fn approving_a_join_request_grants_no_more_than_the_approver_may() {
     let w = world(|_| {});
     w.joins
-        .request_to_join(&principal("visitor"), &cid("c"), None)
+        .request_to_join(&principal("visitor"), &cid("c"), None, None, &meta())
         .await
         .unwrap();
     let as_admin = w
@@ -268,7 +282,7 @@ async fn approving_a_join_request_grants_no_more_than_the_approver_may() {
 async fn a_rejected_request_adds_nobody() {
     let w = world(|_| {});
     w.joins
-        .request_to_join(&principal("visitor"), &cid("c"), None)
+        .request_to_join(&principal("visitor"), &cid("c"), None, None, &meta())
         .await
         .unwrap();
     w.joins
@@ -284,4 +298,49 @@ async fn a_rejected_request_adds_nobody() {
         .await
         .unwrap();
     assert!(w.store.member_now("c", "visitor").is_none());
+}
+
+#[tokio::test]
+async fn ten_wrong_page_passwords_lock_that_client_alone() {
+    let w = world(protected);
+    let guesser = IpAddr::from([198, 51, 100, 66]);
+    for _ in 0..10 {
+        let wrong = w.pages.public_page(&cid("c"), Some("guess"), guesser).await;
+        assert_refused(wrong, ErrorKind::Unauthenticated, "access_password_required");
+    }
+    let locked = w.pages.public_page(&cid("c"), Some(PAGE_PASSWORD), guesser).await;
+    assert_refused(locked, ErrorKind::RateLimited, "rate_limited");
+    assert!(
+        w.pages
+            .public_page(&cid("c"), Some(PAGE_PASSWORD), reader())
+            .await
+            .is_ok(),
+        "the right password from anyone else still opens the page"
+    );
+}
+
+#[tokio::test]
+async fn an_ipv6_guesser_is_counted_by_its_64_not_by_each_address() {
+    let w = world(protected);
+    for host in 0..10u16 {
+        let address = IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, host]);
+        let _ = w.pages.public_page(&cid("c"), Some("guess"), address).await;
+    }
+    let same_64 = IpAddr::from([0x2001, 0xdb8, 0, 1, 0xffff, 0, 0, 1]);
+    let locked = w.pages.public_page(&cid("c"), Some(PAGE_PASSWORD), same_64).await;
+    assert_refused(locked, ErrorKind::RateLimited, "rate_limited");
+}
+
+#[tokio::test]
+async fn a_join_request_on_a_protected_page_needs_its_password() {
+    let w = world(protected);
+    let without = w
+        .joins
+        .request_to_join(&principal("visitor"), &cid("c"), None, None, &meta())
+        .await;
+    assert_refused(without, ErrorKind::Unauthenticated, "access_password_required");
+    w.joins
+        .request_to_join(&principal("visitor"), &cid("c"), Some(PAGE_PASSWORD), None, &meta())
+        .await
+        .unwrap();
 }

@@ -31,6 +31,18 @@ pub struct Session {
     pub user_agent: Option<String>,
 }
 
+/// The client a per-client limit counts: an IPv4 address, or an IPv6 address's /64 (one
+/// subscriber usually holds a whole /64, so counting single IPv6 addresses counts nothing).
+pub fn client_group(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 /// JWT claims: HS256, `sub` = user id, `sid` = session id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
