@@ -209,3 +209,20 @@ async fn audit_records_logins_changes_and_keys() {
     .await;
     assert!(future["data"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn user_search_takes_underscore_and_percent_literally() {
+    let (app, token) = app_with_admin().await;
+    app.register("ana_lima").await;
+    app.register("anaxlima").await;
+    let found = json_with_status(app.get_as("/api/admin/users?q=ana_", &token).await, 200).await;
+    let names: Vec<&str> = found["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["ana_lima"]);
+    let none = json_with_status(app.get_as("/api/admin/users?q=%25", &token).await, 200).await;
+    assert!(none["data"].as_array().unwrap().is_empty(), "% is not a wildcard");
+}

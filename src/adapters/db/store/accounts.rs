@@ -1,4 +1,4 @@
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, LikeExpr};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{SqlStore, paged};
@@ -96,11 +96,20 @@ impl AccountRepo for SqlStore {
             select = select.filter(user::Column::Status.eq(status.as_str()));
         }
         if let Some(query) = filter.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let pattern = format!("%{}%", query.to_lowercase().replace(['%', '_'], ""));
+            // `_` and `%` are searched for as themselves (usernames hold underscores).
+            let escaped: String = query
+                .to_lowercase()
+                .chars()
+                .flat_map(|c| match c {
+                    '\\' | '%' | '_' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
             select = select.filter(
                 Condition::any()
-                    .add(user::Column::UsernameKey.like(pattern.as_str()))
-                    .add(user::Column::EmailKey.like(pattern.as_str())),
+                    .add(user::Column::UsernameKey.like(pattern()))
+                    .add(user::Column::EmailKey.like(pattern())),
             );
         }
         let select = paged(select, user::Column::CreatedAt, user::Column::Id, page);
