@@ -329,6 +329,12 @@ async fn webhook_settings_rules() {
         "http://[::1]/hook",
         "http://169.254.169.254/latest",
         "http://localhost/x",
+        // Special-purpose addresses and IPv6 spellings of private IPv4 ones.
+        "http://192.0.0.1/hook",
+        "http://[fec0::1]/hook",
+        "http://[::7f00:1]/hook",
+        "http://[64:ff9b::7f00:1]/hook",
+        "http://[2002:a00:1::1]/hook",
     ] {
         let error = assert_error(
             app.post_as(&path, &owner, &json!({ "name": "x", "url": url })).await,

@@ -196,38 +196,64 @@ pub fn check_custom_headers(headers: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
-/// Whether `ip` is globally routable. Loopback, private, link-local, unique-local, multicast,
-/// unspecified, shared (100.64/10) and benchmarking (198.18/15) addresses are not; IPv4-mapped
-/// IPv6 addresses are judged by their IPv4 address.
+/// Whether `ip` is globally reachable unicast per the IANA IPv4 and IPv6 special-purpose address
+/// registries. Every IPv6 form that embeds an IPv4 address (mapped, compatible, NAT64, 6to4,
+/// Teredo) is judged by the IPv4 it embeds, so no spelling of a private address gets through.
 pub fn is_global(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_multicast()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 198 && (18..20).contains(&b))
-                || a >= 240)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_global(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8))
-        }
+        IpAddr::V4(v4) => is_global_v4(v4),
+        IpAddr::V6(v6) => is_global_v6(v6),
     }
+}
+
+fn is_global_v4(v4: std::net::Ipv4Addr) -> bool {
+    let [a, b, c, _] = v4.octets();
+    !(v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_multicast()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 192 && b == 88 && c == 99)
+        || (a == 198 && (18..20).contains(&b))
+        || a >= 240)
+}
+
+fn is_global_v6(v6: std::net::Ipv6Addr) -> bool {
+    let s = v6.segments();
+    let v4_at = |i: usize| std::net::Ipv4Addr::from((u32::from(s[i]) << 16) | u32::from(s[i + 1]));
+    // IPv4-mapped ::ffff:0:0/96 and IPv4-compatible ::/96 (which also holds :: and ::1).
+    if s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0) {
+        return is_global_v4(v4_at(6));
+    }
+    match (s[0], s[1]) {
+        // NAT64, well-known prefix 64:ff9b::/96.
+        (0x64, 0xff9b) if s[2..6] == [0; 4] => return is_global_v4(v4_at(6)),
+        // Local-use NAT64 64:ff9b:1::/48: not global, and where the IPv4 sits depends on the prefix.
+        (0x64, 0xff9b) => return false,
+        // 6to4 2002::/16: the IPv4 follows the prefix.
+        (0x2002, _) => return is_global_v4(v4_at(1)),
+        // Teredo 2001::/32: the server's IPv4, and the client's, stored inverted.
+        (0x2001, 0) => {
+            let client = std::net::Ipv4Addr::from(!((u32::from(s[6]) << 16) | u32::from(s[7])));
+            return is_global_v4(v4_at(2)) && is_global_v4(client);
+        }
+        _ => {}
+    }
+    let first = s[0];
+    !(v6.is_multicast()
+        || (first & 0xfe00) == 0xfc00 // unique-local fc00::/7
+        || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
+        || (first & 0xffc0) == 0xfec0 // site-local fec0::/10
+        || (s[0] == 0x100 && s[1..4] == [0; 3]) // discard-only 100::/64
+        || (first == 0x2001 && s[1] < 0x200) // IETF protocol assignments 2001::/23
+        || (first == 0x2001 && s[1] == 0x0db8) // documentation 2001:db8::/32
+        || (first & 0xfff0) == 0x3ff0 // documentation 3fff::/20
+        || first == 0x5f00) // segment routing SIDs 5f00::/16
 }
 
 /// Checks a webhook URL's shape: http or https, a host, no credentials, at most 2048 bytes.
@@ -427,10 +453,38 @@ mod tests {
             "ff02::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            // What the first version let through.
+            "192.0.0.1",
+            "fec0::1",
+            "::7f00:1",
+            "64:ff9b::7f00:1",
+            // Every other spelling of a private IPv4, and the rest of the registries.
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::1",
+            "2002:a00:1::",
+            "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+            "2001:0:7f00:1::1",
+            "2001:2::1",
+            "2001:db8::1",
+            "3fff::1",
+            "100::1",
+            "5f00::1",
+            "192.88.99.1",
+            "203.0.113.7",
+            "255.255.255.255",
         ] {
             assert!(!is_global(private.parse().unwrap()), "{private}");
         }
-        for public in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2001:0:4136:e378:8000:63bf:f7f7:f7f7",
+            "2a00:1450:4001:80e::200e",
+        ] {
             assert!(is_global(public.parse().unwrap()), "{public}");
         }
     }
