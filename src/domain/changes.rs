@@ -124,6 +124,12 @@ pub enum Change {
         event_id: String,
         dfid: String,
     },
+    /// Holds the owner's circuit limit inside the transaction: creations by one owner are
+    /// serialized there and counted again, so parallel requests cannot all pass one earlier check.
+    HoldCircuitLimit {
+        owner_id: String,
+        limit: u64,
+    },
     InsertCircuit(Circuit),
     /// Writes the circuit's editable fields (name, description, status, settings, alias and
     /// adapter config, public settings).

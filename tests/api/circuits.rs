@@ -609,3 +609,23 @@ async fn adding_a_member_by_username_never_looks_up_an_email() {
     .await;
     assert_eq!(added["username"], "someone");
 }
+
+#[tokio::test]
+async fn the_circuit_limit_holds_under_parallel_creations() {
+    let app = spawn_with(&[("TIER_MAX_CIRCUITS_BASIC", "5")]).await;
+    let (owner, _) = app.register("owner").await;
+    let attempts = (0..40).map(|i| {
+        let app = &app;
+        let owner = &owner;
+        async move {
+            app.post_as("/api/circuits", owner, &json!({ "name": format!("racing {i}") }))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    assert_eq!(created, 5, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 403), "{statuses:?}");
+}

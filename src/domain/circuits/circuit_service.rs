@@ -98,30 +98,38 @@ impl CircuitService {
             custom_permissions: None,
             joined_at: now,
         };
+        let hold = limit.map(|limit| Change::HoldCircuitLimit {
+            owner_id: principal.user_id.clone(),
+            limit,
+        });
         self.store
-            .commit(vec![
-                Change::InsertCircuit(circuit.clone()),
-                Change::InsertMember(owner),
-                Change::Activity(
-                    Activity::new(
-                        self.ids.new_id(),
-                        "circuit_created",
-                        &principal.user_id,
-                        format!("created circuit {}", circuit.name),
-                        now,
-                    )
-                    .in_circuit(&circuit.circuit_id),
-                ),
-                Change::Audit(AuditEntry::new(
-                    self.ids.new_id(),
-                    "circuit_created",
-                    Some(&principal.user_id),
-                    ("circuit", Some(&circuit.circuit_id)),
-                    meta,
-                    now,
-                    json!({ "name": circuit.name }),
-                )),
-            ])
+            .commit(
+                hold.into_iter()
+                    .chain([
+                        Change::InsertCircuit(circuit.clone()),
+                        Change::InsertMember(owner),
+                        Change::Activity(
+                            Activity::new(
+                                self.ids.new_id(),
+                                "circuit_created",
+                                &principal.user_id,
+                                format!("created circuit {}", circuit.name),
+                                now,
+                            )
+                            .in_circuit(&circuit.circuit_id),
+                        ),
+                        Change::Audit(AuditEntry::new(
+                            self.ids.new_id(),
+                            "circuit_created",
+                            Some(&principal.user_id),
+                            ("circuit", Some(&circuit.circuit_id)),
+                            meta,
+                            now,
+                            json!({ "name": circuit.name }),
+                        )),
+                    ])
+                    .collect(),
+            )
             .await?;
         Ok(CircuitView {
             circuit,

@@ -129,6 +129,7 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::InsertEvent(_)
         | Change::InsertLocalEvent(_)
         | Change::AttachLocalEvent { .. }
+        | Change::HoldCircuitLimit { .. }
         | Change::InsertCircuit(_)
         | Change::UpdateCircuit(_)
         | Change::InsertMember(_)
@@ -240,6 +241,9 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             event_id,
             dfid,
         } => traceability_writes::attach_local_event(txn, local_event_id, event_id, dfid).await,
+        Change::HoldCircuitLimit { owner_id, limit } => {
+            traceability_writes::hold_circuit_limit(txn, owner_id, limit).await
+        }
         Change::InsertCircuit(c) => traceability_writes::insert_circuit(txn, c).await,
         Change::UpdateCircuit(c) => traceability_writes::update_circuit(txn, c).await,
         Change::InsertMember(m) => traceability_writes::insert_member(txn, m).await,

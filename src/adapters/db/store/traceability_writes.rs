@@ -1,18 +1,21 @@
 //! The unit of work's statements for items, events and circuits.
 
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 
 use super::items::{identifier_row, lost_race};
 use crate::adapters::db::entities::{
     activity, canonical_name, circuit, circuit_item, circuit_member, circuit_role, event, item, item_access,
-    item_identifier, join_request, local_event, local_item, notification, operation, published_item,
+    item_identifier, join_request, local_event, local_item, notification, operation, published_item, user,
 };
 use crate::domain::audit::Activity;
-use crate::domain::circuits::circuit::Circuit;
+use crate::domain::circuits::circuit::{Circuit, CircuitStatus};
 use crate::domain::circuits::join_request::{JoinRequest, RequestStatus};
 use crate::domain::circuits::operation::{Operation, OperationStatus};
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole};
+use crate::domain::identity::access::TierPolicy;
 use crate::domain::items::event::{Event, LocalEvent};
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::{Item, ItemStatus, LocalItem};
@@ -207,6 +210,23 @@ pub(super) async fn attach_local_event<C: ConnectionTrait>(
         return Err(lost_race("the local event"));
     }
     Ok(())
+}
+
+/// Counts the owner's active circuits with the owner's row locked (PostgreSQL; SQLite's immediate
+/// transactions already run one writer at a time), and refuses one past the limit.
+pub(super) async fn hold_circuit_limit<C: ConnectionTrait>(txn: &C, owner_id: String, limit: u64) -> Result<()> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        user::Entity::find_by_id(owner_id.clone())
+            .lock_exclusive()
+            .one(txn)
+            .await?;
+    }
+    let owned = circuit::Entity::find()
+        .filter(circuit::Column::OwnerId.eq(owner_id))
+        .filter(circuit::Column::Status.eq(CircuitStatus::Active.as_str()))
+        .count(txn)
+        .await?;
+    TierPolicy::check_count(Some(limit), owned, "circuits")
 }
 
 pub(super) async fn insert_circuit<C: ConnectionTrait>(txn: &C, c: Circuit) -> Result<()> {
