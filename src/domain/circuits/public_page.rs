@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::domain::circuits::circuit::{Circuit, CircuitSettings, CircuitStatus};
 use crate::domain::circuits::ports::CircuitRepo;
 use crate::domain::identity::access::client_group;
+use crate::domain::identity::lockout::Lockout;
 use crate::domain::identity::ports::{PasswordCheck, PasswordHasher};
 use crate::domain::{Error, Result, Timestamp};
 use crate::ports::{Clock, RateLimiter};
@@ -106,20 +107,20 @@ impl PageGate {
         if password.is_empty() || password.len() > 256 {
             return Err(required());
         }
-        let pair = format!("{circuit_id}:{}", client_group(client));
-        let lock_key = format!("access-lock:{pair}");
-        if let Some(lock) = self.limiter.peek(&lock_key).await {
+        let lockout = Lockout::new(
+            self.limiter.as_ref(),
+            "access",
+            &format!("{circuit_id}:{}", client_group(client)),
+            ACCESS_PASSWORD_FAILURES,
+            ACCESS_PASSWORD_WINDOW,
+        );
+        if let Some(lock) = lockout.lock().await {
             return Err(Error::rate_limited(lock.resets_in.as_secs().max(1)));
         }
         match self.hasher.verify(password.to_owned(), hash.clone()).await? {
             PasswordCheck::Match { .. } => Ok(()),
             PasswordCheck::Mismatch => {
-                let failures_key = format!("access-failures:{pair}");
-                let failures = self.limiter.hit(&failures_key, ACCESS_PASSWORD_WINDOW).await;
-                if failures.count >= ACCESS_PASSWORD_FAILURES {
-                    self.limiter.hit(&lock_key, ACCESS_PASSWORD_WINDOW).await;
-                    self.limiter.clear(&failures_key).await;
-                }
+                lockout.record_failure().await;
                 Err(required())
             }
         }

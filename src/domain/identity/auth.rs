@@ -14,6 +14,7 @@ use crate::domain::identity::account::{
     Account, AccountStatus, Tier, check_password_policy, new_user_id, validate_email, validate_username,
 };
 use crate::domain::identity::guard::{account_cache_key, session_cache_key};
+use crate::domain::identity::lockout::Lockout;
 use crate::domain::identity::ports::{AccountRepo, MailMessage, Mailer, PasswordCheck, PasswordHasher, TokenSigner};
 use crate::domain::secrets::{random_token, sha256_hex};
 use crate::domain::{Error, Result};
@@ -153,11 +154,14 @@ impl AuthService {
         let subject = account
             .as_ref()
             .map_or_else(|| format!("name:{login_key}"), |a| a.id.clone());
-        let lock_key = format!("login-lock:{subject}:{}", meta.ip);
-        let failures_key = format!("login-failures:{subject}:{}", meta.ip);
-        if self.settings.login_max_failures > 0
-            && let Some(lock) = self.limiter.peek(&lock_key).await
-        {
+        let lockout = Lockout::new(
+            self.limiter.as_ref(),
+            "login",
+            &format!("{subject}:{}", meta.ip),
+            self.settings.login_max_failures,
+            self.settings.lockout.to_std().unwrap_or_default(),
+        );
+        if let Some(lock) = lockout.lock().await {
             return Err(Error::new(
                 crate::domain::ErrorKind::RateLimited,
                 "login_locked",
@@ -181,7 +185,7 @@ impl AuthService {
         let (account, needs_rehash) = match (account, check) {
             (Some(account), PasswordCheck::Match { needs_rehash }) => (account, needs_rehash),
             (account, _) => {
-                self.record_failed_login(account.as_ref(), &login_key, &failures_key, &lock_key, meta, now)
+                self.record_failed_login(account.as_ref(), &login_key, &lockout, meta, now)
                     .await;
                 return Err(invalid_credentials());
             }
@@ -189,7 +193,7 @@ impl AuthService {
         if let Some(refusal) = account.status.refusal() {
             return Err(refusal);
         }
-        self.limiter.clear(&failures_key).await;
+        lockout.forget_failures().await;
         let new_password_hash = if needs_rehash {
             Some(self.hasher.hash(password).await?)
         } else {
@@ -227,19 +231,11 @@ impl AuthService {
         &self,
         account: Option<&Account>,
         login_key: &str,
-        failures_key: &str,
-        lock_key: &str,
+        lockout: &Lockout<'_>,
         meta: &RequestMeta,
         now: Timestamp,
     ) {
-        if self.settings.login_max_failures > 0 {
-            let window = self.settings.lockout.to_std().unwrap_or_default();
-            let failures = self.limiter.hit(failures_key, window).await;
-            if failures.count >= self.settings.login_max_failures {
-                self.limiter.hit(lock_key, window).await;
-                self.limiter.clear(failures_key).await;
-            }
-        }
+        lockout.record_failure().await;
         let entry = AuditEntry::new(
             self.ids.new_id(),
             "login_failed",

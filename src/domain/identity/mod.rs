@@ -9,4 +9,5 @@ pub mod auth;
 #[cfg(test)]
 mod auth_tests;
 pub mod guard;
+pub mod lockout;
 pub mod ports;

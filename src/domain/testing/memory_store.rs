@@ -380,14 +380,10 @@ impl UnitOfWork for MemoryStore {
     async fn commit(&self, changes: Vec<Change>) -> Result<()> {
         let mut state = self.state();
         // All or nothing, as one transaction: apply to a copy, keep it only if every change fit.
-        let mut draft = State {
-            committed: Vec::new(),
-            ..state.clone()
-        };
+        let mut draft = state.clone();
         for change in &changes {
             draft.apply(change)?;
         }
-        draft.committed = std::mem::take(&mut state.committed);
         draft.committed.extend(changes);
         *state = draft;
         Ok(())
