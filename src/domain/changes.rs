@@ -178,6 +178,12 @@ pub enum Change {
         pushed_by: String,
         pushed_at: Timestamp,
     },
+    /// Takes an item out of a circuit and off its public page. Guard: 404 unless the circuit
+    /// held it.
+    RemoveCircuitItem {
+        circuit_id: String,
+        dfid: String,
+    },
     /// Lets a user read an item they pulled (nothing if they already may).
     GrantItemAccess {
         dfid: String,

@@ -13,6 +13,7 @@ mod circuits;
 mod events;
 mod items;
 mod notifications;
+mod ownership;
 mod platform;
 mod public_pages;
 mod replicas;

@@ -9,7 +9,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 
 use super::caller::Caller;
 use super::error::ApiResult;
-use super::types::{Created, list_of, page};
+use super::types::{Created, NoContent, list_of, page};
 use super::views::{
     ActivityList, CircuitItemList, NamespaceName, OperationList, OperationStatusName, PermissionName, RoleName,
     permission_names,
@@ -403,6 +403,28 @@ impl CircuitsApi {
                 .await?
                 .into(),
         ))
+    }
+
+    /// Takes an item out of the circuit (and off its public page): the item's owner, or a member
+    /// holding `Delete`. Its events stay; rights that came only through this circuit end at once.
+    /// Another member: 403; anyone else, or an item the circuit does not hold: 404.
+    #[oai(
+        path = "/api/circuits/:id/items/:dfid",
+        method = "delete",
+        operation_id = "remove_circuit_item"
+    )]
+    async fn remove_item(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        dfid: Path<String>,
+    ) -> ApiResult<NoContent> {
+        state
+            .circuits
+            .remove_item(&caller.principal, &CircuitId::parse(&id.0)?, &dfid.0)
+            .await?;
+        Ok(NoContent::Done)
     }
 
     /// Push and pull operations (members only), optionally by status.

@@ -16,13 +16,16 @@ use crate::domain::circuits::operation::{Operation, OperationStatus};
 use crate::domain::circuits::ports::{CircuitItemRepo, CircuitRepo, MemberRepo, OperationRepo};
 use crate::domain::circuits::roles::{Member, MemberRole, Permission, PermissionSet};
 use crate::domain::identity::access::{Principal, RequestMeta, TierPolicy};
+use crate::domain::items::dfid::Dfid;
+use crate::domain::items::event::{Event, EventTimes, Visibility};
+use crate::domain::items::ports::ItemRepo;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{Error, Result};
 use crate::ports::{Clock, IdGenerator};
 
 combined_port!(
     /// What circuit use cases need from storage.
-    pub trait CircuitStore: UnitOfWork, CircuitRepo, MemberRepo, CircuitItemRepo, OperationRepo, ActivityRepo
+    pub trait CircuitStore: UnitOfWork, CircuitRepo, MemberRepo, CircuitItemRepo, OperationRepo, ActivityRepo, ItemRepo
 );
 
 pub struct CircuitService {
@@ -281,6 +284,54 @@ impl CircuitService {
     ) -> Result<Page<CircuitItem>> {
         circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
         self.store.circuit_items(circuit_id, page).await
+    }
+
+    /// Takes an item out of the circuit: its owner may (member or not: they placed it there), and
+    /// so may a member holding `Delete`. Its events stay; rights that came through this circuit
+    /// end with the commit.
+    pub async fn remove_item(&self, principal: &Principal, circuit_id: &CircuitId, dfid: &str) -> Result<()> {
+        let dfid = Dfid::parse(dfid)?;
+        let store = self.store.as_ref();
+        // One answer for "no such circuit", "not a member" and "not in this circuit".
+        let absent = || Error::not_found("item in this circuit");
+        let item = store.item(dfid.as_str()).await?.ok_or_else(absent)?;
+        if !store.holds_item(circuit_id, dfid.as_str()).await? {
+            return Err(absent());
+        }
+        let member = store.member(circuit_id, &principal.user_id).await?;
+        if item.created_by != principal.user_id {
+            member.as_ref().ok_or_else(absent)?.require(Permission::Delete)?;
+        }
+        let now = self.clock.now();
+        let event = Event::new(
+            self.ids.new_id(),
+            dfid.as_str(),
+            "RemovedFromCircuit",
+            Visibility::CircuitOnly,
+            &principal.user_id,
+            json!({ "circuit_id": circuit_id.as_str() }),
+            EventTimes::now(now),
+        )?;
+        store
+            .commit(vec![
+                Change::RemoveCircuitItem {
+                    circuit_id: circuit_id.to_string(),
+                    dfid: dfid.as_str().to_owned(),
+                },
+                Change::InsertEvent(event),
+                Change::Activity(
+                    Activity::new(
+                        self.ids.new_id(),
+                        "item_removed",
+                        &principal.user_id,
+                        format!("removed {dfid} from the circuit"),
+                        now,
+                    )
+                    .in_circuit(circuit_id)
+                    .on_item(dfid.as_str()),
+                ),
+            ])
+            .await
     }
 
     pub async fn operations(

@@ -123,6 +123,28 @@ fn server_event(
     )?))
 }
 
+const PLACES: &str = "places it in a circuit";
+
+/// The push that holds (Completed, and the circuit still holds the item) or will hold (Pending)
+/// the item in the circuit; a push whose item was removed since no longer counts.
+async fn open_push<S: OperationRepo + CircuitItemRepo + ?Sized>(
+    store: &S,
+    circuit_id: &str,
+    dfid: &str,
+) -> Result<Option<Operation>> {
+    match store
+        .open_operation(circuit_id, dfid, OperationType::Push, None)
+        .await?
+    {
+        Some(operation)
+            if operation.status == OperationStatus::Pending || store.holds_item(circuit_id, dfid).await? =>
+        {
+            Ok(Some(operation))
+        }
+        _ => Ok(None),
+    }
+}
+
 impl PushService {
     /// Tokenizes the caller's local item into a DFID (new or existing, by canonical identifier)
     /// and pushes it to the circuit. Concurrent pushes that claim the same new canonical value
@@ -167,10 +189,7 @@ impl PushService {
         let now = self.clock.now();
 
         if let Some(dfid) = &local.dfid {
-            if let Some(operation) = store
-                .open_operation(circuit_id, dfid, OperationType::Push, None)
-                .await?
-            {
+            if let Some(operation) = open_push(store, circuit_id, dfid).await? {
                 return Ok(PushLocalResult {
                     dfid: dfid.clone(),
                     local_id: local.local_id,
@@ -183,7 +202,7 @@ impl PushService {
             let (mut item, relation) = item_and_relation(store, dfid, &principal.user_id)
                 .await?
                 .ok_or_else(|| Error::not_found("item"))?;
-            relation.require_changeable()?;
+            relation.require_owner(PLACES)?;
             let mut changes = enrichment_changes(store, &mut item, identifiers, data, &principal.user_id, now).await?;
             let (operation, push) = self
                 .push_changes(&circuit, &member, &item, false, Some(&local.local_id), now)
@@ -277,11 +296,16 @@ impl PushService {
             local_id: local.local_id.clone(),
             dfid: item.dfid.clone(),
         });
-        let operation = match store
-            .open_operation(circuit_id, &item.dfid, OperationType::Push, None)
-            .await?
-        {
+        let operation = match open_push(store, circuit_id, &item.dfid).await? {
             Some(existing) => existing,
+            None if !minted && item.created_by != principal.user_id => {
+                // The caller may enrich a partner's item, but only its owner places it in a
+                // circuit.
+                return Err(Error::forbidden(
+                    "owner_required",
+                    format!("only the item's owner {PLACES}"),
+                ));
+            }
             None => {
                 let (operation, push) = self
                     .push_changes(&circuit, &member, &item, minted, Some(&local.local_id), now)
@@ -379,17 +403,14 @@ impl PushService {
         circuit.require_active()?;
         member.require(Permission::Push)?;
         let (item, relation) = visible_item(store, dfid, &principal.user_id).await?;
-        relation.require_changeable()?;
+        relation.require_owner(PLACES)?;
         if item.status != ItemStatus::Active {
             return Err(Error::conflict(
                 "item_not_active",
                 format!("this item is {}", item.status.as_str()),
             ));
         }
-        if let Some(operation) = store
-            .open_operation(circuit_id, &item.dfid, OperationType::Push, None)
-            .await?
-        {
+        if let Some(operation) = open_push(store, circuit_id, &item.dfid).await? {
             return Ok(OperationResult {
                 operation,
                 created: false,

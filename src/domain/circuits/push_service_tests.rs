@@ -372,12 +372,18 @@ async fn pulling_without_approval_grants_the_puller_access_to_the_item() {
 }
 
 #[tokio::test]
-async fn pushing_an_item_the_caller_may_only_see_is_forbidden() {
+async fn only_the_owner_places_an_item_in_a_circuit() {
     let w = open_circuit();
     w.store.add_member("c", "viewer", MemberRole::Viewer);
+    w.store.add_member("c", "partner", MemberRole::Member);
     w.store.add_circuit("d", "viewer", CircuitSettings::default());
+    w.store.add_circuit("e", "partner", CircuitSettings::default());
     w.store.add_item(&dfid(1), "owner", vec![]);
     w.store.put_item_in_circuit("c", &dfid(1));
     let result = w.push.push(&principal("viewer"), &cid("d"), &dfid(1)).await;
-    assert_refused(result, ErrorKind::Forbidden, "insufficient_permissions");
+    assert_refused(result, ErrorKind::Forbidden, "owner_required");
+    // A partner who may change the item still may not take it into a circuit of their own.
+    let result = w.push.push(&principal("partner"), &cid("e"), &dfid(1)).await;
+    assert_refused(result, ErrorKind::Forbidden, "owner_required");
+    assert!(!w.store.holds("e", &dfid(1)));
 }

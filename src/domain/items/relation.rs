@@ -53,6 +53,19 @@ impl ItemRelation {
         }
     }
 
+    /// 404 unless visible, 403 `owner_required` unless this user owns the item.
+    pub fn require_owner(&self, action: &str) -> Result<(), Error> {
+        self.require_visible()?;
+        if self.is_owner {
+            Ok(())
+        } else {
+            Err(Error::forbidden(
+                "owner_required",
+                format!("only the item's owner {action}"),
+            ))
+        }
+    }
+
     /// The circuits holding the item that this user belongs to.
     pub fn circuit_ids(&self) -> Vec<String> {
         self.memberships.iter().map(|m| m.circuit_id.clone()).collect()

@@ -188,6 +188,15 @@ impl State {
                     .extend(dfids.into_iter().map(|dfid| (circuit_id.clone(), dfid)));
             }
             Change::PublishItem { circuit_id, dfid, .. } => self.published.push((circuit_id, dfid)),
+            Change::RemoveCircuitItem { circuit_id, dfid } => {
+                let before = self.circuit_items.len();
+                self.circuit_items
+                    .retain(|held| held.circuit_id != circuit_id || held.dfid != dfid);
+                if self.circuit_items.len() == before {
+                    return Err(Error::not_found("item in this circuit"));
+                }
+                self.published.retain(|(c, d)| c != &circuit_id || d != &dfid);
+            }
             // Kept in the log only: nothing these tests read depends on them.
             _ => {}
         }
@@ -328,6 +337,13 @@ impl MemoryStore {
             updated_at: now,
             latest_cid: None,
         });
+    }
+
+    pub fn holds(&self, circuit_id: &str, dfid: &str) -> bool {
+        self.state()
+            .circuit_items
+            .iter()
+            .any(|held| held.circuit_id == circuit_id && held.dfid == dfid)
     }
 
     pub fn put_item_in_circuit(&self, circuit_id: &str, dfid: &str) {

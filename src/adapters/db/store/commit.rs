@@ -104,6 +104,7 @@ fn is_single_statement(change: &Change) -> bool {
         Change::RevokeSessions { .. }
         | Change::AddIdentifiers { .. }
         | Change::SetPublishedItems { .. }
+        | Change::RemoveCircuitItem { .. }
         | Change::Trigger(_)
         | Change::RecordAttempt { .. }
         | Change::RecordStorage(_) => false,
@@ -282,6 +283,9 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             pushed_by,
             pushed_at,
         } => traceability_writes::add_circuit_item(txn, circuit_id, dfid, pushed_by, pushed_at).await,
+        Change::RemoveCircuitItem { circuit_id, dfid } => {
+            traceability_writes::remove_circuit_item(txn, circuit_id, dfid).await
+        }
         Change::GrantItemAccess { dfid, user_id, at } => {
             traceability_writes::grant_item_access(txn, dfid, user_id, at).await
         }

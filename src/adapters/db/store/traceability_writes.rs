@@ -444,6 +444,23 @@ pub(super) async fn add_circuit_item<C: ConnectionTrait>(
     Ok(())
 }
 
+pub(super) async fn remove_circuit_item<C: ConnectionTrait>(txn: &C, circuit_id: String, dfid: String) -> Result<()> {
+    let removed = circuit_item::Entity::delete_many()
+        .filter(circuit_item::Column::CircuitId.eq(circuit_id.clone()))
+        .filter(circuit_item::Column::Dfid.eq(dfid.clone()))
+        .exec(txn)
+        .await?;
+    if removed.rows_affected != 1 {
+        return Err(Error::not_found("item in this circuit"));
+    }
+    published_item::Entity::delete_many()
+        .filter(published_item::Column::CircuitId.eq(circuit_id))
+        .filter(published_item::Column::Dfid.eq(dfid))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn grant_item_access<C: ConnectionTrait>(
     txn: &C,
     dfid: String,
