@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_identity;
 mod m20261126_000002_traceability;
 mod m20261126_000003_partners;
+mod m20261202_000004_trust;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_identity::Migration),
             Box::new(m20261126_000002_traceability::Migration),
             Box::new(m20261126_000003_partners::Migration),
+            Box::new(m20261202_000004_trust::Migration),
         ]
     }
 }

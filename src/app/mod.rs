@@ -113,6 +113,7 @@ pub async fn start_with(
         joins: services.joins.clone(),
         public_pages: services.public_pages.clone(),
         push: services.push.clone(),
+        transfers: services.transfers.clone(),
         webhooks: services.webhooks.clone(),
         storage: services.storage.clone(),
         notifications: services.notifications.clone(),

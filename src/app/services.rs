@@ -38,6 +38,7 @@ use crate::domain::identity::guard::Guard;
 use crate::domain::identity::ports::Mailer;
 use crate::domain::items::event_service::EventService;
 use crate::domain::items::item_service::ItemService;
+use crate::domain::items::transfer_service::TransferService;
 use crate::domain::partners::notification_service::NotificationService;
 use crate::domain::partners::ports::{ContentStore, Notifier, OutboxRepo};
 use crate::domain::partners::storage_service::StorageService;
@@ -68,6 +69,7 @@ pub struct Services {
     pub joins: Arc<JoinService>,
     pub public_pages: Arc<PublicPageService>,
     pub push: Arc<PushService>,
+    pub transfers: Arc<TransferService>,
     pub webhooks: Arc<WebhookService>,
     pub storage: Arc<StorageService>,
     pub notifications: Arc<NotificationService>,
@@ -282,6 +284,11 @@ impl Services {
             clock: clock.clone(),
             ids: ids.clone(),
         });
+        let transfers = Arc::new(TransferService {
+            store: store.clone(),
+            clock: clock.clone(),
+            ids: ids.clone(),
+        });
         let webhooks = Arc::new(WebhookService {
             store: store.clone(),
             clock,
@@ -305,6 +312,7 @@ impl Services {
             joins,
             public_pages,
             push,
+            transfers,
             webhooks,
             storage,
             notifications,

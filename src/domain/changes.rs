@@ -14,6 +14,7 @@ use crate::domain::identity::account::{Account, AccountStatus, Tier};
 use crate::domain::items::event::{Event, LocalEvent};
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::{Item, ItemStatus, LocalItem};
+use crate::domain::items::transfer::{Transfer, TransferStatus};
 use crate::domain::partners::notification::Notification;
 use crate::domain::partners::storage::{StorageOutcome, StorageRecord};
 use crate::domain::partners::trigger::Trigger;
@@ -177,6 +178,21 @@ pub enum Change {
         dfid: String,
         pushed_by: String,
         pushed_at: Timestamp,
+    },
+    /// Guard: 409 `transfer_pending` when the item has a pending transfer already.
+    InsertTransfer(Transfer),
+    /// Guard: 409 `transfer_not_pending` unless the transfer is recorded as Pending.
+    DecideTransfer {
+        transfer_id: String,
+        status: TransferStatus,
+        at: Timestamp,
+    },
+    /// Guard: 409 `concurrent_write` unless `from_user_id` still owns the item.
+    SetItemOwner {
+        dfid: String,
+        from_user_id: String,
+        to_user_id: String,
+        at: Timestamp,
     },
     /// Takes an item out of a circuit and off its public page. Guard: 404 unless the circuit
     /// held it.

@@ -40,6 +40,7 @@ struct World {
     operation: String,
     notification: String,
     cid: String,
+    transfer: String,
 }
 
 struct Matrix {
@@ -209,6 +210,12 @@ impl Matrix {
             .as_str()
             .unwrap()
             .to_owned();
+        let transfer = json!({ "to": "member" });
+        let transfer = bearer(app, "POST", &format!("/api/items/{dfid}/transfers"), &owner, &transfer).await;
+        let transfer = json_with_status(transfer, 202).await["transfer_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let notifications = json_with_status(
             bearer(app, "GET", "/api/notifications", &owner, &Value::Null).await,
             200,
@@ -235,6 +242,7 @@ impl Matrix {
             operation,
             notification,
             cid,
+            transfer,
         }
     }
 
@@ -281,6 +289,7 @@ impl Matrix {
                 json!({ "name": format!("hook {serial}"), "url": "http://127.0.0.1:9/hook" })
             }
             "set_circuit_adapter" => json!({ "adapter_type": "none" }),
+            "offer_transfer" => json!({ "to": "joiner" }),
             _ => Value::Null,
         }
     }
@@ -289,12 +298,14 @@ impl Matrix {
     fn path(&self, template: &str, world: &World) -> String {
         let api_keys = template.starts_with("/api/api-keys/");
         let notifications = template.starts_with("/api/notifications/");
+        let transfers = template.starts_with("/api/transfers/");
         let members = template.contains("/members/");
         template
             .split('/')
             .map(|segment| match segment {
                 "{id}" if api_keys => self.ids["key"].clone(),
                 "{id}" if notifications => world.notification.clone(),
+                "{id}" if transfers => world.transfer.clone(),
                 "{id}" => world.circuit.clone(),
                 "{user_id}" if members => world.member.clone(),
                 "{user_id}" if template.starts_with("/api/admin/") => world.member.clone(),

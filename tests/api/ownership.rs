@@ -124,3 +124,184 @@ async fn an_owner_outside_the_circuit_still_takes_their_item_out() {
     assert!(ids(&held, "dfid").is_empty());
     assert_error(app.get_as(&format!("/api/items/{dfid}"), &bob).await, 404, "not_found").await;
 }
+
+async fn notification_types(app: &crate::helpers::TestApp, token: &str) -> Vec<String> {
+    let list = json_with_status(app.get_as("/api/notifications", token).await, 200).await;
+    ids(&list, "notification_type")
+}
+
+#[tokio::test]
+async fn ownership_moves_only_when_the_recipient_accepts() {
+    let app = spawn_app().await;
+    let (alice, alice_id) = app.register("alice").await;
+    let (bob, bob_id) = app.register("bob").await;
+    let (carol, carol_id) = app.register("carol").await;
+    let farm = app.circuit(&alice, json!({})).await;
+    app.add_member(&alice, &farm, &carol_id, "Member").await;
+    let dfid = app.item_in(&alice, &farm, 1).await;
+    let other = app.item_in(&alice, &farm, 2).await;
+    let offer = |dfid: &str| format!("/api/items/{dfid}/transfers");
+
+    assert_error(
+        app.post_as(&offer(&dfid), &carol, &json!({ "to": "carol" })).await,
+        403,
+        "owner_required",
+    )
+    .await;
+    assert_error(
+        app.post_as(&offer(&dfid), &bob, &json!({ "to": "bob" })).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let to_bob = json_with_status(
+        app.post_as(
+            &offer(&dfid),
+            &alice,
+            &json!({ "to": "bob", "message": "sold at auction" }),
+        )
+        .await,
+        202,
+    )
+    .await;
+    assert_eq!(to_bob["status"], "Pending");
+    assert_error(
+        app.post_as(&offer(&dfid), &alice, &json!({ "to": "carol" })).await,
+        409,
+        "transfer_pending",
+    )
+    .await;
+    // Nobody by that name: the same answer, and nobody is told anything.
+    let to_nobody = json_with_status(
+        app.post_as(&offer(&other), &alice, &json!({ "to": "nobody@example.com" }))
+            .await,
+        202,
+    )
+    .await;
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&to_bob), keys(&to_nobody));
+    assert_eq!(to_nobody["status"], "Pending");
+
+    let transfer = to_bob["transfer_id"].as_str().unwrap();
+    let incoming = json_with_status(app.get_as("/api/transfers?direction=incoming", &bob).await, 200).await;
+    assert_eq!(ids(&incoming, "transfer_id"), vec![transfer.to_owned()]);
+    let outgoing = json_with_status(app.get_as("/api/transfers?direction=outgoing", &alice).await, 200).await;
+    assert_eq!(ids(&outgoing, "transfer_id").len(), 2);
+    assert_eq!(
+        notification_types(&app, &bob).await,
+        vec!["TransferReceived".to_owned()]
+    );
+    assert_error(
+        app.get_as(&format!("/api/transfers/{transfer}"), &carol).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let accept = format!("/api/transfers/{transfer}/accept");
+    assert_error(app.post_as(&accept, &carol, &json!({})).await, 404, "not_found").await;
+    assert_error(
+        app.post_as(&accept, &alice, &json!({})).await,
+        403,
+        "recipient_required",
+    )
+    .await;
+
+    let accepted = json_with_status(app.post_as(&accept, &bob, &json!({})).await, 200).await;
+    assert_eq!(accepted["status"], "Accepted");
+    assert_error(
+        app.post_as(&accept, &bob, &json!({})).await,
+        409,
+        "transfer_not_pending",
+    )
+    .await;
+    let item = json_with_status(app.get_as(&format!("/api/items/{dfid}"), &bob).await, 200).await;
+    assert_eq!(item["created_by"], bob_id.as_str());
+    // Alice keeps what her membership gives: she sees it, but it is no longer hers to give away.
+    let item = json_with_status(app.get_as(&format!("/api/items/{dfid}"), &alice).await, 200).await;
+    assert_ne!(item["created_by"], alice_id.as_str());
+    assert_error(
+        app.put_as(&format!("/api/items/{dfid}/deprecate"), &alice, &json!({}))
+            .await,
+        403,
+        "owner_required",
+    )
+    .await;
+    assert_error(
+        app.post_as(&offer(&dfid), &alice, &json!({ "to": "carol" })).await,
+        403,
+        "owner_required",
+    )
+    .await;
+    let events = json_with_status(app.get_as(&format!("/api/items/{dfid}/events"), &bob).await, 200).await;
+    assert!(ids(&events, "event_type").contains(&"OwnershipTransferred".to_owned()));
+    assert!(
+        notification_types(&app, &alice)
+            .await
+            .contains(&"TransferAccepted".to_owned())
+    );
+    assert!(
+        notification_types(&app, &bob)
+            .await
+            .contains(&"TransferAccepted".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_transfer_declined_or_cancelled_changes_nothing() {
+    let app = spawn_app().await;
+    let (alice, alice_id) = app.register("alice").await;
+    let (bob, bob_id) = app.register("bob").await;
+    let farm = app.circuit(&alice, json!({})).await;
+    let dfid = app.item_in(&alice, &farm, 1).await;
+    let offer = format!("/api/items/{dfid}/transfers");
+
+    let first = json_with_status(app.post_as(&offer, &alice, &json!({ "to": bob_id })).await, 202).await;
+    let first = first["transfer_id"].as_str().unwrap().to_owned();
+    let declined = json_with_status(
+        app.post_as(&format!("/api/transfers/{first}/decline"), &bob, &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(declined["status"], "Declined");
+    assert!(
+        notification_types(&app, &alice)
+            .await
+            .contains(&"TransferDeclined".to_owned())
+    );
+
+    let second = json_with_status(
+        app.post_as(&offer, &alice, &json!({ "to": "bob@example.com" })).await,
+        202,
+    )
+    .await;
+    let second = second["transfer_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/transfers/{second}");
+    assert_error(app.delete_as(&path, &bob).await, 403, "sender_required").await;
+    assert_eq!(app.delete_as(&path, &alice).await.status(), 204);
+    let cancelled = json_with_status(app.get_as(&path, &bob).await, 200).await;
+    assert_eq!(cancelled["status"], "Cancelled");
+    assert_error(
+        app.post_as(&format!("{path}/accept"), &bob, &json!({})).await,
+        409,
+        "transfer_not_pending",
+    )
+    .await;
+    let item = json_with_status(app.get_as(&format!("/api/items/{dfid}"), &alice).await, 200).await;
+    assert_eq!(item["created_by"], alice_id.as_str());
+}
+
+#[tokio::test]
+async fn parallel_offers_of_one_item_leave_one_pending() {
+    let app = spawn_app().await;
+    let (alice, _) = app.register("alice").await;
+    app.register("bob").await;
+    let farm = app.circuit(&alice, json!({})).await;
+    let dfid = app.item_in(&alice, &farm, 1).await;
+    let offer = format!("/api/items/{dfid}/transfers");
+    let to_bob = json!({ "to": "bob" });
+    let answers = futures_util::future::join_all((0..10).map(|_| app.post_as(&offer, &alice, &to_bob))).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [&[202][..], &[409; 9][..]].concat());
+}

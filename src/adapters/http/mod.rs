@@ -19,6 +19,7 @@ mod push_api;
 mod spec;
 mod state;
 mod storage_api;
+mod transfers_api;
 mod types;
 mod views;
 mod webhooks_api;
@@ -50,6 +51,8 @@ pub enum ApiTags {
     Admin,
     /// Local items (LIDs) and global items (DFIDs).
     Items,
+    /// Ownership transfers: an item changes owner when its recipient accepts.
+    Transfers,
     /// Immutable events on items.
     Events,
     /// Permissioned groups that share items: members, roles, push, pull, approvals, public pages.
@@ -78,6 +81,7 @@ type Apis = (
     api_keys_api::ApiKeysApi,
     admin_api::AdminApi,
     items_api::ItemsApi,
+    transfers_api::TransfersApi,
     events_api::EventsApi,
     circuits_api::CircuitsApi,
     members_api::MembersApi,
@@ -96,6 +100,7 @@ fn apis() -> Apis {
         api_keys_api::ApiKeysApi,
         admin_api::AdminApi,
         items_api::ItemsApi,
+        transfers_api::TransfersApi,
         events_api::EventsApi,
         circuits_api::CircuitsApi,
         members_api::MembersApi,

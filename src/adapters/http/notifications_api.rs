@@ -31,7 +31,8 @@ pub struct NotificationView {
     id: String,
     /// `JoinRequestReceived`, `JoinRequestApproved`, `JoinRequestRejected`, `MemberAdded`,
     /// `MemberRemoved`, `RoleChanged`, `CircuitItemPendingApproval`, `CircuitItemApproved`,
-    /// `CircuitItemRejected` or `AccountUpdated`.
+    /// `CircuitItemRejected`, `AccountUpdated`, `TransferReceived`, `TransferAccepted`,
+    /// `TransferDeclined` or `DisputeResolved`.
     notification_type: String,
     title: String,
     message: String,

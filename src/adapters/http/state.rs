@@ -19,6 +19,7 @@ use crate::domain::identity::auth::AuthService;
 use crate::domain::identity::guard::Guard;
 use crate::domain::items::event_service::EventService;
 use crate::domain::items::item_service::ItemService;
+use crate::domain::items::transfer_service::TransferService;
 use crate::domain::partners::notification_service::NotificationService;
 use crate::domain::partners::ports::Notifier;
 use crate::domain::partners::storage_service::StorageService;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub joins: Arc<JoinService>,
     pub public_pages: Arc<PublicPageService>,
     pub push: Arc<PushService>,
+    pub transfers: Arc<TransferService>,
     pub webhooks: Arc<WebhookService>,
     pub storage: Arc<StorageService>,
     pub notifications: Arc<NotificationService>,

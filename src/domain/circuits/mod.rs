@@ -3,7 +3,7 @@
 
 pub mod circuit;
 pub mod circuit_service;
-mod fields;
+pub(crate) mod fields;
 pub mod join_request;
 pub mod join_service;
 pub mod member_service;

@@ -8,3 +8,7 @@ pub mod item;
 pub mod item_service;
 pub mod ports;
 pub mod relation;
+pub mod transfer;
+pub mod transfer_service;
+#[cfg(test)]
+mod transfer_tests;

@@ -4,6 +4,7 @@ use crate::domain::circuits::roles::Member;
 use crate::domain::items::event::{Event, LocalEvent, Visibility};
 use crate::domain::items::identifier::Namespace;
 use crate::domain::items::item::{Item, LocalItem};
+use crate::domain::items::transfer::{Direction, Transfer};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{Result, Timestamp};
 
@@ -71,4 +72,13 @@ pub trait EventRepo: Send + Sync {
     async fn local_event(&self, local_event_id: &str) -> Result<Option<LocalEvent>>;
     /// The owner's local events not yet pushed to an item.
     async fn local_events(&self, owner_id: &str, page: &PageRequest) -> Result<Page<LocalEvent>>;
+}
+
+#[async_trait::async_trait]
+pub trait TransferRepo: Send + Sync {
+    async fn transfer(&self, transfer_id: &str) -> Result<Option<Transfer>>;
+    /// The item's transfer recorded as Pending (it may have expired since).
+    async fn pending_transfer(&self, dfid: &str) -> Result<Option<Transfer>>;
+    /// Transfers `user_id` received or sent, newest first.
+    async fn transfers(&self, user_id: &str, direction: Direction, page: &PageRequest) -> Result<Page<Transfer>>;
 }

@@ -17,6 +17,10 @@ text_enum! {
         CircuitItemApproved = "CircuitItemApproved",
         CircuitItemRejected = "CircuitItemRejected",
         AccountUpdated = "AccountUpdated",
+        TransferReceived = "TransferReceived",
+        TransferAccepted = "TransferAccepted",
+        TransferDeclined = "TransferDeclined",
+        DisputeResolved = "DisputeResolved",
     }
 }
 

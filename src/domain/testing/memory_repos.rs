@@ -14,7 +14,8 @@ use crate::domain::identity::account::Account;
 use crate::domain::identity::ports::{AccountFilter, AccountRepo, ResetToken};
 use crate::domain::items::event::{Event, LocalEvent, Visibility};
 use crate::domain::items::item::{Item, LocalItem};
-use crate::domain::items::ports::{EventFilter, EventRepo, ItemFilter, ItemRepo, ViewerFacts};
+use crate::domain::items::ports::{EventFilter, EventRepo, ItemFilter, ItemRepo, TransferRepo, ViewerFacts};
+use crate::domain::items::transfer::{Direction, Transfer, TransferStatus};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{Result, Timestamp};
 
@@ -410,5 +411,41 @@ impl ActivityRepo for MemoryStore {
         page: &PageRequest,
     ) -> Result<Page<Activity>> {
         Ok(first_page(Vec::new(), page))
+    }
+}
+
+#[async_trait::async_trait]
+impl TransferRepo for MemoryStore {
+    async fn transfer(&self, transfer_id: &str) -> Result<Option<Transfer>> {
+        Ok(self
+            .state()
+            .transfers
+            .iter()
+            .find(|t| t.transfer_id == transfer_id)
+            .cloned())
+    }
+
+    async fn pending_transfer(&self, dfid: &str) -> Result<Option<Transfer>> {
+        Ok(self
+            .state()
+            .transfers
+            .iter()
+            .find(|t| t.dfid == dfid && t.status == TransferStatus::Pending)
+            .cloned())
+    }
+
+    async fn transfers(&self, user_id: &str, direction: Direction, page: &PageRequest) -> Result<Page<Transfer>> {
+        let rows = self
+            .state()
+            .transfers
+            .iter()
+            .filter(|t| match direction {
+                Direction::Incoming => t.to_user_id.as_deref() == Some(user_id),
+                Direction::Outgoing => t.from_user_id == user_id,
+            })
+            .rev()
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
     }
 }

@@ -14,6 +14,7 @@ use crate::domain::identity::account::{Account, AccountStatus, Tier};
 use crate::domain::items::event::Event;
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::{Item, ItemStatus, LocalItem};
+use crate::domain::items::transfer::{Transfer, TransferStatus};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{CONCURRENT_WRITE, Error, Result};
 
@@ -35,6 +36,7 @@ pub(super) struct State {
     pub(super) circuit_items: Vec<CircuitItem>,
     pub(super) published: Vec<(String, String)>,
     pub(super) pulled: Vec<(String, String)>,
+    pub(super) transfers: Vec<Transfer>,
     pub(super) dfid_counter: u64,
     pub(super) committed: Vec<Change>,
 }
@@ -188,6 +190,40 @@ impl State {
                     .extend(dfids.into_iter().map(|dfid| (circuit_id.clone(), dfid)));
             }
             Change::PublishItem { circuit_id, dfid, .. } => self.published.push((circuit_id, dfid)),
+            Change::InsertTransfer(transfer) => {
+                let pending = |t: &Transfer| t.dfid == transfer.dfid && t.status == TransferStatus::Pending;
+                if self.transfers.iter().any(pending) {
+                    return Err(Error::conflict("transfer_pending", "this item has a pending transfer"));
+                }
+                self.transfers.push(transfer);
+            }
+            Change::DecideTransfer {
+                transfer_id,
+                status,
+                at,
+            } => {
+                let transfer = self
+                    .transfers
+                    .iter_mut()
+                    .find(|t| t.transfer_id == transfer_id && t.status == TransferStatus::Pending)
+                    .ok_or_else(|| Error::conflict("transfer_not_pending", "decided meanwhile"))?;
+                transfer.status = status;
+                transfer.decided_at = Some(at);
+            }
+            Change::SetItemOwner {
+                dfid,
+                from_user_id,
+                to_user_id,
+                at,
+            } => {
+                let item = self
+                    .items
+                    .iter_mut()
+                    .find(|i| i.dfid == dfid && i.created_by == from_user_id)
+                    .ok_or_else(|| Error::conflict(CONCURRENT_WRITE, "the item changed owner meanwhile"))?;
+                item.created_by = to_user_id;
+                item.updated_at = at;
+            }
             Change::RemoveCircuitItem { circuit_id, dfid } => {
                 let before = self.circuit_items.len();
                 self.circuit_items
@@ -222,6 +258,14 @@ impl MemoryStore {
     }
 
     /// Every change committed so far, in order.
+    pub fn item_owner(&self, dfid: &str) -> Option<String> {
+        self.state()
+            .items
+            .iter()
+            .find(|i| i.dfid == dfid)
+            .map(|i| i.created_by.clone())
+    }
+
     pub fn committed(&self) -> Vec<Change> {
         self.state().committed.clone()
     }

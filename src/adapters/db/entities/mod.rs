@@ -14,6 +14,7 @@ pub mod event;
 pub mod item;
 pub mod item_access;
 pub mod item_identifier;
+pub mod item_transfer;
 pub mod join_request;
 pub mod local_event;
 pub mod local_item;

@@ -2,7 +2,7 @@
 
 use sea_orm::ConnectionTrait;
 
-use super::{SqlStore, identity_writes, partner_writes, traceability_writes};
+use super::{SqlStore, identity_writes, partner_writes, traceability_writes, transfers};
 use crate::adapters::db::UNIQUE_VIOLATION;
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::{CONCURRENT_WRITE, Error, Result};
@@ -43,6 +43,11 @@ const UNIQUE_RULES: &[(&[&str], &str, &str)] = &[
         &["ux_circuit_roles_name", "circuit_roles.circuit_id"],
         "role_name_taken",
         "this circuit has a role with that name",
+    ),
+    (
+        &["ux_item_transfers_pending", "item_transfers.dfid"],
+        "transfer_pending",
+        "this item has a pending transfer",
     ),
 ];
 
@@ -109,6 +114,9 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::RecordAttempt { .. }
         | Change::RecordStorage(_) => false,
         Change::InsertWorkspace { .. }
+        | Change::InsertTransfer(_)
+        | Change::DecideTransfer { .. }
+        | Change::SetItemOwner { .. }
         | Change::InsertAccount(_)
         | Change::RecordLogin { .. }
         | Change::SetPasswordHash { .. }
@@ -283,6 +291,18 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             pushed_by,
             pushed_at,
         } => traceability_writes::add_circuit_item(txn, circuit_id, dfid, pushed_by, pushed_at).await,
+        Change::InsertTransfer(t) => transfers::insert_transfer(txn, t).await,
+        Change::DecideTransfer {
+            transfer_id,
+            status,
+            at,
+        } => transfers::decide_transfer(txn, transfer_id, status, at).await,
+        Change::SetItemOwner {
+            dfid,
+            from_user_id,
+            to_user_id,
+            at,
+        } => transfers::set_item_owner(txn, dfid, from_user_id, to_user_id, at).await,
         Change::RemoveCircuitItem { circuit_id, dfid } => {
             traceability_writes::remove_circuit_item(txn, circuit_id, dfid).await
         }

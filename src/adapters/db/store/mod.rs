@@ -12,6 +12,7 @@ mod notifications;
 mod partner_writes;
 mod partners;
 mod traceability_writes;
+mod transfers;
 
 use std::sync::Arc;
 
