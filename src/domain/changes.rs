@@ -87,6 +87,11 @@ pub enum Change {
         key_id: String,
         at: Timestamp,
     },
+    /// Revokes every API key of the account.
+    RevokeApiKeysOf {
+        user_id: String,
+        at: Timestamp,
+    },
     Audit(AuditEntry),
 
     InsertLocalItem(LocalItem),

@@ -341,3 +341,67 @@ async fn key_lists_paginate() {
     )
     .await;
 }
+
+async fn key_status(app: &TestApp, key: &str) -> u16 {
+    app.client
+        .get(app.url("/api/users/me"))
+        .header("x-api-key", key)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn account_recovery_and_logout_all_can_end_every_api_key() {
+    let app = spawn_app().await;
+    let (session, _) = app.register("nina").await;
+    let (first, _) = create_key(&app, &session, read_only()).await;
+    // Used once, so that the guard has it cached: revocation must reach the cache too.
+    assert_eq!(key_status(&app, &first).await, 200);
+
+    // Without the flag, keys outlive a logout-all and a password change.
+    let logout_all = app.post_as("/api/auth/logout-all", &session, &json!({})).await;
+    assert_eq!(logout_all.status(), 204);
+    assert_eq!(key_status(&app, &first).await, 200);
+    let session = json_with_status(app.login("nina", crate::helpers::PASSWORD).await, 200).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let flagged = json!({ "revoke_api_keys": true });
+    assert_eq!(
+        app.post_as("/api/auth/logout-all", &session, &flagged).await.status(),
+        204
+    );
+    assert_eq!(key_status(&app, &first).await, 401);
+
+    let session = json_with_status(app.login("nina", crate::helpers::PASSWORD).await, 200).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (second, _) = create_key(&app, &session, read_only()).await;
+    assert_eq!(key_status(&app, &second).await, 200);
+    let change = json!({ "current_password": crate::helpers::PASSWORD, "new_password": "Changed-pass-1!", "revoke_api_keys": true });
+    assert_eq!(
+        app.post_as("/api/auth/change-password", &session, &change)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(key_status(&app, &second).await, 401);
+
+    // A password reset always ends them.
+    let (third, _) = create_key(&app, &session, read_only()).await;
+    assert_eq!(key_status(&app, &third).await, 200);
+    let forgot = json!({ "username": "nina" });
+    assert_eq!(app.post_json("/api/auth/forgot-password", &forgot).await.status(), 202);
+    let token = crate::auth::token_from(&app.mail.messages()[0].body);
+    let reset = json!({ "token": token, "new_password": "Res3t-password!" });
+    assert_eq!(app.post_json("/api/auth/reset-password", &reset).await.status(), 204);
+    assert_eq!(key_status(&app, &third).await, 401);
+    let session = json_with_status(app.login("nina", "Res3t-password!").await, 200).await;
+    let session = session["token"].as_str().unwrap();
+    let listed = json_with_status(app.get_as("/api/api-keys", session).await, 200).await;
+    assert!(listed["data"].as_array().unwrap().is_empty());
+}

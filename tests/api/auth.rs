@@ -248,7 +248,7 @@ async fn change_password_keeps_this_session_and_revokes_others() {
     json_with_status(app.login("bia", "N3w-password!").await, 200).await;
 }
 
-fn token_from(body: &str) -> String {
+pub(crate) fn token_from(body: &str) -> String {
     body.lines()
         .map(str::trim)
         .find(|line| line.len() > 30 && !line.contains(' '))

@@ -93,6 +93,16 @@ impl From<Account> for Profile {
 struct ChangePasswordRequest {
     current_password: String,
     new_password: String,
+    /// Also revoke every API key of the account.
+    #[oai(default)]
+    revoke_api_keys: bool,
+}
+
+#[derive(Object)]
+struct LogoutAllRequest {
+    /// Also revoke every API key of the account.
+    #[oai(default)]
+    revoke_api_keys: bool,
 }
 
 /// Give the email or the username.
@@ -237,10 +247,20 @@ impl AuthApi {
         Ok(NoContent::Done)
     }
 
-    /// End every session of this account.
+    /// End every session of this account, and with `revoke_api_keys` every API key. The body is
+    /// optional.
     #[oai(path = "/api/auth/logout-all", method = "post", operation_id = "logout_all")]
-    async fn logout_all(&self, state: State<'_>, caller: SessionCaller) -> ApiResult<NoContent> {
-        state.auth.logout_all(&caller.principal, &caller.meta).await?;
+    async fn logout_all(
+        &self,
+        state: State<'_>,
+        caller: SessionCaller,
+        body: Json<Option<LogoutAllRequest>>,
+    ) -> ApiResult<NoContent> {
+        let revoke_api_keys = body.0.is_some_and(|b| b.revoke_api_keys);
+        state
+            .auth
+            .logout_all(&caller.principal, revoke_api_keys, &caller.meta)
+            .await?;
         Ok(NoContent::Done)
     }
 
@@ -300,6 +320,7 @@ impl AuthApi {
                 &caller.principal,
                 body.current_password,
                 body.new_password,
+                body.revoke_api_keys,
                 &caller.meta,
             )
             .await?;

@@ -13,16 +13,18 @@ use crate::domain::identity::access::{Claims, Principal, RequestMeta, Session};
 use crate::domain::identity::account::{
     Account, AccountStatus, Tier, check_password_policy, new_user_id, validate_email, validate_username,
 };
-use crate::domain::identity::guard::{account_cache_key, session_cache_key};
+use crate::domain::identity::guard::{account_cache_key, api_key_cache_key, session_cache_key};
 use crate::domain::identity::lockout::Lockout;
-use crate::domain::identity::ports::{AccountRepo, MailMessage, Mailer, PasswordCheck, PasswordHasher, TokenSigner};
+use crate::domain::identity::ports::{
+    AccountRepo, ApiKeyRepo, MailMessage, Mailer, PasswordCheck, PasswordHasher, TokenSigner,
+};
 use crate::domain::secrets::{random_token, sha256_hex};
 use crate::domain::{Error, Result};
 use crate::ports::{Cache, Clock, IdGenerator, RateLimiter};
 
 combined_port!(
     /// What accounts and sessions need from storage.
-    pub trait AuthStore: UnitOfWork, AccountRepo
+    pub trait AuthStore: UnitOfWork, AccountRepo, ApiKeyRepo
 );
 
 #[derive(Debug, Clone)]
@@ -315,10 +317,12 @@ impl AuthService {
         Ok(())
     }
 
-    pub async fn logout_all(&self, principal: &Principal, meta: &RequestMeta) -> Result<()> {
+    /// Ends every session, and with `revoke_api_keys` every API key too.
+    pub async fn logout_all(&self, principal: &Principal, revoke_api_keys: bool, meta: &RequestMeta) -> Result<()> {
         let account = self.store.account(&principal.user_id).await?.ok_or_else(revoked)?;
         let now = self.clock.now();
-        let changes = vec![
+        let keys = self.keys_to_revoke(&account, revoke_api_keys).await?;
+        let mut changes = vec![
             self.revoke_sessions(&account, None, now),
             Change::Audit(AuditEntry::new(
                 self.ids.new_id(),
@@ -327,11 +331,13 @@ impl AuthService {
                 ("user", Some(&account.id)),
                 meta,
                 now,
-                json!({}),
+                json!({ "api_keys_revoked": keys.len() }),
             )),
         ];
+        changes.extend(revoke_keys(&account, &keys, now));
         self.store.commit(changes).await?;
         self.forget_account(&account.id).await;
+        self.forget_keys(&keys).await;
         Ok(())
     }
 
@@ -339,12 +345,14 @@ impl AuthService {
         self.store.account(&principal.user_id).await?.ok_or_else(revoked)
     }
 
-    /// Changes the password after checking the current one; every other session is revoked.
+    /// Changes the password after checking the current one; every other session is revoked,
+    /// and with `revoke_api_keys` every API key.
     pub async fn change_password(
         &self,
         principal: &Principal,
         current: String,
         new: String,
+        revoke_api_keys: bool,
         meta: &RequestMeta,
     ) -> Result<()> {
         let session_id = session_of(principal)?.to_owned();
@@ -358,7 +366,8 @@ impl AuthService {
         }
         let password_hash = self.hasher.hash(new).await?;
         let now = self.clock.now();
-        let changes = vec![
+        let keys = self.keys_to_revoke(&account, revoke_api_keys).await?;
+        let mut changes = vec![
             Change::SetPasswordHash {
                 user_id: account.id.clone(),
                 password_hash,
@@ -372,11 +381,13 @@ impl AuthService {
                 ("user", Some(&account.id)),
                 meta,
                 now,
-                json!({}),
+                json!({ "api_keys_revoked": keys.len() }),
             )),
         ];
+        changes.extend(revoke_keys(&account, &keys, now));
         self.store.commit(changes).await?;
         self.forget_account(&account.id).await;
+        self.forget_keys(&keys).await;
         // The kept session moved to the new epoch; its cached fact still has the old one.
         self.forget_session(&session_id).await;
         Ok(())
@@ -436,7 +447,8 @@ impl AuthService {
     }
 
     /// Uses a reset token once (two concurrent uses: one wins, the other gets 400), sets the new
-    /// password and revokes every session.
+    /// password and revokes every session and every API key: whoever had the account before
+    /// the reset keeps nothing.
     pub async fn reset_password(&self, token: &str, new: String, meta: &RequestMeta) -> Result<()> {
         check_password_policy(&new)?;
         let invalid = || Error::invalid("invalid_token", "this reset token is invalid, used or expired");
@@ -451,7 +463,8 @@ impl AuthService {
         }
         let account = self.store.account(&stored.user_id).await?.ok_or_else(invalid)?;
         let password_hash = self.hasher.hash(new).await?;
-        let changes = vec![
+        let keys = self.keys_to_revoke(&account, true).await?;
+        let mut changes = vec![
             Change::ConsumeResetToken { token_hash, at: now },
             Change::SetPasswordHash {
                 user_id: account.id.clone(),
@@ -466,11 +479,13 @@ impl AuthService {
                 ("user", Some(&account.id)),
                 meta,
                 now,
-                json!({}),
+                json!({ "api_keys_revoked": keys.len() }),
             )),
         ];
+        changes.extend(revoke_keys(&account, &keys, now));
         self.store.commit(changes).await?;
         self.forget_account(&account.id).await;
+        self.forget_keys(&keys).await;
         Ok(())
     }
 
@@ -572,6 +587,23 @@ impl AuthService {
         }
     }
 
+    /// The hashes of the keys to revoke with the account's sessions (none unless `revoke`).
+    async fn keys_to_revoke(&self, account: &Account, revoke: bool) -> Result<Vec<String>> {
+        if revoke {
+            self.store.active_key_hashes(&account.id).await
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
+    async fn forget_keys(&self, key_hashes: &[String]) {
+        for key_hash in key_hashes {
+            if !self.cache.delete(&api_key_cache_key(key_hash)).await {
+                tracing::error!("could not invalidate a revoked API key in the cache");
+            }
+        }
+    }
+
     async fn forget_session(&self, session_id: &str) {
         if !self.cache.delete(&session_cache_key(session_id)).await {
             tracing::error!(session_id, "could not invalidate a revoked session in the cache");
@@ -583,6 +615,15 @@ impl AuthService {
             tracing::error!(user_id, "could not invalidate an account in the cache");
         }
     }
+}
+
+/// Revokes every key of the account when there are any (a key made meanwhile goes too: the
+/// statement names the account, not the keys read).
+fn revoke_keys(account: &Account, key_hashes: &[String], now: Timestamp) -> Option<Change> {
+    (!key_hashes.is_empty()).then(|| Change::RevokeApiKeysOf {
+        user_id: account.id.clone(),
+        at: now,
+    })
 }
 
 fn invalid_credentials() -> Error {

@@ -47,6 +47,8 @@ pub trait ApiKeyRepo: Send + Sync {
     async fn api_key(&self, key_id: &str) -> Result<Option<ApiKey>>;
     async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>>;
     async fn api_keys(&self, user_id: &str, page: &PageRequest) -> Result<Page<ApiKey>>;
+    /// The hashes of the account's unrevoked keys, to evict from caches when they all go.
+    async fn active_key_hashes(&self, user_id: &str) -> Result<Vec<String>>;
     /// Adds batched usage counts (one statement per key, not per request).
     async fn add_key_usage(&self, usage: Vec<KeyUsage>) -> Result<()>;
 }

@@ -9,9 +9,10 @@ use crate::domain::circuits::ports::{
     CircuitItemRepo, CircuitRepo, JoinRequestRepo, MemberRepo, OperationRepo, RoleRepo,
 };
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole};
+use crate::domain::identity::access::ApiKey;
 use crate::domain::identity::access::Session;
 use crate::domain::identity::account::Account;
-use crate::domain::identity::ports::{AccountFilter, AccountRepo, ResetToken};
+use crate::domain::identity::ports::{AccountFilter, AccountRepo, ApiKeyRepo, KeyUsage, ResetToken};
 use crate::domain::items::event::{Event, LocalEvent, Visibility};
 use crate::domain::items::item::{Item, LocalItem};
 use crate::domain::items::ports::{EventFilter, EventRepo, ItemFilter, ItemRepo, TransferRepo, ViewerFacts};
@@ -447,5 +448,41 @@ impl TransferRepo for MemoryStore {
             .cloned()
             .collect();
         Ok(first_page(rows, page))
+    }
+}
+
+#[async_trait::async_trait]
+impl ApiKeyRepo for MemoryStore {
+    async fn api_key(&self, key_id: &str) -> Result<Option<ApiKey>> {
+        Ok(self.state().api_keys.iter().find(|k| k.id == key_id).cloned())
+    }
+
+    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
+        Ok(self.state().api_keys.iter().find(|k| k.key_hash == key_hash).cloned())
+    }
+
+    async fn api_keys(&self, user_id: &str, page: &PageRequest) -> Result<Page<ApiKey>> {
+        let rows = self
+            .state()
+            .api_keys
+            .iter()
+            .filter(|k| k.user_id == user_id && k.revoked_at.is_none())
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
+    }
+
+    async fn active_key_hashes(&self, user_id: &str) -> Result<Vec<String>> {
+        Ok(self
+            .state()
+            .api_keys
+            .iter()
+            .filter(|k| k.user_id == user_id && k.revoked_at.is_none())
+            .map(|k| k.key_hash.clone())
+            .collect())
+    }
+
+    async fn add_key_usage(&self, _usage: Vec<KeyUsage>) -> Result<()> {
+        Ok(())
     }
 }

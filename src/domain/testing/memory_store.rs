@@ -10,6 +10,7 @@ use crate::domain::circuits::circuit::{AliasConfig, Circuit, CircuitItem, Circui
 use crate::domain::circuits::join_request::{JoinRequest, RequestStatus};
 use crate::domain::circuits::operation::{Operation, OperationStatus};
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole, PermissionSet};
+use crate::domain::identity::access::ApiKey;
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
 use crate::domain::items::event::Event;
 use crate::domain::items::identifier::Identifier;
@@ -37,6 +38,7 @@ pub(super) struct State {
     pub(super) published: Vec<(String, String)>,
     pub(super) pulled: Vec<(String, String)>,
     pub(super) transfers: Vec<Transfer>,
+    pub(super) api_keys: Vec<ApiKey>,
     pub(super) dfid_counter: u64,
     pub(super) committed: Vec<Change>,
 }
@@ -190,6 +192,13 @@ impl State {
                     .extend(dfids.into_iter().map(|dfid| (circuit_id.clone(), dfid)));
             }
             Change::PublishItem { circuit_id, dfid, .. } => self.published.push((circuit_id, dfid)),
+            Change::InsertApiKey(key) => self.api_keys.push(key),
+            Change::RevokeApiKeysOf { user_id, at } => {
+                for key in self.api_keys.iter_mut().filter(|k| k.user_id == user_id) {
+                    key.revoked_at.get_or_insert(at);
+                    key.is_active = false;
+                }
+            }
             Change::InsertTransfer(transfer) => {
                 let pending = |t: &Transfer| t.dfid == transfer.dfid && t.status == TransferStatus::Pending;
                 if self.transfers.iter().any(pending) {

@@ -1,6 +1,6 @@
 use ipnet::IpNet;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::api_key;
@@ -115,6 +115,20 @@ impl ApiKeyRepo for SqlStore {
                 id: k.id.clone(),
             }
         }))
+    }
+
+    async fn active_key_hashes(&self, user_id: &str) -> Result<Vec<String>> {
+        let select = api_key::Entity::find()
+            .select_only()
+            .column(api_key::Column::KeyHash)
+            .filter(api_key::Column::UserId.eq(user_id))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .into_tuple::<String>();
+        self.db
+            .read("active_key_hashes", |c| {
+                Box::pin(async move { Ok(select.all(c).await?) })
+            })
+            .await
     }
 
     async fn add_key_usage(&self, usage: Vec<KeyUsage>) -> Result<()> {

@@ -130,6 +130,7 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::InsertApiKey(_)
         | Change::UpdateApiKey(_)
         | Change::RevokeApiKey { .. }
+        | Change::RevokeApiKeysOf { .. }
         | Change::Audit(_)
         | Change::InsertLocalItem(_)
         | Change::MapLocalItem { .. }
@@ -214,6 +215,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         Change::InsertApiKey(key) => identity_writes::insert_api_key(txn, key).await,
         Change::UpdateApiKey(key) => identity_writes::update_api_key(txn, key).await,
         Change::RevokeApiKey { key_id, at } => identity_writes::revoke_api_key(txn, key_id, at).await,
+        Change::RevokeApiKeysOf { user_id, at } => identity_writes::revoke_api_keys_of(txn, user_id, at).await,
         Change::Audit(entry) => identity_writes::audit(txn, entry).await,
         Change::InsertLocalItem(local) => traceability_writes::insert_local_item(txn, local).await,
         Change::MapLocalItem { local_id, dfid } => traceability_writes::map_local_item(txn, local_id, dfid).await,

@@ -236,6 +236,17 @@ pub(super) async fn revoke_api_key<C: ConnectionTrait>(txn: &C, key_id: String, 
     Ok(())
 }
 
+pub(super) async fn revoke_api_keys_of<C: ConnectionTrait>(txn: &C, user_id: String, at: Timestamp) -> Result<()> {
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(at))
+        .col_expr(api_key::Column::IsActive, Expr::value(false))
+        .filter(api_key::Column::UserId.eq(user_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn audit<C: ConnectionTrait>(txn: &C, entry: AuditEntry) -> Result<()> {
     audit::Entity::insert(audit::ActiveModel {
         id: Set(entry.id),
