@@ -114,6 +114,7 @@ pub async fn start_with(
         public_pages: services.public_pages.clone(),
         push: services.push.clone(),
         transfers: services.transfers.clone(),
+        disputes: services.disputes.clone(),
         webhooks: services.webhooks.clone(),
         storage: services.storage.clone(),
         notifications: services.notifications.clone(),

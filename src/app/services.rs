@@ -36,6 +36,8 @@ use crate::domain::identity::api_keys::ApiKeyService;
 use crate::domain::identity::auth::{AuthService, AuthSettings, NewUser};
 use crate::domain::identity::guard::Guard;
 use crate::domain::identity::ports::Mailer;
+use crate::domain::items::conflicts::ConflictLimit;
+use crate::domain::items::dispute_service::DisputeService;
 use crate::domain::items::event_service::EventService;
 use crate::domain::items::item_service::ItemService;
 use crate::domain::items::transfer_service::TransferService;
@@ -70,6 +72,7 @@ pub struct Services {
     pub public_pages: Arc<PublicPageService>,
     pub push: Arc<PushService>,
     pub transfers: Arc<TransferService>,
+    pub disputes: Arc<DisputeService>,
     pub webhooks: Arc<WebhookService>,
     pub storage: Arc<StorageService>,
     pub notifications: Arc<NotificationService>,
@@ -209,6 +212,7 @@ impl Services {
             },
         });
         let limiter_for_pages = limiter.clone();
+        let limiter_for_conflicts = limiter.clone();
         let api_keys = Arc::new(ApiKeyService {
             store: store.clone(),
             cache,
@@ -237,6 +241,7 @@ impl Services {
             clock: clock.clone(),
             ids: ids.clone(),
             policy,
+            conflicts: ConflictLimit::new(limiter_for_conflicts.clone()),
         });
         let events = Arc::new(EventService {
             store: store.clone(),
@@ -283,8 +288,14 @@ impl Services {
             store: store.clone(),
             clock: clock.clone(),
             ids: ids.clone(),
+            conflicts: ConflictLimit::new(limiter_for_conflicts),
         });
         let transfers = Arc::new(TransferService {
+            store: store.clone(),
+            clock: clock.clone(),
+            ids: ids.clone(),
+        });
+        let disputes = Arc::new(DisputeService {
             store: store.clone(),
             clock: clock.clone(),
             ids: ids.clone(),
@@ -313,6 +324,7 @@ impl Services {
             public_pages,
             push,
             transfers,
+            disputes,
             webhooks,
             storage,
             notifications,

@@ -11,6 +11,7 @@ use crate::domain::circuits::operation::{Operation, OperationStatus};
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole};
 use crate::domain::identity::access::{ApiKey, Session};
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
+use crate::domain::items::dispute::{Dispute, DisputeStatus};
 use crate::domain::items::event::{Event, LocalEvent};
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::{Item, ItemStatus, LocalItem};
@@ -198,6 +199,23 @@ pub enum Change {
         from_user_id: String,
         to_user_id: String,
         at: Timestamp,
+    },
+    InsertDispute(Dispute),
+    /// Guard: 409 `dispute_not_open` unless the dispute is still Open.
+    ResolveDispute {
+        dispute_id: String,
+        status: DisputeStatus,
+        note: Option<String>,
+        resolved_by: String,
+        at: Timestamp,
+    },
+    /// Moves a canonical identifier's index rows from one item to another (the items' own lists
+    /// change by `UpdateItem`). Guard: 409 `concurrent_write` unless `from_dfid` still holds it.
+    ReassignCanonical {
+        key: String,
+        value: String,
+        from_dfid: String,
+        to_dfid: String,
     },
     /// Takes an item out of a circuit and off its public page. Guard: 404 unless the circuit
     /// held it.

@@ -6,7 +6,7 @@ use crate::helpers::{PASSWORD, TestApp, assert_error, json_with_status, spawn_wi
 
 const ADMIN_PASSWORD: &str = "Adm1n-password!";
 
-async fn app_with_admin() -> (TestApp, String) {
+pub(crate) async fn app_with_admin() -> (TestApp, String) {
     let app = spawn_with(&[
         ("DEFARM_ADMIN_USERNAME", "root"),
         ("DEFARM_ADMIN_EMAIL", "root@example.com"),

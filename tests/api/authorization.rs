@@ -41,6 +41,7 @@ struct World {
     notification: String,
     cid: String,
     transfer: String,
+    dispute: String,
 }
 
 struct Matrix {
@@ -216,6 +217,12 @@ impl Matrix {
             .as_str()
             .unwrap()
             .to_owned();
+        let dispute = json!({ "key": "cpf", "value": cpf(self.serial + 5000), "dfid": dfid });
+        let dispute = bearer(app, "POST", "/api/identifier-disputes", &owner, &dispute).await;
+        let dispute = json_with_status(dispute, 201).await["dispute_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let notifications = json_with_status(
             bearer(app, "GET", "/api/notifications", &owner, &Value::Null).await,
             200,
@@ -243,6 +250,7 @@ impl Matrix {
             notification,
             cid,
             transfer,
+            dispute,
         }
     }
 
@@ -290,6 +298,10 @@ impl Matrix {
             }
             "set_circuit_adapter" => json!({ "adapter_type": "none" }),
             "offer_transfer" => json!({ "to": "joiner" }),
+            "open_identifier_dispute" => {
+                json!({ "key": "cpf", "value": cpf(serial + 9000), "dfid": world.dfid })
+            }
+            "admin_resolve_identifier_dispute" => json!({ "decision": "reject" }),
             _ => Value::Null,
         }
     }
@@ -299,6 +311,7 @@ impl Matrix {
         let api_keys = template.starts_with("/api/api-keys/");
         let notifications = template.starts_with("/api/notifications/");
         let transfers = template.starts_with("/api/transfers/");
+        let disputes = template.starts_with("/api/admin/identifier-disputes/");
         let members = template.contains("/members/");
         template
             .split('/')
@@ -306,6 +319,7 @@ impl Matrix {
                 "{id}" if api_keys => self.ids["key"].clone(),
                 "{id}" if notifications => world.notification.clone(),
                 "{id}" if transfers => world.transfer.clone(),
+                "{id}" if disputes => world.dispute.clone(),
                 "{id}" => world.circuit.clone(),
                 "{user_id}" if members => world.member.clone(),
                 "{user_id}" if template.starts_with("/api/admin/") => world.member.clone(),

@@ -10,6 +10,7 @@ mod api_keys;
 mod auth;
 mod authorization;
 mod circuits;
+mod disputes;
 mod events;
 mod items;
 mod notifications;

@@ -174,6 +174,7 @@ impl ItemsApi {
                 &dfid.0,
                 identifier_inputs(body.identifiers),
                 body.enriched_data,
+                &caller.meta,
             )
             .await?;
         Ok(Json(view.into()))

@@ -6,6 +6,7 @@ mod api_keys_api;
 mod auth_api;
 mod caller;
 mod circuits_api;
+mod disputes_api;
 mod edge;
 mod error;
 mod events_api;
@@ -82,6 +83,7 @@ type Apis = (
     admin_api::AdminApi,
     items_api::ItemsApi,
     transfers_api::TransfersApi,
+    disputes_api::DisputesApi,
     events_api::EventsApi,
     circuits_api::CircuitsApi,
     members_api::MembersApi,
@@ -101,6 +103,7 @@ fn apis() -> Apis {
         admin_api::AdminApi,
         items_api::ItemsApi,
         transfers_api::TransfersApi,
+        disputes_api::DisputesApi,
         events_api::EventsApi,
         circuits_api::CircuitsApi,
         members_api::MembersApi,

@@ -84,6 +84,7 @@ impl PushApi {
                 &body.local_id,
                 identifier_inputs(body.identifiers),
                 body.enriched_data,
+                &caller.meta,
             )
             .await?;
         let created = result.outcome == crate::domain::circuits::push_service::PushOutcome::NewItemCreated;

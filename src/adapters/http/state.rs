@@ -17,6 +17,7 @@ use crate::domain::identity::admin::AdminService;
 use crate::domain::identity::api_keys::ApiKeyService;
 use crate::domain::identity::auth::AuthService;
 use crate::domain::identity::guard::Guard;
+use crate::domain::items::dispute_service::DisputeService;
 use crate::domain::items::event_service::EventService;
 use crate::domain::items::item_service::ItemService;
 use crate::domain::items::transfer_service::TransferService;
@@ -45,6 +46,7 @@ pub struct AppState {
     pub public_pages: Arc<PublicPageService>,
     pub push: Arc<PushService>,
     pub transfers: Arc<TransferService>,
+    pub disputes: Arc<DisputeService>,
     pub webhooks: Arc<WebhookService>,
     pub storage: Arc<StorageService>,
     pub notifications: Arc<NotificationService>,

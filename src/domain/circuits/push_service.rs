@@ -2,6 +2,8 @@
 //! pull, and the approval gate with its pending operations.
 
 use crate::domain::circuits::circuit::CircuitId;
+use crate::domain::identity::access::RequestMeta;
+use crate::domain::items::conflicts::ConflictLimit;
 use crate::domain::items::event::EventTimes;
 use crate::domain::partners::notification::Notice;
 use std::sync::Arc;
@@ -41,6 +43,7 @@ pub struct PushService {
     pub(crate) store: Arc<dyn PushStore>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGenerator>,
+    pub(crate) conflicts: ConflictLimit,
 }
 
 text_enum! {
@@ -156,9 +159,22 @@ impl PushService {
         local_id: &str,
         identifiers: Vec<IdentifierInput>,
         enriched_data: Option<Value>,
+        meta: &RequestMeta,
     ) -> Result<PushLocalResult> {
         let patch = data_object(enriched_data)?;
-        retry_on_race(|| self.try_push_local(principal, circuit_id, local_id, identifiers.clone(), patch.clone())).await
+        let result =
+            retry_on_race(|| self.try_push_local(principal, circuit_id, local_id, identifiers.clone(), patch.clone()))
+                .await;
+        self.conflicts
+            .screen(
+                result,
+                self.store.as_ref(),
+                self.ids.as_ref(),
+                principal,
+                meta,
+                self.clock.now(),
+            )
+            .await
     }
 
     async fn try_push_local(

@@ -7,9 +7,12 @@ use crate::domain::circuits::circuit::{CircuitSettings, CircuitStatus};
 use crate::domain::circuits::operation::{Decision, OperationStatus};
 use crate::domain::circuits::push_service::{PushLocalResult, PushOutcome, PushService};
 use crate::domain::circuits::roles::MemberRole;
+use crate::domain::items::conflicts::ConflictLimit;
 use crate::domain::items::identifier::IdentifierInput;
 use crate::domain::partners::trigger::TriggerKind;
-use crate::domain::testing::{FixedClock, MemoryStore, SequentialIds, assert_refused, canonical, cid, dfid, principal};
+use crate::domain::testing::{
+    CountingLimiter, FixedClock, MemoryStore, SequentialIds, assert_refused, canonical, cid, dfid, meta, principal,
+};
 use crate::domain::{ErrorKind, Result};
 
 struct World {
@@ -27,6 +30,7 @@ fn world(settings: CircuitSettings) -> World {
             store: store.clone(),
             clock: Arc::new(FixedClock::default()),
             ids: Arc::new(SequentialIds::default()),
+            conflicts: ConflictLimit::new(Arc::new(CountingLimiter::default())),
         },
         store,
     }
@@ -43,6 +47,7 @@ impl World {
                 "lid-1",
                 vec![sisbov("BR123456789012")],
                 None,
+                &meta(),
             )
             .await
     }
@@ -120,8 +125,37 @@ async fn push_local_naming_another_users_item_is_a_conflict_that_writes_nothing(
         .add_item(&dfid(1), "stranger", vec![canonical("sisbov", "BR123456789012")]);
     let result = w.push_new_local("member").await;
     assert_refused(result, ErrorKind::Conflict, "identifier_conflict");
-    assert!(w.store.committed().is_empty());
+    // Only the audit of the conflict, which names the identifier and not the item holding it.
+    match w.store.committed().as_slice() {
+        [Change::Audit(entry)] => {
+            assert_eq!(entry.action, "identifier_conflict");
+            assert!(!entry.details.to_string().contains(&dfid(1)));
+        }
+        other => panic!("expected one audit entry, got {other:?}"),
+    }
     assert_eq!(w.store.local_item_now("lid-1").unwrap().dfid, None);
+}
+
+#[tokio::test]
+async fn the_thirty_first_conflict_in_an_hour_is_refused_with_429() {
+    let w = open_circuit();
+    w.store
+        .add_item(&dfid(1), "stranger", vec![canonical("sisbov", "BR123456789012")]);
+    for _ in 0..30 {
+        assert_refused(
+            w.push_new_local("member").await,
+            ErrorKind::Conflict,
+            "identifier_conflict",
+        );
+    }
+    assert_refused(w.push_new_local("member").await, ErrorKind::RateLimited, "rate_limited");
+    let audited = w
+        .store
+        .committed()
+        .iter()
+        .filter(|c| matches!(c, Change::Audit(e) if e.action == "identifier_conflict"))
+        .count();
+    assert_eq!(audited, 31);
 }
 
 #[tokio::test]
@@ -142,7 +176,7 @@ async fn push_local_naming_two_different_items_is_a_conflict() {
     ];
     let result = w
         .push
-        .push_local(&principal("member"), &cid("c"), "lid-1", inputs, None)
+        .push_local(&principal("member"), &cid("c"), "lid-1", inputs, None, &meta())
         .await;
     assert_refused(result, ErrorKind::Conflict, "identifier_conflict");
 }
@@ -153,7 +187,7 @@ async fn push_local_of_someone_elses_local_item_is_not_found() {
     w.store.add_local_item("lid-1", "owner", vec![]);
     let result = w
         .push
-        .push_local(&principal("member"), &cid("c"), "lid-1", vec![], None)
+        .push_local(&principal("member"), &cid("c"), "lid-1", vec![], None, &meta())
         .await;
     assert_refused(result, ErrorKind::NotFound, "not_found");
 }
@@ -165,7 +199,7 @@ async fn push_local_needs_the_push_permission() {
     w.store.add_local_item("lid-1", "viewer", vec![]);
     let result = w
         .push
-        .push_local(&principal("viewer"), &cid("c"), "lid-1", vec![], None)
+        .push_local(&principal("viewer"), &cid("c"), "lid-1", vec![], None, &meta())
         .await;
     assert_refused(result, ErrorKind::Forbidden, "insufficient_permissions");
 }
@@ -176,7 +210,7 @@ async fn push_local_into_a_circuit_the_caller_is_not_in_is_not_found() {
     w.store.add_local_item("lid-1", "stranger", vec![]);
     let result = w
         .push
-        .push_local(&principal("stranger"), &cid("c"), "lid-1", vec![], None)
+        .push_local(&principal("stranger"), &cid("c"), "lid-1", vec![], None, &meta())
         .await;
     assert_refused(result, ErrorKind::NotFound, "not_found");
 }
@@ -188,7 +222,7 @@ async fn push_local_into_a_deactivated_circuit_is_refused() {
     w.store.add_local_item("lid-1", "member", vec![]);
     let result = w
         .push
-        .push_local(&principal("member"), &cid("c"), "lid-1", vec![], None)
+        .push_local(&principal("member"), &cid("c"), "lid-1", vec![], None, &meta())
         .await;
     assert_refused(result, ErrorKind::Conflict, "circuit_inactive");
 }
@@ -237,12 +271,19 @@ async fn pushing_the_same_local_item_twice_returns_the_open_operation() {
     let caller = principal("member");
     let first = w
         .push
-        .push_local(&caller, &cid("c"), "lid-1", vec![sisbov("BR123456789012")], None)
+        .push_local(
+            &caller,
+            &cid("c"),
+            "lid-1",
+            vec![sisbov("BR123456789012")],
+            None,
+            &meta(),
+        )
         .await
         .unwrap();
     let second = w
         .push
-        .push_local(&caller, &cid("c"), "lid-1", vec![], None)
+        .push_local(&caller, &cid("c"), "lid-1", vec![], None, &meta())
         .await
         .unwrap();
     assert_eq!(second.outcome, PushOutcome::AlreadyPushed);

@@ -1,5 +1,7 @@
 //! Local items and global items: create, read, enrich, deprecate.
 
+use crate::domain::identity::access::RequestMeta;
+use crate::domain::items::conflicts::ConflictLimit;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
@@ -34,6 +36,7 @@ pub struct ItemService {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) policy: TierPolicy,
+    pub(crate) conflicts: ConflictLimit,
 }
 
 /// An item as one caller sees it.
@@ -159,10 +162,21 @@ impl ItemService {
         dfid: &str,
         identifiers: Vec<IdentifierInput>,
         enriched_data: Option<Value>,
+        meta: &RequestMeta,
     ) -> Result<ItemView> {
         let identifiers = parse_identifiers(identifiers, Namespace::Generic)?;
         let patch = data_object(enriched_data)?;
-        retry_on_race(|| self.try_enrich(principal, dfid, identifiers.clone(), patch.clone())).await
+        let result = retry_on_race(|| self.try_enrich(principal, dfid, identifiers.clone(), patch.clone())).await;
+        self.conflicts
+            .screen(
+                result,
+                self.store.as_ref(),
+                self.ids.as_ref(),
+                principal,
+                meta,
+                self.clock.now(),
+            )
+            .await
     }
 
     async fn try_enrich(

@@ -1,6 +1,9 @@
 //! Items: identifiers, DFIDs, local items (LIDs), global items, and the events recorded on them.
 
+pub mod conflicts;
 pub mod dfid;
+pub mod dispute;
+pub mod dispute_service;
 pub mod event;
 pub mod event_service;
 pub mod identifier;

@@ -1,6 +1,7 @@
 //! What items and events need from storage.
 
 use crate::domain::circuits::roles::Member;
+use crate::domain::items::dispute::{Dispute, DisputeStatus};
 use crate::domain::items::event::{Event, LocalEvent, Visibility};
 use crate::domain::items::identifier::Namespace;
 use crate::domain::items::item::{Item, LocalItem};
@@ -81,4 +82,11 @@ pub trait TransferRepo: Send + Sync {
     async fn pending_transfer(&self, dfid: &str) -> Result<Option<Transfer>>;
     /// Transfers `user_id` received or sent, newest first.
     async fn transfers(&self, user_id: &str, direction: Direction, page: &PageRequest) -> Result<Page<Transfer>>;
+}
+
+#[async_trait::async_trait]
+pub trait DisputeRepo: Send + Sync {
+    async fn dispute(&self, dispute_id: &str) -> Result<Option<Dispute>>;
+    /// Newest first, optionally in one status.
+    async fn disputes(&self, status: Option<DisputeStatus>, page: &PageRequest) -> Result<Page<Dispute>>;
 }

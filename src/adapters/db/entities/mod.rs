@@ -11,6 +11,7 @@ pub mod circuit_role;
 pub mod content_blob;
 pub mod dfid_counter;
 pub mod event;
+pub mod identifier_dispute;
 pub mod item;
 pub mod item_access;
 pub mod item_identifier;

@@ -2,7 +2,7 @@
 
 use sea_orm::ConnectionTrait;
 
-use super::{SqlStore, identity_writes, partner_writes, traceability_writes, transfers};
+use super::{SqlStore, disputes, identity_writes, partner_writes, traceability_writes, transfers};
 use crate::adapters::db::UNIQUE_VIOLATION;
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::{CONCURRENT_WRITE, Error, Result};
@@ -110,11 +110,14 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::AddIdentifiers { .. }
         | Change::SetPublishedItems { .. }
         | Change::RemoveCircuitItem { .. }
+        | Change::ReassignCanonical { .. }
         | Change::Trigger(_)
         | Change::RecordAttempt { .. }
         | Change::RecordStorage(_) => false,
         Change::InsertWorkspace { .. }
         | Change::InsertTransfer(_)
+        | Change::InsertDispute(_)
+        | Change::ResolveDispute { .. }
         | Change::DecideTransfer { .. }
         | Change::SetItemOwner { .. }
         | Change::InsertAccount(_)
@@ -294,6 +297,20 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             pushed_at,
         } => traceability_writes::add_circuit_item(txn, circuit_id, dfid, pushed_by, pushed_at).await,
         Change::InsertTransfer(t) => transfers::insert_transfer(txn, t).await,
+        Change::InsertDispute(d) => disputes::insert_dispute(txn, d).await,
+        Change::ResolveDispute {
+            dispute_id,
+            status,
+            note,
+            resolved_by,
+            at,
+        } => disputes::resolve_dispute(txn, dispute_id, status, note, resolved_by, at).await,
+        Change::ReassignCanonical {
+            key,
+            value,
+            from_dfid,
+            to_dfid,
+        } => disputes::reassign_canonical(txn, key, value, from_dfid, to_dfid).await,
         Change::DecideTransfer {
             transfer_id,
             status,

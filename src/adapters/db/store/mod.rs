@@ -5,6 +5,7 @@ mod api_keys;
 mod audit;
 mod circuits;
 mod commit;
+mod disputes;
 mod events;
 mod identity_writes;
 mod items;
