@@ -356,17 +356,63 @@ async fn webhook_settings_rules() {
     assert_error(app.post_as(&path, &owner, &reserved).await, 400, "validation_error").await;
     assert_error(app.get_as(&path, &member).await, 403, "insufficient_permissions").await;
 
-    let body = json!({ "name": "x", "url": "http://93.184.216.34/hook", "auth_type": "BearerToken", "auth_credentials": "s3cr3t-token" });
+    for hop_by_hop in [
+        "Connection",
+        "Keep-Alive",
+        "Transfer-Encoding",
+        "TE",
+        "Trailer",
+        "Upgrade",
+        "Proxy-Authorization",
+    ] {
+        let body = json!({ "name": "x", "url": "http://93.184.216.34/hook", "headers": { hop_by_hop: "x" } });
+        assert_error(app.post_as(&path, &owner, &body).await, 400, "validation_error").await;
+    }
+
+    let body = json!({
+        "name": "x",
+        "url": "http://93.184.216.34/hook?token=q-secret&tenant=acme",
+        "headers": { "X-Partner-Token": "h-secret" },
+        "auth_type": "BearerToken",
+        "auth_credentials": "s3cr3t-token",
+    });
     let created = json_with_status(app.post_as(&path, &owner, &body).await, 201).await;
     assert!(created["signing_secret"].as_str().unwrap().starts_with("whsec_"));
     let id = created["webhook_id"].as_str().unwrap();
     let fetched = json_with_status(app.get_as(&format!("{path}/{id}"), &owner).await, 200).await;
     let text = fetched.to_string();
     assert!(fetched.get("signing_secret").is_none() && !text.contains("s3cr3t-token") && !text.contains("whsec_"));
+    assert!(
+        !text.contains("h-secret") && !text.contains("q-secret") && !text.contains("acme"),
+        "{text}"
+    );
+    assert_eq!(fetched["header_names"], json!(["X-Partner-Token"]));
+    assert_eq!(fetched["url"], "http://93.184.216.34/hook?token=***&tenant=***");
     assert_eq!(fetched["has_credentials"], true);
+    let db = app.database().await;
+    let row = sea_orm::ConnectionTrait::query_one_raw(
+        &db,
+        sea_orm::Statement::from_string(
+            sea_orm::ConnectionTrait::get_database_backend(&db),
+            "SELECT CAST(headers AS TEXT) AS headers FROM webhooks".to_owned(),
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let stored: String = row.try_get("", "headers").unwrap();
+    assert!(
+        stored.contains("X-Partner-Token") && !stored.contains("h-secret"),
+        "{stored}"
+    );
     let updated = json_with_status(app.put_as(&format!("{path}/{id}"), &owner, &json!({ "name": "renamed", "url": "http://93.184.216.34/hook", "auth_type": "BearerToken", "enabled": false })).await, 200).await;
     assert_eq!(updated["name"], "renamed");
     assert_eq!(updated["has_credentials"], true, "omitted credentials are kept");
+    assert_eq!(
+        updated["header_names"],
+        json!(["X-Partner-Token"]),
+        "omitted headers are kept"
+    );
     let listed = json_with_status(app.get_as(&path, &owner).await, 200).await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
     assert_eq!(app.delete_as(&format!("{path}/{id}"), &owner).await.status(), 204);

@@ -1,6 +1,7 @@
 //! `/api/circuits/{id}/post-actions`: webhook settings, webhooks, test deliveries, deliveries.
 
 use crate::domain::circuits::circuit::CircuitId;
+use crate::domain::partners::webhook::redacted_url;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -141,8 +142,10 @@ struct WebhookBody {
     /// `POST` (default), `PUT` or `PATCH`.
     #[oai(nullable)]
     method: Option<String>,
-    /// Extra headers; `Host`, `Content-Type`, `Content-Length`, `Authorization` and `X-DeFarm-*`
-    /// are refused.
+    /// Extra headers, their values stored encrypted and never returned. `Host`, `Content-Type`,
+    /// `Content-Length`, `Authorization`, `X-DeFarm-*` and hop-by-hop headers (`Connection`,
+    /// `Keep-Alive`, `Transfer-Encoding`, `TE`, `Trailer`, `Upgrade`, `Proxy-*`) are refused. On
+    /// update, omit to keep the stored ones.
     #[oai(nullable)]
     headers: Option<BTreeMap<String, String>>,
     #[oai(nullable)]
@@ -167,7 +170,7 @@ impl From<WebhookBody> for WebhookInput {
             name: b.name,
             url: b.url,
             method: b.method,
-            headers: b.headers.unwrap_or_default().into_iter().collect(),
+            headers: b.headers.map(|h| h.into_iter().collect()),
             auth_type: b.auth_type.map_or(AuthType::None, Into::into),
             auth_credentials: b.auth_credentials,
             enabled: b.enabled,
@@ -182,9 +185,11 @@ pub struct WebhookView {
     webhook_id: String,
     circuit_id: String,
     name: String,
+    /// Query values are shown as `***`.
     url: String,
     method: String,
-    headers: BTreeMap<String, String>,
+    /// The custom headers' names; their values are never returned.
+    header_names: Vec<String>,
     auth_type: AuthTypeName,
     has_credentials: bool,
     enabled: bool,
@@ -199,9 +204,9 @@ impl From<Webhook> for WebhookView {
             webhook_id: w.webhook_id,
             circuit_id: w.circuit_id,
             name: w.name,
-            url: w.url,
+            url: redacted_url(&w.url),
             method: w.method,
-            headers: w.headers.into_iter().collect(),
+            header_names: w.headers.into_iter().map(|(name, _)| name).collect(),
             auth_type: w.auth_type.into(),
             has_credentials: w.auth_credentials.is_some(),
             enabled: w.enabled,

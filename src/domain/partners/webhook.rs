@@ -94,6 +94,7 @@ pub struct Webhook {
     pub url: String,
     /// `POST`, `PUT` or `PATCH`.
     pub method: String,
+    /// Custom headers: names in clear, values encrypted like credentials (never returned).
     pub headers: Vec<(String, String)>,
     pub auth_type: AuthType,
     /// Encrypted credentials, if any.
@@ -180,10 +181,22 @@ pub fn check_custom_headers(headers: &[(String, String)]) -> Result<()> {
     }
     for (name, value) in headers {
         let lower = name.to_ascii_lowercase();
+        // Ours, the transport's, and the hop-by-hop headers (RFC 9110 section 7.6.1) that would
+        // change how the request travels rather than what it says.
         let reserved = matches!(
             lower.as_str(),
-            "host" | "content-type" | "content-length" | "authorization"
-        ) || lower.starts_with("x-defarm-");
+            "host"
+                | "content-type"
+                | "content-length"
+                | "authorization"
+                | "connection"
+                | "keep-alive"
+                | "transfer-encoding"
+                | "te"
+                | "trailer"
+                | "upgrade"
+        ) || lower.starts_with("x-defarm-")
+            || lower.starts_with("proxy-");
         let valid_name = !name.is_empty()
             && name.len() <= 100
             && name
@@ -276,10 +289,29 @@ pub fn check_url(url: &str) -> Result<url::Url> {
     Ok(parsed)
 }
 
+/// The URL with every query value replaced by `***`, for reads and audit entries: partners
+/// often put tokens there.
+pub fn redacted_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    if parsed.query().is_none() {
+        return url.to_owned();
+    }
+    let names: Vec<String> = parsed.query_pairs().map(|(name, _)| name.into_owned()).collect();
+    parsed
+        .query_pairs_mut()
+        .clear()
+        .extend_pairs(names.iter().map(|name| (name.as_str(), "***")));
+    parsed.to_string()
+}
+
 /// The headers of one attempt: ours (event, delivery id, timestamp, signature), the webhook's
-/// custom ones, and its authentication. `credentials` is the decrypted `auth_credentials`.
+/// custom ones (`custom`, decrypted), and its authentication. `credentials` is the decrypted
+/// `auth_credentials`.
 pub fn request_headers(
     webhook: &Webhook,
+    custom: &[(String, String)],
     credentials: Option<&str>,
     event_type: &str,
     delivery_id: &str,
@@ -293,7 +325,7 @@ pub fn request_headers(
         ("X-DeFarm-Timestamp".to_owned(), timestamp.to_string()),
         ("X-DeFarm-Signature".to_owned(), signature.to_owned()),
     ];
-    headers.extend(webhook.headers.iter().cloned());
+    headers.extend(custom.iter().cloned());
     match (webhook.auth_type, credentials) {
         (AuthType::BearerToken, Some(token)) => headers.push(("Authorization".to_owned(), format!("Bearer {token}"))),
         (AuthType::ApiKey, Some(key)) => headers.push(("X-API-Key".to_owned(), key.to_owned())),

@@ -2,6 +2,7 @@
 //! delivery list, and the sender that works through the outbox.
 
 use crate::domain::circuits::circuit::CircuitId;
+use crate::domain::partners::webhook::redacted_url;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,7 +54,8 @@ pub struct WebhookInput {
     pub name: String,
     pub url: String,
     pub method: Option<String>,
-    pub headers: Vec<(String, String)>,
+    /// On update, `None` keeps the stored headers.
+    pub headers: Option<Vec<(String, String)>>,
     pub auth_type: AuthType,
     pub auth_credentials: Option<String>,
     pub enabled: bool,
@@ -139,6 +141,23 @@ impl WebhookService {
             .ok_or_else(|| Error::not_found("webhook"))
     }
 
+    /// Custom headers with their values encrypted.
+    fn sealed(&self, headers: Vec<(String, String)>) -> Result<Vec<(String, String)>> {
+        headers
+            .into_iter()
+            .map(|(name, value)| Ok((name, self.cipher.seal(&value)?)))
+            .collect()
+    }
+
+    /// Custom headers with their values decrypted. A value that does not open was stored before
+    /// header values were encrypted, and is sent as stored.
+    fn opened(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .map(|(name, value)| (name.clone(), self.cipher.open(value).unwrap_or_else(|_| value.clone())))
+            .collect()
+    }
+
     /// Validates `input` and resolves its host: loopback, private and other non-global
     /// destinations are refused (400) unless the server allows them.
     async fn validated(&self, input: &WebhookInput) -> Result<(String, RetryConfig)> {
@@ -151,7 +170,7 @@ impl WebhookService {
         if !matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
             return Err(Error::field("method", "POST, PUT or PATCH"));
         }
-        check_custom_headers(&input.headers)?;
+        check_custom_headers(input.headers.as_deref().unwrap_or_default())?;
         let retry_config = input.retry_config.unwrap_or_default();
         retry_config.validate()?;
         self.transport.check_destination(&input.url).await?;
@@ -177,7 +196,7 @@ impl WebhookService {
             name: input.name.trim().to_owned(),
             url: input.url,
             method,
-            headers: input.headers,
+            headers: self.sealed(input.headers.unwrap_or_default())?,
             auth_type: input.auth_type,
             auth_credentials: input.auth_credentials.map(|c| self.cipher.seal(&c)).transpose()?,
             signing_secret: self.cipher.seal(&secret)?,
@@ -196,7 +215,7 @@ impl WebhookService {
                     ("webhook", Some(&webhook.webhook_id)),
                     meta,
                     now,
-                    json!({ "circuit_id": circuit_id, "url": webhook.url }),
+                    json!({ "circuit_id": circuit_id, "url": redacted_url(&webhook.url) }),
                 )),
             ])
             .await?;
@@ -228,7 +247,10 @@ impl WebhookService {
             name: input.name.trim().to_owned(),
             url: input.url,
             method,
-            headers: input.headers,
+            headers: match input.headers {
+                Some(headers) => self.sealed(headers)?,
+                None => existing.headers.clone(),
+            },
             auth_type: input.auth_type,
             auth_credentials: credentials.map(|c| self.cipher.seal(&c)).transpose()?,
             enabled: input.enabled,
@@ -363,8 +385,10 @@ impl WebhookService {
                 .transpose()?;
             let timestamp = self.clock.now().timestamp();
             let signature = signature(&secret, timestamp, &delivery.payload)?;
+            let custom = self.opened(&webhook.headers);
             let headers = request_headers(
                 webhook,
+                &custom,
                 credentials.as_deref(),
                 &delivery.event_type,
                 &delivery.delivery_id,
