@@ -80,3 +80,33 @@ async fn every_non_public_operation_requires_credentials() {
     }
     assert!(checked > 10, "only {checked} protected operations found");
 }
+
+#[tokio::test]
+async fn nul_characters_are_refused_on_every_engine() {
+    let app = spawn_app().await;
+    let (token, _) = app.register("tipos").await;
+    let nul_username = serde_json::json!({ "username": "nul\u{0}user", "email": "nul@example.com", "password": crate::helpers::PASSWORD });
+    crate::helpers::assert_error(
+        app.post_json("/api/auth/register", &nul_username).await,
+        400,
+        "validation_error",
+    )
+    .await;
+    let nul_deep = serde_json::json!({ "enriched_data": { "notes": ["fine", { "k": "bad\u{0}" }] } });
+    crate::helpers::assert_error(
+        app.post_as("/api/items/local", &token, &nul_deep).await,
+        400,
+        "validation_error",
+    )
+    .await;
+    crate::helpers::assert_error(
+        app.get_as("/api/items?key=cpf&value=1%00", &token).await,
+        400,
+        "validation_error",
+    )
+    .await;
+    // An escaped backslash before "u0000" is ordinary text.
+    let text = serde_json::json!({ "enriched_data": { "path": "C:\\u0000" } });
+    let created = crate::helpers::json_with_status(app.post_as("/api/items/local", &token, &text).await, 201).await;
+    assert_eq!(created["enriched_data"]["path"], "C:\\u0000");
+}

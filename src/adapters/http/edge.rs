@@ -81,20 +81,27 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
 
         let response = REQUEST_ID
             .scope(request_id.clone(), async {
-                let response = match self.limit_body(&mut req).await {
-                    Err(response) => response,
-                    Ok(()) => match tokio::time::timeout(self.settings.request_timeout, self.inner.call(req)).await {
-                        Ok(Ok(output)) => output.into_response(),
-                        Ok(Err(err)) => err.into_response(),
-                        Err(_elapsed) => error_response(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "request_timeout",
-                            "the request took too long".to_owned(),
-                            None,
-                            Some(1),
-                        ),
-                    },
-                };
+                // Reading the body counts against the request's time: a client dripping it slowly
+                // holds a connection for REQUEST_TIMEOUT_MS at most.
+                let handled = tokio::time::timeout(self.settings.request_timeout, async {
+                    match self.read_body(&mut req).await {
+                        Err(response) => response,
+                        Ok(()) => match self.inner.call(req).await {
+                            Ok(output) => output.into_response(),
+                            Err(err) => err.into_response(),
+                        },
+                    }
+                })
+                .await;
+                let response = handled.unwrap_or_else(|_elapsed| {
+                    error_response(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "request_timeout",
+                        "the request took too long".to_owned(),
+                        None,
+                        Some(1),
+                    )
+                });
                 let mut response = if needs_shaping(&response) {
                     let pattern = response.data::<PathPattern>().cloned();
                     let mut shaped = reshape(response).await;
@@ -134,6 +141,52 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
 }
 
 impl<E> EdgeEndpoint<E> {
+    /// Enforces `MAX_BODY_BYTES` and reads a JSON body whole (up to the limit), refusing a NUL
+    /// character anywhere in the request's text: PostgreSQL cannot store one and SQLite would,
+    /// so the rule is kept here, the same for every route and both engines.
+    async fn read_body(&self, req: &mut Request) -> Result<(), Response> {
+        let nul = || {
+            error_response(
+                StatusCode::BAD_REQUEST,
+                "validation_error",
+                "a NUL character is not accepted in any text".to_owned(),
+                None,
+                None,
+            )
+        };
+        let target = req.uri().path_and_query().map_or("", |p| p.as_str());
+        if target.to_ascii_lowercase().contains("%00") {
+            return Err(nul());
+        }
+        self.limit_body(req).await?;
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+        if !is_json {
+            return Ok(());
+        }
+        let bytes = req
+            .take_body()
+            .into_bytes_limit(self.settings.max_body_bytes)
+            .await
+            .map_err(|err| {
+                error_response(
+                    StatusCode::BAD_REQUEST,
+                    "validation_error",
+                    format!("could not read the request body: {err}"),
+                    None,
+                    None,
+                )
+            })?;
+        if json_has_nul(&bytes) {
+            return Err(nul());
+        }
+        req.set_body(bytes);
+        Ok(())
+    }
+
     /// Enforces `MAX_BODY_BYTES`: by the declared length when there is one, otherwise by reading
     /// the (chunked) body up to the limit.
     async fn limit_body(&self, req: &mut Request) -> Result<(), Response> {
@@ -186,6 +239,23 @@ impl<E> EdgeEndpoint<E> {
 
 /// Errors that poem produced on its own (plain text) get the error shape; JSON error bodies
 /// from handlers (ours, or a health check's 503 document) are left as they are.
+/// Whether JSON text holds a NUL: a raw 0 byte, or the escape `\u0000` (escapes are read in
+/// pairs, so an escaped backslash followed by `u0000` is text, not a NUL).
+fn json_has_nul(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    while let Some(position) = rest.iter().position(|&b| b == b'\\' || b == 0) {
+        if rest[position] == 0 {
+            return true;
+        }
+        let escape = &rest[position + 1..];
+        if escape.starts_with(b"u0000") {
+            return true;
+        }
+        rest = escape.get(1..).unwrap_or_default();
+    }
+    false
+}
+
 fn needs_shaping(response: &Response) -> bool {
     let is_json = response
         .headers()
@@ -266,6 +336,19 @@ mod tests {
 
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn nul_characters_are_found_only_where_json_has_them() {
+        assert!(json_has_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(json_has_nul(b"{\"a\":\"x\0\"}"));
+        assert!(
+            !json_has_nul(br#"{"a":"x\\u0000y"}"#),
+            "an escaped backslash, then text"
+        );
+        assert!(json_has_nul(br#"{"a":"\\\u0000"}"#));
+        assert!(json_has_nul(br#"{"a":"\u00001"}"#), "NUL, then a digit");
+        assert!(!json_has_nul(br#"{"a":"caf\u00e9","b":"\\"}"#));
     }
 
     #[test]
