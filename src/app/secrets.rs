@@ -51,4 +51,14 @@ mod tests {
         assert_eq!(first, "one");
         assert_eq!(second, "one");
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn generated_secrets_are_readable_by_the_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        load_or_create(dir.path(), "s", || "one".into()).unwrap();
+        let mode = std::fs::metadata(dir.path().join("s")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 }

@@ -177,3 +177,23 @@ async fn outage_of_postgres_is_503_within_a_second_and_recovers() {
     .await;
     assert!(recovered.is_some(), "no recovery within 5 s");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_file_and_generated_secrets_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let app = crate::helpers::spawn_app().await;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let data_dir = std::path::PathBuf::from(&app.vars["DATA_DIR"]);
+    let generated: Vec<_> = std::fs::read_dir(&data_dir)
+        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    for path in &generated {
+        assert_eq!(mode(path), 0o600, "{}", path.display());
+    }
+    if !app.db.is_postgres() {
+        let url = &app.db.url;
+        let path = url.trim_start_matches("sqlite://").split('?').next().unwrap();
+        assert_eq!(mode(std::path::Path::new(path)), 0o600, "{path}");
+    }
+}

@@ -58,6 +58,7 @@ impl Database {
     /// Opens the pool. Fails when the database cannot be reached at all, so a misconfigured
     /// start stops early with the reason.
     pub async fn connect(settings: DbSettings) -> Result<Self, DbErr> {
+        create_private_sqlite_file(&settings.url).map_err(|err| DbErr::Custom(format!("DATABASE_URL: {err}")))?;
         let mut options = ConnectOptions::new(settings.url.clone());
         options
             .max_connections(settings.pool_max)
@@ -261,5 +262,30 @@ impl DatabaseHealth for Database {
             in_use: size.saturating_sub(idle),
             waiting: self.waiting.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// Creates a SQLite database file readable by the service's user only (0600) before SQLite
+/// would create it with the process umask; its `-wal` and `-shm` files take the same mode.
+/// Nothing to do for PostgreSQL, in-memory databases or a file that exists.
+fn create_private_sqlite_file(url: &str) -> std::io::Result<()> {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return Ok(());
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
     }
 }
