@@ -417,3 +417,29 @@ async fn public_routes_are_limited_per_ip_and_operations_are_not() {
         json_with_status(app.get("/health").await, 200).await;
     }
 }
+
+#[tokio::test]
+async fn an_ipv6_slash_64_counts_as_one_client_for_login_lockouts() {
+    let app = crate::helpers::spawn_with(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    app.register("vera").await;
+    let login = |from: String, password: &'static str| {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", from)
+            .json(&json!({ "username": "vera", "password": password }))
+            .send()
+    };
+    // Five addresses of one /64, one wrong password each.
+    for host in 1..=5 {
+        let from = format!("2001:db8:aa:bb::{host:x}");
+        assert_error(login(from, "Wrong-pass1!").await.unwrap(), 401, "invalid_credentials").await;
+    }
+    assert_error(
+        login("2001:db8:aa:bb::99".into(), PASSWORD).await.unwrap(),
+        429,
+        "login_locked",
+    )
+    .await;
+    // Another /64 is another client.
+    json_with_status(login("2001:db8:aa:cc::1".into(), PASSWORD).await.unwrap(), 200).await;
+}

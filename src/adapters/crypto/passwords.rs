@@ -23,6 +23,8 @@ pub struct HashLimits {
 /// time gets 503 instead of queueing without end; async workers never hash.
 pub struct PasswordHashing {
     slots: Arc<Semaphore>,
+    /// Half the slots (at least one), which suspect checks must also hold.
+    suspect_slots: Arc<Semaphore>,
     limits: HashLimits,
     waiting: AtomicI64,
     dummy_hash: String,
@@ -36,6 +38,7 @@ impl PasswordHashing {
         let dummy_hash = hash_argon2(&crate::domain::secrets::random_token(24))?;
         Ok(Self {
             slots: Arc::new(Semaphore::new(limits.concurrency)),
+            suspect_slots: Arc::new(Semaphore::new((limits.concurrency / 2).max(1))),
             limits,
             waiting: AtomicI64::new(0),
             dummy_hash,
@@ -44,17 +47,38 @@ impl PasswordHashing {
     }
 
     async fn run<T: Send + 'static>(&self, op: &'static str, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        self.run_in(op, false, work).await
+    }
+
+    /// Runs `work` once it holds a slot, and for a `suspect` caller one of the suspects' slots
+    /// first, all within one `queue_timeout`.
+    async fn run_in<T: Send + 'static>(
+        &self,
+        op: &'static str,
+        suspect: bool,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
         let queued = Instant::now();
+        let deadline = tokio::time::Instant::now() + self.limits.queue_timeout;
         let depth = self.waiting.fetch_add(1, Ordering::Relaxed) + 1;
         metrics::gauge!("defarm_password_hash_queue_depth", "hasher" => self.name).set(depth as f64);
-        let permit = tokio::time::timeout(self.limits.queue_timeout, self.slots.clone().acquire_owned()).await;
+        let permit = async {
+            let suspect_permit = if suspect {
+                Some(tokio::time::timeout_at(deadline, self.suspect_slots.clone().acquire_owned()).await??)
+            } else {
+                None
+            };
+            let permit = tokio::time::timeout_at(deadline, self.slots.clone().acquire_owned()).await??;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((permit, suspect_permit))
+        }
+        .await;
         let depth = self.waiting.fetch_sub(1, Ordering::Relaxed) - 1;
         metrics::gauge!("defarm_password_hash_queue_depth", "hasher" => self.name).set(depth as f64);
         metrics::histogram!("defarm_password_hash_wait_seconds", "hasher" => self.name)
             .record(queued.elapsed().as_secs_f64());
         let permit = match permit {
-            Ok(Ok(permit)) => permit,
-            _ => {
+            Ok(permits) => permits,
+            Err(_) => {
                 metrics::counter!("defarm_password_hash_rejected_total", "hasher" => self.name).increment(1);
                 return Err(Error::unavailable(
                     "overloaded",
@@ -166,6 +190,20 @@ impl PasswordHasher for PasswordHashing {
             .await?
             .map(|_| ())
     }
+
+    async fn verify_suspect(&self, password: String, hash: String) -> Result<PasswordCheck> {
+        self.run_in("verify", true, move || verify(&password, &hash))
+            .instrument(tracing::debug_span!("password.verify"))
+            .await?
+    }
+
+    async fn verify_dummy_suspect(&self, password: String) -> Result<()> {
+        let hash = self.dummy_hash.clone();
+        self.run_in("verify", true, move || verify(&password, &hash))
+            .instrument(tracing::debug_span!("password.verify"))
+            .await?
+            .map(|_| ())
+    }
 }
 
 #[cfg(test)]
@@ -214,6 +252,50 @@ mod tests {
                 PasswordCheck::Mismatch
             );
         }
+    }
+
+    /// Six suspect checks and two clean ones started together on four slots: the suspects never
+    /// run more than two at a time, and the clean ones take the other two at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn suspect_checks_hold_at_most_half_the_slots() {
+        let hasher = Arc::new(hasher(4, 10_000));
+        let counters = Arc::new([
+            AtomicI64::new(0),
+            AtomicI64::new(0),
+            AtomicI64::new(0),
+            AtomicI64::new(0),
+        ]);
+        let mut tasks = Vec::new();
+        for suspect in [true, true, true, true, true, true, false, false] {
+            let (hasher, counters) = (hasher.clone(), counters.clone());
+            tasks.push(tokio::spawn(async move {
+                hasher
+                    .run_in("verify", suspect, move || {
+                        let [suspects_now, most_suspects, all_now, most_of_all] = &*counters;
+                        if suspect {
+                            let current = suspects_now.fetch_add(1, Ordering::SeqCst) + 1;
+                            most_suspects.fetch_max(current, Ordering::SeqCst);
+                        }
+                        let current = all_now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most_of_all.fetch_max(current, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(100));
+                        all_now.fetch_sub(1, Ordering::SeqCst);
+                        if suspect {
+                            suspects_now.fetch_sub(1, Ordering::SeqCst);
+                        }
+                    })
+                    .await
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(
+            counters[1].load(Ordering::SeqCst),
+            2,
+            "suspects never hold more than half"
+        );
+        assert_eq!(counters[3].load(Ordering::SeqCst), 4, "clean checks ran beside them");
     }
 
     #[tokio::test]

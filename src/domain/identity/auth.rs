@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::domain::Timestamp;
 use crate::domain::audit::AuditEntry;
 use crate::domain::changes::{Change, UnitOfWork};
-use crate::domain::identity::access::{Claims, Principal, RequestMeta, Session};
+use crate::domain::identity::access::{Claims, Principal, RequestMeta, Session, client_group};
 use crate::domain::identity::account::{
     Account, AccountStatus, Tier, check_password_policy, new_user_id, validate_email, validate_username,
 };
@@ -156,10 +156,11 @@ impl AuthService {
         let subject = account
             .as_ref()
             .map_or_else(|| format!("name:{login_key}"), |a| a.id.clone());
+        let client = client_group(meta.ip);
         let lockout = Lockout::new(
             self.limiter.as_ref(),
             "login",
-            &format!("{subject}:{}", meta.ip),
+            &format!("{subject}:{client}"),
             self.settings.login_max_failures,
             self.settings.lockout.to_std().unwrap_or_default(),
         );
@@ -172,14 +173,25 @@ impl AuthService {
             .retry_after(lock.resets_in.as_secs().max(1)));
         }
 
-        let check = match &account {
-            Some(account) => {
+        // A client whose logins failed lately hashes in the suspects' half of the slots.
+        let suspect = self.limiter.peek(&client_failures_key(&client)).await.is_some();
+        let check = match (&account, suspect) {
+            (Some(account), false) => {
                 self.hasher
                     .verify(password.clone(), account.password_hash.clone())
                     .await?
             }
-            None => {
+            (Some(account), true) => {
+                self.hasher
+                    .verify_suspect(password.clone(), account.password_hash.clone())
+                    .await?
+            }
+            (None, false) => {
                 self.hasher.verify_dummy(password.clone()).await?;
+                PasswordCheck::Mismatch
+            }
+            (None, true) => {
+                self.hasher.verify_dummy_suspect(password.clone()).await?;
                 PasswordCheck::Mismatch
             }
         };
@@ -238,6 +250,10 @@ impl AuthService {
         now: Timestamp,
     ) {
         lockout.record_failure().await;
+        let window = self.settings.lockout.to_std().unwrap_or_default();
+        self.limiter
+            .hit(&client_failures_key(&client_group(meta.ip)), window)
+            .await;
         let entry = AuditEntry::new(
             self.ids.new_id(),
             "login_failed",
@@ -624,6 +640,11 @@ fn revoke_keys(account: &Account, key_hashes: &[String], now: Timestamp) -> Opti
         user_id: account.id.clone(),
         at: now,
     })
+}
+
+/// Failed logins from one client (an IPv4 address or an IPv6 /64), whatever the account.
+fn client_failures_key(client: &str) -> String {
+    format!("login-client-failures:{client}")
 }
 
 fn invalid_credentials() -> Error {

@@ -4,6 +4,7 @@
 //! Session and account facts are cached for a short time; every change that revokes them
 //! deletes the cache entry, so a revocation takes effect on the very next request.
 
+use crate::domain::identity::access::client_group;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -377,7 +378,7 @@ impl Guard {
                 verdict: Ok(()),
             };
         };
-        let counter = self.limiter.hit(&format!("rate:ip:{ip}"), MINUTE).await;
+        let counter = self.limiter.hit(&format!("rate:ip:{}", client_group(ip)), MINUTE).await;
         evaluate(Some(limit), counter)
     }
 

@@ -70,6 +70,16 @@ pub trait PasswordHasher: Send + Sync {
     async fn verify(&self, password: String, hash: String) -> Result<PasswordCheck>;
     /// One verification against a fixed hash, so an unknown username costs what a known one does.
     async fn verify_dummy(&self, password: String) -> Result<()>;
+    /// `verify` for a client with recent failed logins: such checks together hold at most half
+    /// of the hashing slots, so a flood of wrong passwords leaves the other half to everyone
+    /// else.
+    async fn verify_suspect(&self, password: String, hash: String) -> Result<PasswordCheck> {
+        self.verify(password, hash).await
+    }
+    /// `verify_dummy` in the suspects' half.
+    async fn verify_dummy_suspect(&self, password: String) -> Result<()> {
+        self.verify_dummy(password).await
+    }
 }
 
 pub trait TokenSigner: Send + Sync {
