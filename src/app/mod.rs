@@ -119,6 +119,7 @@ pub async fn start_with(
         storage: services.storage.clone(),
         notifications: services.notifications.clone(),
         notifier: services.notifier.clone(),
+        reset_queue: services.reset_queue.clone(),
     });
     let endpoint = http::endpoint(HttpParts {
         state,

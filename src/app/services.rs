@@ -79,7 +79,19 @@ pub struct Services {
     pub notifier: Arc<dyn Notifier>,
     /// Woken by commits that queue deliveries or storage work.
     outbox: Arc<tokio::sync::Notify>,
+    pub reset_queue: tokio::sync::mpsc::Sender<ResetJob>,
+    /// Taken by the worker that sends reset messages.
+    reset_jobs: std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<ResetJob>>>,
 }
+
+/// A password reset request waiting to be sent.
+pub type ResetJob = (
+    crate::domain::identity::auth::ResetRequest,
+    crate::domain::identity::access::RequestMeta,
+);
+
+/// How many reset requests may wait for the worker; more are dropped (the answer is the same).
+const RESET_QUEUE: usize = 1024;
 
 impl Services {
     pub async fn build(config: &Config, database: Arc<Database>, extras: Extras) -> anyhow::Result<Self> {
@@ -309,6 +321,7 @@ impl Services {
             attempt_timeout: config.webhook_timeout,
         });
         let notifications = Arc::new(NotificationService { store: store.clone() });
+        let (reset_queue, reset_jobs) = tokio::sync::mpsc::channel(RESET_QUEUE);
         Ok(Self {
             store,
             redis_cache,
@@ -330,6 +343,8 @@ impl Services {
             notifications,
             notifier,
             outbox,
+            reset_queue,
+            reset_jobs: std::sync::Mutex::new(Some(reset_jobs)),
         })
     }
 
@@ -403,6 +418,9 @@ impl Services {
                 }
             },
         ));
+        if let Some(jobs) = self.reset_jobs.lock().ok().and_then(|mut jobs| jobs.take()) {
+            tasks.push(spawn_reset_sender(stopped.clone(), self.auth.clone(), jobs));
+        }
         let store = self.store.clone();
         tasks.push(spawn_loop(stopped, OUTBOX_METRICS_EVERY, None, move || {
             let store = store.clone();
@@ -427,6 +445,31 @@ impl Services {
             tracing::warn!(error = %err, "could not write API key usage at shutdown");
         }
     }
+}
+
+/// Sends queued password reset messages one at a time until stopped.
+fn spawn_reset_sender(
+    mut stopped: watch::Receiver<bool>,
+    auth: Arc<AuthService>,
+    mut jobs: tokio::sync::mpsc::Receiver<ResetJob>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let (request, meta) = tokio::select! {
+                _ = stopped.changed() => return,
+                job = jobs.recv() => match job {
+                    Some(job) => job,
+                    None => return,
+                },
+            };
+            let sent = AssertUnwindSafe(auth.send_reset(request, &meta)).catch_unwind().await;
+            match sent {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::warn!(error = %err, "could not handle a password reset request"),
+                Err(panic) => tracing::error!(panic = panic_message(&panic), "password reset sender panicked"),
+            }
+        }
+    })
 }
 
 /// How long the outbox workers sleep when nobody wakes them: other replicas' commits and

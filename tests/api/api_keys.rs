@@ -396,7 +396,7 @@ async fn account_recovery_and_logout_all_can_end_every_api_key() {
     assert_eq!(key_status(&app, &third).await, 200);
     let forgot = json!({ "username": "nina" });
     assert_eq!(app.post_json("/api/auth/forgot-password", &forgot).await.status(), 202);
-    let token = crate::auth::token_from(&app.mail.messages()[0].body);
+    let token = crate::auth::token_from(&app.mail.wait_for(1).await[0].body);
     let reset = json!({ "token": token, "new_password": "Res3t-password!" });
     assert_eq!(app.post_json("/api/auth/reset-password", &reset).await.status(), 204);
     assert_eq!(key_status(&app, &third).await, 401);

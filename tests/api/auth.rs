@@ -273,7 +273,8 @@ async fn forgot_and_reset_password_once() {
     )
     .await;
     assert_eq!(unknown, known);
-    let messages = app.mail.messages();
+    // Sent in order: by the time the known account's message is out, the unknown one was handled.
+    let messages = app.mail.wait_for(1).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].to, "duda@example.com");
     let token = token_from(&messages[0].body);
@@ -313,7 +314,7 @@ async fn concurrent_resets_with_one_token_succeed_once() {
         202,
     )
     .await;
-    let token = token_from(&app.mail.messages()[0].body);
+    let token = token_from(&app.mail.wait_for(1).await[0].body);
     let attempts = (0..8).map(|i| {
         let body = json!({ "token": token, "new_password": format!("Parallel-{i}pass!") });
         let request = app.client.post(app.url("/api/auth/reset-password")).json(&body);
@@ -442,4 +443,24 @@ async fn an_ipv6_slash_64_counts_as_one_client_for_login_lockouts() {
     .await;
     // Another /64 is another client.
     json_with_status(login("2001:db8:aa:cc::1".into(), PASSWORD).await.unwrap(), 200).await;
+}
+
+#[tokio::test]
+async fn forgot_password_answers_before_any_mail_work() {
+    let app = spawn_app().await;
+    app.register("bela").await;
+    let stalled = app.mail.stalled.lock().await;
+    // The mail server does not answer: an answer that waited for it would never come.
+    for login in ["bela", "nobody"] {
+        let body = json!({ "username": login });
+        let answer = app.post_json("/api/auth/forgot-password", &body);
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(5), answer)
+            .await
+            .expect("forgot-password waited for the mail");
+        assert_eq!(answer.status(), 202);
+    }
+    assert!(app.mail.messages().is_empty());
+    drop(stalled);
+    let messages = app.mail.wait_for(1).await;
+    assert_eq!(messages[0].to, "bela@example.com");
 }

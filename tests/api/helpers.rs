@@ -173,17 +173,30 @@ impl Drop for AppThread {
 #[derive(Default)]
 pub struct CapturedMail {
     messages: Mutex<Vec<MailMessage>>,
+    /// Held by a test to stand for a mail server that does not answer.
+    pub stalled: tokio::sync::Mutex<()>,
 }
 
 impl CapturedMail {
     pub fn messages(&self) -> Vec<MailMessage> {
         self.messages.lock().unwrap().clone()
     }
+
+    /// The messages once at least `count` have arrived (they are sent in the background).
+    pub async fn wait_for(&self, count: usize) -> Vec<MailMessage> {
+        eventually(10, || async {
+            let messages = self.messages();
+            (messages.len() >= count).then_some(messages)
+        })
+        .await
+        .unwrap_or_else(|| panic!("{count} message(s) never arrived"))
+    }
 }
 
 #[async_trait::async_trait]
 impl Mailer for CapturedMail {
     async fn send(&self, message: MailMessage) -> defarm::domain::Result<()> {
+        drop(self.stalled.lock().await);
         self.messages.lock().unwrap().push(message);
         Ok(())
     }

@@ -348,7 +348,13 @@ impl AuthApi {
             } => ResetRequest::Username(username),
             _ => return Err(Error::field("email", "give an email or a username").into()),
         };
-        state.auth.forgot_password(request, &client.meta).await?;
+        request.check()?;
+        // The lookup, the token and the mail happen in the background, so existing and unknown
+        // accounts answer in the same time. A full queue drops the request: the answer is the
+        // same, and the person asks again.
+        if state.reset_queue.try_send((request, client.meta.clone())).is_err() {
+            tracing::warn!("password reset queue is full; a request was dropped");
+        }
         Ok(Accepted::Accepted(Json(MessageResponse {
             message: "If the account exists, a reset message is on its way.".to_owned(),
         })))

@@ -13,9 +13,10 @@ use crate::domain::circuits::join_service::JoinService;
 use crate::domain::circuits::member_service::MemberService;
 use crate::domain::circuits::public_page_service::PublicPageService;
 use crate::domain::circuits::push_service::PushService;
+use crate::domain::identity::access::RequestMeta;
 use crate::domain::identity::admin::AdminService;
 use crate::domain::identity::api_keys::ApiKeyService;
-use crate::domain::identity::auth::AuthService;
+use crate::domain::identity::auth::{AuthService, ResetRequest};
 use crate::domain::identity::guard::Guard;
 use crate::domain::items::dispute_service::DisputeService;
 use crate::domain::items::event_service::EventService;
@@ -26,6 +27,9 @@ use crate::domain::partners::ports::Notifier;
 use crate::domain::partners::storage_service::StorageService;
 use crate::domain::partners::webhook_service::WebhookService;
 use crate::ports::{Cache, DatabaseHealth};
+
+/// Password reset requests waiting for the background worker that sends them.
+pub type ResetQueue = tokio::sync::mpsc::Sender<(ResetRequest, RequestMeta)>;
 
 pub struct AppState {
     pub build: BuildInfo,
@@ -51,6 +55,7 @@ pub struct AppState {
     pub storage: Arc<StorageService>,
     pub notifications: Arc<NotificationService>,
     pub notifier: Arc<dyn Notifier>,
+    pub reset_queue: ResetQueue,
 }
 
 /// The extractor handlers use for the state.

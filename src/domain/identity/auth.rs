@@ -73,6 +73,19 @@ pub enum ResetRequest {
     Username(String),
 }
 
+impl ResetRequest {
+    /// The login to look up, lowercased; 400 when there is none.
+    pub fn check(&self) -> Result<String> {
+        let login = match self {
+            ResetRequest::Email(email) | ResetRequest::Username(email) => email.trim().to_lowercase(),
+        };
+        if login.is_empty() || login.len() > 254 {
+            return Err(Error::field("email", "an email or a username is required"));
+        }
+        Ok(login)
+    }
+}
+
 /// An account created from the command line or the bootstrap variables.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -409,14 +422,10 @@ impl AuthService {
         Ok(())
     }
 
-    /// Sends a one-time reset link if the account exists; answers the same either way.
-    pub async fn forgot_password(&self, request: ResetRequest, meta: &RequestMeta) -> Result<()> {
-        let login = match &request {
-            ResetRequest::Email(email) | ResetRequest::Username(email) => email.trim().to_lowercase(),
-        };
-        if login.is_empty() || login.len() > 254 {
-            return Err(Error::field("email", "an email or a username is required"));
-        }
+    /// Sends a one-time reset link if the account exists. Run off the request path (after
+    /// `ResetRequest::check`), so the answer takes the same time whether or not it does.
+    pub async fn send_reset(&self, request: ResetRequest, meta: &RequestMeta) -> Result<()> {
+        let login = request.check()?;
         let account = self.store.account_by_login(&login).await?;
         let Some(account) = account.filter(|a| match &request {
             ResetRequest::Email(email) => a.email.eq_ignore_ascii_case(email.trim()),
