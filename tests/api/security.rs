@@ -110,3 +110,42 @@ async fn nul_characters_are_refused_on_every_engine() {
     let created = crate::helpers::json_with_status(app.post_as("/api/items/local", &token, &text).await, 201).await;
     assert_eq!(created["enriched_data"]["path"], "C:\\u0000");
 }
+
+#[tokio::test]
+async fn a_number_or_boolean_where_a_string_belongs_is_refused_not_coerced() {
+    let app = spawn_app().await;
+    let (token, _) = app.register("tipos").await;
+    let number =
+        serde_json::json!({ "username": 12345, "email": "num@example.com", "password": crate::helpers::PASSWORD });
+    let refused = crate::helpers::assert_error(
+        app.post_json("/api/auth/register", &number).await,
+        400,
+        "validation_error",
+    )
+    .await;
+    assert_eq!(refused["details"]["field"], "username");
+    crate::helpers::assert_error(
+        app.login("12345", crate::helpers::PASSWORD).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let boolean = serde_json::json!({ "name": true });
+    crate::helpers::assert_error(
+        app.post_as("/api/circuits", &token, &boolean).await,
+        400,
+        "validation_error",
+    )
+    .await;
+    let nested = serde_json::json!({ "identifiers": [{ "key": "lote", "value": 7 }] });
+    let refused = crate::helpers::assert_error(
+        app.post_as("/api/items/local", &token, &nested).await,
+        400,
+        "validation_error",
+    )
+    .await;
+    assert_eq!(refused["details"]["field"], "identifiers[0].value");
+    // Free-form data keeps any JSON.
+    let data = serde_json::json!({ "identifiers": [{ "key": "lote", "value": "7" }], "enriched_data": { "weight": 412, "organic": true } });
+    crate::helpers::json_with_status(app.post_as("/api/items/local", &token, &data).await, 201).await;
+}

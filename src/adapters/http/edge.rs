@@ -13,6 +13,7 @@ use tracing::Instrument;
 use crate::domain::identity::guard::RateStatus;
 
 use super::error::{REQUEST_ID, ShapedError, error_response, reshape};
+use super::strict_types::BodyTypes;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const X_COMMIT: HeaderName = HeaderName::from_static("x-commit");
@@ -35,7 +36,19 @@ pub struct EdgeSettings {
     pub commit_short: HeaderValue,
 }
 
-pub struct Edge(pub EdgeSettings);
+pub struct Edge {
+    settings: EdgeSettings,
+    body_types: Arc<BodyTypes>,
+}
+
+impl Edge {
+    pub fn new(settings: EdgeSettings, body_types: BodyTypes) -> Self {
+        Self {
+            settings,
+            body_types: Arc::new(body_types),
+        }
+    }
+}
 
 impl<E: Endpoint> Middleware<E> for Edge {
     type Output = EdgeEndpoint<E>;
@@ -43,7 +56,8 @@ impl<E: Endpoint> Middleware<E> for Edge {
     fn transform(&self, inner: E) -> Self::Output {
         EdgeEndpoint {
             inner,
-            settings: self.0.clone(),
+            settings: self.settings.clone(),
+            body_types: self.body_types.clone(),
         }
     }
 }
@@ -51,6 +65,7 @@ impl<E: Endpoint> Middleware<E> for Edge {
 pub struct EdgeEndpoint<E> {
     inner: E,
     settings: EdgeSettings,
+    body_types: Arc<BodyTypes>,
 }
 
 impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
@@ -182,6 +197,18 @@ impl<E> EdgeEndpoint<E> {
             })?;
         if json_has_nul(&bytes) {
             return Err(nul());
+        }
+        // A body that is not JSON is left to the handler's parser and its error.
+        if let Ok(body) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && let Some(field) = self.body_types.mismatch(req.method(), req.uri().path(), &body)
+        {
+            return Err(error_response(
+                StatusCode::BAD_REQUEST,
+                "validation_error",
+                format!("{field}: expected a string"),
+                Some(serde_json::json!({ "field": field })),
+                None,
+            ));
         }
         req.set_body(bytes);
         Ok(())

@@ -20,6 +20,7 @@ mod push_api;
 mod spec;
 mod state;
 mod storage_api;
+mod strict_types;
 mod transfers_api;
 mod types;
 mod views;
@@ -165,7 +166,7 @@ pub fn endpoint(parts: HttpParts) -> impl Endpoint {
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .data(parts.state)
         .with(CatchPanic::new())
-        .with(edge::Edge(parts.edge))
+        .with(edge::Edge::new(parts.edge, strict_types::BodyTypes::from_spec(&spec)))
 }
 
 fn document(text: String, content_type: &'static str) -> poem::Response {
