@@ -137,6 +137,12 @@ pub enum Change {
         owner_id: String,
         limit: u64,
     },
+    /// The same for the owner's new local items since `since` (the month's start).
+    HoldItemLimit {
+        owner_id: String,
+        since: Timestamp,
+        limit: u64,
+    },
     InsertCircuit(Circuit),
     /// Writes the circuit's editable fields (name, description, status, settings, alias and
     /// adapter config, public settings).

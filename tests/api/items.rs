@@ -416,3 +416,21 @@ async fn items_list_and_search_by_identifier() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_monthly_item_limit_holds_under_parallel_creations() {
+    let app = crate::helpers::spawn_with(&[("TIER_MAX_ITEMS_PER_MONTH_BASIC", "5")]).await;
+    let (owner, _) = app.register("owner").await;
+    let attempts = (0..40).map(|i| {
+        let app = &app;
+        let owner = &owner;
+        async move {
+            let body = json!({ "identifiers": [{ "key": "lote", "value": format!("L-{i}") }] });
+            app.post_as("/api/items/local", owner, &body).await.status().as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    assert_eq!(created, 5, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 403), "{statuses:?}");
+}

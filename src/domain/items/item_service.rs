@@ -84,14 +84,15 @@ impl ItemService {
         let identifiers = parse_identifiers(identifiers, Namespace::Generic)?;
         let enriched_data = data_object(enriched_data)?;
         let now = self.clock.now();
-        let limit = self.policy.max_items_per_month(principal.tier);
-        if limit.is_some() {
-            let created = self
-                .store
-                .count_local_items_since(&principal.user_id, month_start(now))
-                .await?;
-            TierPolicy::check_count(limit, created, "new items per month")?;
-        }
+        // Counted inside the creating transaction, so parallel creations cannot all pass.
+        let hold = self
+            .policy
+            .max_items_per_month(principal.tier)
+            .map(|limit| Change::HoldItemLimit {
+                owner_id: principal.user_id.clone(),
+                since: month_start(now),
+                limit,
+            });
         let item = LocalItem {
             local_id: self.ids.new_id(),
             owner_id: principal.user_id.clone(),
@@ -100,18 +101,17 @@ impl ItemService {
             dfid: None,
             created_at: now,
         };
-        self.store
-            .commit(vec![
-                Change::InsertLocalItem(item.clone()),
-                Change::Activity(Activity::new(
-                    self.ids.new_id(),
-                    "local_item_created",
-                    &principal.user_id,
-                    "created a local item".into(),
-                    now,
-                )),
-            ])
-            .await?;
+        let changes = hold.into_iter().chain([
+            Change::InsertLocalItem(item.clone()),
+            Change::Activity(Activity::new(
+                self.ids.new_id(),
+                "local_item_created",
+                &principal.user_id,
+                "created a local item".into(),
+                now,
+            )),
+        ]);
+        self.store.commit(changes.collect()).await?;
         Ok(item)
     }
 

@@ -35,7 +35,6 @@ pub trait ItemRepo: Send + Sync {
     async fn next_dfid_sequence(&self, day: chrono::NaiveDate) -> Result<u64>;
     async fn local_item(&self, local_id: &str) -> Result<Option<LocalItem>>;
     async fn local_items(&self, owner_id: &str, page: &PageRequest) -> Result<Page<LocalItem>>;
-    async fn count_local_items_since(&self, owner_id: &str, since: Timestamp) -> Result<u64>;
     async fn item(&self, dfid: &str) -> Result<Option<Item>>;
     /// The item and how `user_id` relates to it, in one query.
     async fn item_for(&self, dfid: &str, user_id: &str) -> Result<Option<(Item, ViewerFacts)>>;

@@ -18,7 +18,7 @@ use crate::domain::items::item::{Item, LocalItem};
 use crate::domain::items::ports::{EventFilter, EventRepo, ItemFilter, ItemRepo, TransferRepo, ViewerFacts};
 use crate::domain::items::transfer::{Direction, Transfer, TransferStatus};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::{Result, Timestamp};
+use crate::domain::Result;
 
 use super::memory_store::{MemoryStore, first_page};
 
@@ -270,15 +270,6 @@ impl ItemRepo for MemoryStore {
             .cloned()
             .collect();
         Ok(first_page(rows, page))
-    }
-
-    async fn count_local_items_since(&self, owner_id: &str, since: Timestamp) -> Result<u64> {
-        Ok(self
-            .state()
-            .local_items
-            .iter()
-            .filter(|l| l.owner_id == owner_id && l.created_at >= since)
-            .count() as u64)
     }
 
     async fn item(&self, dfid: &str) -> Result<Option<Item>> {

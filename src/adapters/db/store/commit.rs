@@ -143,6 +143,7 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::InsertLocalEvent(_)
         | Change::AttachLocalEvent { .. }
         | Change::HoldCircuitLimit { .. }
+        | Change::HoldItemLimit { .. }
         | Change::InsertCircuit(_)
         | Change::UpdateCircuit(_)
         | Change::InsertMember(_)
@@ -255,6 +256,9 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             event_id,
             dfid,
         } => traceability_writes::attach_local_event(txn, local_event_id, event_id, dfid).await,
+        Change::HoldItemLimit { owner_id, since, limit } => {
+            traceability_writes::hold_item_limit(txn, owner_id, since, limit).await
+        }
         Change::HoldCircuitLimit { owner_id, limit } => {
             traceability_writes::hold_circuit_limit(txn, owner_id, limit).await
         }

@@ -1,5 +1,5 @@
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, OnConflict, Order, Query, SelectStatement};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
 
 use super::circuits::members_with_roles;
 use super::{SqlStore, paged};
@@ -190,20 +190,6 @@ impl ItemRepo for SqlStore {
             at: i.created_at,
             id: i.local_id.clone(),
         }))
-    }
-
-    async fn count_local_items_since(&self, owner_id: &str, since: Timestamp) -> Result<u64> {
-        self.db
-            .read("count_local_items_since", |c| {
-                Box::pin(async move {
-                    Ok(local_item::Entity::find()
-                        .filter(local_item::Column::OwnerId.eq(owner_id))
-                        .filter(local_item::Column::CreatedAt.gte(since))
-                        .count(c)
-                        .await?)
-                })
-            })
-            .await
     }
 
     async fn item(&self, dfid: &str) -> Result<Option<Item>> {

@@ -215,18 +215,42 @@ pub(super) async fn attach_local_event<C: ConnectionTrait>(
 /// Counts the owner's active circuits with the owner's row locked (PostgreSQL; SQLite's immediate
 /// transactions already run one writer at a time), and refuses one past the limit.
 pub(super) async fn hold_circuit_limit<C: ConnectionTrait>(txn: &C, owner_id: String, limit: u64) -> Result<()> {
-    if txn.get_database_backend() == DbBackend::Postgres {
-        user::Entity::find_by_id(owner_id.clone())
-            .lock_exclusive()
-            .one(txn)
-            .await?;
-    }
+    lock_owner(txn, &owner_id).await?;
     let owned = circuit::Entity::find()
         .filter(circuit::Column::OwnerId.eq(owner_id))
         .filter(circuit::Column::Status.eq(CircuitStatus::Active.as_str()))
         .count(txn)
         .await?;
     TierPolicy::check_count(Some(limit), owned, "circuits")
+}
+
+/// Counts the owner's local items created since `since` with the owner's row locked, like
+/// `hold_circuit_limit`.
+pub(super) async fn hold_item_limit<C: ConnectionTrait>(
+    txn: &C,
+    owner_id: String,
+    since: Timestamp,
+    limit: u64,
+) -> Result<()> {
+    lock_owner(txn, &owner_id).await?;
+    let created = local_item::Entity::find()
+        .filter(local_item::Column::OwnerId.eq(owner_id))
+        .filter(local_item::Column::CreatedAt.gte(since))
+        .count(txn)
+        .await?;
+    TierPolicy::check_count(Some(limit), created, "new items per month")
+}
+
+/// Serializes an owner's limited creations on PostgreSQL; SQLite's immediate transactions run
+/// one writer at a time already.
+async fn lock_owner<C: ConnectionTrait>(txn: &C, owner_id: &str) -> Result<()> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        user::Entity::find_by_id(owner_id.to_owned())
+            .lock_exclusive()
+            .one(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 pub(super) async fn insert_circuit<C: ConnectionTrait>(txn: &C, c: Circuit) -> Result<()> {
