@@ -8,6 +8,8 @@ mod services;
 pub mod telemetry;
 mod version;
 
+use crate::app::http::connections::ConnectionLimits;
+use crate::app::http::connections::GuardedAcceptor;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -136,6 +138,14 @@ pub async fn start_with(
         .into_acceptor()
         .await
         .with_context(|| format!("HOST/PORT: cannot listen on {}:{}", config.host, config.port))?;
+    let acceptor = GuardedAcceptor::new(
+        acceptor,
+        ConnectionLimits {
+            header_read_timeout: config.header_read_timeout,
+            max_per_ip: config.max_connections_per_ip,
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        },
+    );
     let addr = acceptor
         .local_addr()
         .first()

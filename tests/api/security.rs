@@ -149,3 +149,79 @@ async fn a_number_or_boolean_where_a_string_belongs_is_refused_not_coerced() {
     let data = serde_json::json!({ "identifiers": [{ "key": "lote", "value": "7" }], "enriched_data": { "weight": 412, "organic": true } });
     crate::helpers::json_with_status(app.post_as("/api/items/local", &token, &data).await, 201).await;
 }
+
+/// Sends `head` and reads until the server answers or closes; `None` when it closed without an
+/// answer.
+async fn exchange(stream: &mut tokio::net::TcpStream, head: &[u8]) -> Option<String> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    if stream.write_all(head).await.is_err() {
+        return None;
+    }
+    let mut answer = vec![0; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("the server neither answered nor closed");
+    match read {
+        Ok(n) if n > 0 => Some(String::from_utf8_lossy(&answer[..n]).into_owned()),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_client_dripping_its_headers_is_cut_off() {
+    use tokio::io::AsyncWriteExt as _;
+    let app = crate::helpers::spawn_with(&[("HEADER_READ_TIMEOUT_MS", "500")]).await;
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut cut = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if slow.write_all(b"X-Drip: 1\r\n").await.is_err() {
+            cut = true;
+            break;
+        }
+    }
+    if !cut {
+        // Writes may still be buffered by the kernel: the end of the head must find it closed.
+        cut = exchange(&mut slow, b"\r\n").await.is_none();
+    }
+    assert!(cut, "a connection dripping headers for 10 s stayed open");
+    // A client that sends its head at once is served on a connection it keeps open.
+    let mut prompt = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let answer = exchange(&mut prompt, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let again = exchange(&mut prompt, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+}
+
+#[tokio::test]
+async fn one_address_holds_at_most_max_connections_per_ip() {
+    let app = crate::helpers::spawn_with(&[("MAX_CONNECTIONS_PER_IP", "3")]).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        let answer = exchange(&mut stream, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"));
+        held.push(stream);
+    }
+    let mut fourth = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    assert_eq!(
+        exchange(&mut fourth, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await,
+        None
+    );
+    drop(held.pop());
+    let answer = crate::helpers::eventually(5, || async {
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.ok()?;
+        exchange(&mut stream, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await
+    })
+    .await
+    .expect("a freed slot is used again");
+    assert!(answer.starts_with("HTTP/1.1 200"));
+}

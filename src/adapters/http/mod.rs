@@ -6,6 +6,7 @@ mod api_keys_api;
 mod auth_api;
 mod caller;
 mod circuits_api;
+pub mod connections;
 mod disputes_api;
 mod edge;
 mod error;

@@ -1,5 +1,6 @@
 //! The repository traits over the in-memory store.
 
+use crate::domain::Result;
 use crate::domain::audit::Activity;
 use crate::domain::audit::ports::ActivityRepo;
 use crate::domain::circuits::circuit::{Circuit, CircuitItem};
@@ -18,7 +19,6 @@ use crate::domain::items::item::{Item, LocalItem};
 use crate::domain::items::ports::{EventFilter, EventRepo, ItemFilter, ItemRepo, TransferRepo, ViewerFacts};
 use crate::domain::items::transfer::{Direction, Transfer, TransferStatus};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::Result;
 
 use super::memory_store::{MemoryStore, first_page};
 
