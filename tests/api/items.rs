@@ -434,3 +434,39 @@ async fn the_monthly_item_limit_holds_under_parallel_creations() {
     assert_eq!(created, 5, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 201 || *s == 403), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn user_scoped_identifiers_are_shown_only_to_who_added_them() {
+    let app = spawn_app().await;
+    let (alice, _) = app.register("alice").await;
+    let (bob, bob_id) = app.register("bob").await;
+    let (carol, carol_id) = app.register("carol").await;
+    let circuit = app.circuit(&alice, json!({})).await;
+    app.add_member(&alice, &circuit, &bob_id, "Member").await;
+    app.add_member(&alice, &circuit, &carol_id, "Viewer").await;
+    let dfid = app.item_in(&alice, &circuit, 1).await;
+    let path = format!("/api/items/{dfid}");
+    let patch = json!({ "identifiers": [
+        { "key": "brinco", "value": "B-7", "id_type": "Contextual", "scope": "user" },
+        { "key": "lote", "value": "L-9", "id_type": "Contextual", "scope": "organization" }
+    ] });
+    let seen_by_bob = json_with_status(app.patch_as(&path, &bob, &patch).await, 200).await;
+    assert!(seen_by_bob["identifiers"].to_string().contains("B-7"));
+    for (token, who) in [(&alice, "the owner"), (&carol, "a viewer")] {
+        let item = json_with_status(app.get_as(&path, token).await, 200).await;
+        let identifiers = item["identifiers"].to_string();
+        assert!(
+            !identifiers.contains("B-7"),
+            "{who} sees bob's own identifier: {identifiers}"
+        );
+        assert!(identifiers.contains("L-9"), "{who} sees the organization's identifier");
+        let listed = json_with_status(
+            app.get_as(&format!("/api/items?circuit_id={circuit}"), token).await,
+            200,
+        )
+        .await;
+        assert!(!listed.to_string().contains("B-7"), "{who} sees it in a list");
+    }
+    let item = json_with_status(app.get_as(&path, &bob).await, 200).await;
+    assert!(item["identifiers"].to_string().contains("B-7"));
+}

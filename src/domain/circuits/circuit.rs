@@ -175,6 +175,7 @@ mod tests {
             id_type: crate::domain::items::identifier::IdType::Canonical,
             scope: None,
             verified: false,
+            added_by: None,
         };
         let err = config.check(std::slice::from_ref(&sisbov)).unwrap_err();
         assert_eq!(err.details.as_ref().unwrap()["missing_contextual"], json!(["brinco"]));

@@ -197,7 +197,7 @@ impl PushService {
         let default_namespace = circuit.alias_config.default_namespace.unwrap_or(Namespace::Generic);
         let mut identifiers = local.identifiers.clone();
         for identifier in parse_identifiers(inputs, default_namespace)? {
-            merge_identifier(&mut identifiers, identifier);
+            merge_identifier(&mut identifiers, identifier.added_by(&principal.user_id));
         }
         let mut data = local.enriched_data.clone();
         merge_data(&mut data, patch);

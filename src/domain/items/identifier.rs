@@ -214,6 +214,27 @@ pub struct Identifier {
     pub scope: Option<Scope>,
     #[serde(default)]
     pub verified: bool,
+    /// Who added it to the item: a `user`-scoped contextual identifier is shown to them alone.
+    /// Absent on identifiers stored before it was recorded (taken to be the owner's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_by: Option<String>,
+}
+
+impl Identifier {
+    /// The same identifier, recorded as added by `user_id`.
+    pub fn added_by(self, user_id: &str) -> Self {
+        Self {
+            added_by: Some(user_id.to_owned()),
+            ..self
+        }
+    }
+
+    /// Whether `viewer` may see it on an item owned by `owner`.
+    pub fn visible_to(&self, viewer: &str, owner: &str) -> bool {
+        self.id_type == IdType::Canonical
+            || self.scope != Some(Scope::User)
+            || self.added_by.as_deref().unwrap_or(owner) == viewer
+    }
 }
 
 /// An identifier as a client sends it.
@@ -261,6 +282,7 @@ impl Identifier {
                     id_type,
                     scope: None,
                     verified: input.verified.unwrap_or(false),
+                    added_by: None,
                 })
             }
             IdType::Contextual => {
@@ -279,6 +301,7 @@ impl Identifier {
                     id_type,
                     scope: Some(input.scope.unwrap_or(Scope::User)),
                     verified: input.verified.unwrap_or(false),
+                    added_by: None,
                 })
             }
         }
@@ -334,6 +357,27 @@ pub(crate) fn identifier_conflict(identifier: &Identifier) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_scoped_identifiers_are_visible_to_who_added_them() {
+        let input = |scope| IdentifierInput {
+            key: "brinco".into(),
+            value: "B-7".into(),
+            id_type: Some(IdType::Contextual),
+            scope: Some(scope),
+            ..IdentifierInput::default()
+        };
+        let mine = Identifier::from_input(input(Scope::User), 0, Namespace::Generic)
+            .unwrap()
+            .added_by("bob");
+        assert!(mine.visible_to("bob", "alice") && !mine.visible_to("alice", "alice"));
+        let legacy = Identifier::from_input(input(Scope::User), 0, Namespace::Generic).unwrap();
+        assert!(legacy.visible_to("alice", "alice") && !legacy.visible_to("bob", "alice"));
+        let shared = Identifier::from_input(input(Scope::Organization), 0, Namespace::Generic)
+            .unwrap()
+            .added_by("bob");
+        assert!(shared.visible_to("alice", "alice"));
+    }
 
     fn input(key: &str, value: &str) -> IdentifierInput {
         IdentifierInput {

@@ -38,6 +38,16 @@ pub struct Item {
     pub latest_cid: Option<String>,
 }
 
+impl Item {
+    /// The item without the `user`-scoped identifiers others added: what `viewer` is shown.
+    pub fn as_seen_by(mut self, viewer: &str) -> Self {
+        let owner = self.created_by.clone();
+        self.identifiers
+            .retain(|identifier| identifier.visible_to(viewer, &owner));
+        self
+    }
+}
+
 /// Merges `patch` into `base` by top-level key: the patch wins, and null never deletes.
 /// Returns whether anything changed.
 pub fn merge_data(base: &mut Map<String, Value>, patch: Map<String, Value>) -> bool {

@@ -59,6 +59,7 @@ pub struct Mapping {
 impl ItemView {
     /// The item as `relation`'s user sees it.
     pub(crate) fn of(item: Item, relation: &ItemRelation) -> Self {
+        let item = item.as_seen_by(&relation.user_id);
         Self {
             circuits: relation.circuit_ids(),
             local_id: relation.local_id.clone().filter(|_| relation.is_owner),
@@ -81,7 +82,10 @@ impl ItemService {
         identifiers: Vec<IdentifierInput>,
         enriched_data: Option<Value>,
     ) -> Result<LocalItem> {
-        let identifiers = parse_identifiers(identifiers, Namespace::Generic)?;
+        let identifiers = parse_identifiers(identifiers, Namespace::Generic)?
+            .into_iter()
+            .map(|identifier| identifier.added_by(&principal.user_id))
+            .collect();
         let enriched_data = data_object(enriched_data)?;
         let now = self.clock.now();
         // Counted inside the creating transaction, so parallel creations cannot all pass.
@@ -152,7 +156,13 @@ impl ItemService {
         if filter.value.is_some() && filter.key.is_none() {
             return Err(Error::field("value", "filter by value together with key"));
         }
-        self.store.visible_items(&principal.user_id, filter, page).await
+        let mut page = self.store.visible_items(&principal.user_id, filter, page).await?;
+        page.data = page
+            .data
+            .into_iter()
+            .map(|item| item.as_seen_by(&principal.user_id))
+            .collect();
+        Ok(page)
     }
 
     /// Adds identifiers and merges data keys; records an `Enriched` event.
@@ -305,6 +315,7 @@ pub(crate) async fn enrichment_changes<S: ItemRepo + ?Sized>(
 ) -> Result<Vec<Change>> {
     let mut added = Vec::new();
     for identifier in identifiers {
+        let identifier = identifier.added_by(actor_id);
         if merge_identifier(&mut item.identifiers, identifier.clone()) {
             added.push(identifier);
         }

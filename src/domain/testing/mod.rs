@@ -77,6 +77,7 @@ pub fn canonical(key: &str, value: &str) -> Identifier {
         id_type: IdType::Canonical,
         scope: None,
         verified: false,
+        added_by: None,
     }
 }
 
