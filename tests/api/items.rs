@@ -170,6 +170,9 @@ async fn a_shared_canonical_identifier_enriches_the_existing_item() {
     assert_eq!(pushed["dfid"], dfid.as_str());
     let item = json_with_status(app.get_as(&format!("/api/items/{dfid}"), &owner).await, 200).await;
     assert_eq!(item["enriched_data"]["weight"], 410);
+    // The member's own label (contextual, scope `user` by default) is shown to the member only.
+    assert_eq!(item["identifiers"].as_array().unwrap().len(), 1);
+    let item = json_with_status(app.get_as(&format!("/api/items/{dfid}"), &member).await, 200).await;
     assert_eq!(item["identifiers"].as_array().unwrap().len(), 2);
 }
 
