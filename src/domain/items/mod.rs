@@ -4,6 +4,8 @@ pub mod conflicts;
 pub mod dfid;
 pub mod dispute;
 pub mod dispute_service;
+#[cfg(test)]
+mod dispute_tests;
 pub mod event;
 pub mod event_service;
 pub mod identifier;

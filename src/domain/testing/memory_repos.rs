@@ -14,8 +14,10 @@ use crate::domain::identity::access::ApiKey;
 use crate::domain::identity::access::Session;
 use crate::domain::identity::account::Account;
 use crate::domain::identity::ports::{AccountFilter, AccountRepo, ApiKeyRepo, KeyUsage, ResetToken};
+use crate::domain::items::dispute::{Dispute, DisputeStatus};
 use crate::domain::items::event::{Event, LocalEvent, Visibility};
 use crate::domain::items::item::{Item, LocalItem};
+use crate::domain::items::ports::DisputeRepo;
 use crate::domain::items::ports::{EventFilter, EventRepo, ItemFilter, ItemRepo, TransferRepo, ViewerFacts};
 use crate::domain::items::transfer::{Direction, Transfer, TransferStatus};
 use crate::domain::page::{Page, PageRequest};
@@ -475,5 +477,29 @@ impl ApiKeyRepo for MemoryStore {
 
     async fn add_key_usage(&self, _usage: Vec<KeyUsage>) -> Result<()> {
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl DisputeRepo for MemoryStore {
+    async fn dispute(&self, dispute_id: &str) -> Result<Option<Dispute>> {
+        Ok(self
+            .state()
+            .disputes
+            .iter()
+            .find(|d| d.dispute_id == dispute_id)
+            .cloned())
+    }
+
+    async fn disputes(&self, status: Option<DisputeStatus>, page: &PageRequest) -> Result<Page<Dispute>> {
+        let rows = self
+            .state()
+            .disputes
+            .iter()
+            .filter(|d| status.is_none_or(|s| d.status == s))
+            .rev()
+            .cloned()
+            .collect();
+        Ok(first_page(rows, page))
     }
 }

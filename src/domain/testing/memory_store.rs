@@ -12,6 +12,7 @@ use crate::domain::circuits::operation::{Operation, OperationStatus};
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole, PermissionSet};
 use crate::domain::identity::access::ApiKey;
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
+use crate::domain::items::dispute::{Dispute, DisputeStatus};
 use crate::domain::items::event::Event;
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::{Item, ItemStatus, LocalItem};
@@ -39,6 +40,7 @@ pub(super) struct State {
     pub(super) pulled: Vec<(String, String)>,
     pub(super) transfers: Vec<Transfer>,
     pub(super) api_keys: Vec<ApiKey>,
+    pub(super) disputes: Vec<Dispute>,
     pub(super) dfid_counter: u64,
     pub(super) committed: Vec<Change>,
 }
@@ -193,6 +195,24 @@ impl State {
             }
             Change::PublishItem { circuit_id, dfid, .. } => self.published.push((circuit_id, dfid)),
             Change::InsertApiKey(key) => self.api_keys.push(key),
+            Change::InsertDispute(dispute) => self.disputes.push(dispute),
+            Change::ResolveDispute {
+                dispute_id,
+                status,
+                note,
+                resolved_by,
+                at,
+            } => {
+                let dispute = self
+                    .disputes
+                    .iter_mut()
+                    .find(|d| d.dispute_id == dispute_id && d.status == DisputeStatus::Open)
+                    .ok_or_else(|| Error::conflict("dispute_not_open", "decided meanwhile"))?;
+                dispute.status = status;
+                dispute.note = note;
+                dispute.resolved_by = Some(resolved_by);
+                dispute.resolved_at = Some(at);
+            }
             Change::RevokeApiKeysOf { user_id, at } => {
                 for key in self.api_keys.iter_mut().filter(|k| k.user_id == user_id) {
                     key.revoked_at.get_or_insert(at);
