@@ -225,3 +225,34 @@ async fn one_address_holds_at_most_max_connections_per_ip() {
     .expect("a freed slot is used again");
     assert!(answer.starts_with("HTTP/1.1 200"));
 }
+
+#[tokio::test]
+async fn a_body_dripped_slower_than_the_request_timeout_is_cut_off() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = crate::helpers::spawn_with(&[("REQUEST_TIMEOUT_MS", "500")]).await;
+    let stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head =
+        b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n";
+    writer.write_all(head).await.unwrap();
+    // A one-byte chunk every 200 ms, and never the last chunk.
+    let drip = tokio::spawn(async move {
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            if writer.write_all(b"1\r\n \r\n").await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut answer = vec![0; 2048];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), reader.read(&mut answer))
+        .await
+        .expect("a dripping body held the request past the timeout")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(
+        answer.starts_with("HTTP/1.1 503") && answer.contains("request_timeout"),
+        "{answer}"
+    );
+    drip.abort();
+}
