@@ -1,4 +1,4 @@
-//! Ownership transfers and canonical identifier disputes.
+//! Ownership transfers, canonical identifier disputes, and which circuit a pull came through.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -18,6 +18,17 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let create = |table: TableCreateStatement| async move { manager.create_table(table).await };
         let idx = |statement: IndexCreateStatement| async move { manager.create_index(statement).await };
+
+        // A pull's read access ends when the item leaves the circuit it was pulled from; rows
+        // from before this migration have no circuit and stay.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("item_access")
+                    .add_column(string_null("circuit_id"))
+                    .take(),
+            )
+            .await?;
 
         create(
             Table::create()
@@ -94,6 +105,9 @@ impl MigrationTrait for Migration {
         for table in ["identifier_disputes", "item_transfers"] {
             manager.drop_table(Table::drop().table(table).take()).await?;
         }
+        manager
+            .alter_table(Table::alter().table("item_access").drop_column("circuit_id").take())
+            .await?;
         Ok(())
     }
 }

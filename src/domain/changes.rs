@@ -223,16 +223,18 @@ pub enum Change {
         from_dfid: String,
         to_dfid: String,
     },
-    /// Takes an item out of a circuit and off its public page. Guard: 404 unless the circuit
-    /// held it.
+    /// Takes an item out of a circuit, off its public page, and from those who pulled it there.
+    /// Guard: 404 unless the circuit held it.
     RemoveCircuitItem {
         circuit_id: String,
         dfid: String,
     },
-    /// Lets a user read an item they pulled (nothing if they already may).
+    /// Lets a user read an item they pulled from `circuit_id` (nothing if they already may);
+    /// the access ends when the item leaves that circuit.
     GrantItemAccess {
         dfid: String,
         user_id: String,
+        circuit_id: String,
         at: Timestamp,
     },
     /// Replaces the circuit's published items.

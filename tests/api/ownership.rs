@@ -62,6 +62,18 @@ async fn removing_an_item_from_a_circuit_ends_the_rights_that_came_through_it() 
     app.add_member(&alice, &farm, &mallory_id, "Member").await;
     app.add_member(&alice, &farm, &viewer_id, "Viewer").await;
     let dfid = app.item_in(&alice, &farm, 1).await;
+    let (puller, puller_id) = app.register("puller").await;
+    app.add_member(&alice, &farm, &puller_id, "Viewer").await;
+    let pulled = app
+        .post_as(&format!("/api/circuits/{farm}/pull/{dfid}"), &puller, &json!({}))
+        .await;
+    json_with_status(pulled, 201).await;
+    // A pull's access outlives the membership it came through...
+    let left = app
+        .delete_as(&format!("/api/circuits/{farm}/members/{puller_id}"), &alice)
+        .await;
+    assert_eq!(left.status(), 204);
+    json_with_status(app.get_as(&format!("/api/items/{dfid}"), &puller).await, 200).await;
     let page = json!({ "enabled": true, "access_mode": "Public", "public_name": "Farm", "published_items": [dfid] });
     json_with_status(
         app.put_as(&format!("/api/circuits/{farm}/public-settings"), &alice, &page)
@@ -81,6 +93,8 @@ async fn removing_an_item_from_a_circuit_ends_the_rights_that_came_through_it() 
     let patch = json!({ "enriched_data": { "recall": true } });
     assert_error(app.patch_as(&item, &mallory, &patch).await, 404, "not_found").await;
     assert_error(app.get_as(&item, &viewer).await, 404, "not_found").await;
+    // ...but not the item leaving the circuit.
+    assert_error(app.get_as(&item, &puller).await, 404, "not_found").await;
     let event = json!({ "dfid": dfid, "event_type": "recall" });
     assert_error(app.post_as("/api/events", &mallory, &event).await, 404, "not_found").await;
     let held = json_with_status(app.get_as(&format!("/api/circuits/{farm}/items"), &alice).await, 200).await;

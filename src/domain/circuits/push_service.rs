@@ -692,6 +692,7 @@ fn pull_completion(ids: &dyn IdGenerator, operation: &Operation, now: Timestamp)
         Change::GrantItemAccess {
             dfid: operation.dfid.clone(),
             user_id: operation.requester_id.clone(),
+            circuit_id: operation.circuit_id.clone(),
             at: now,
         },
         server_event(

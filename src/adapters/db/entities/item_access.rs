@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: String,
     pub granted_at: DateTimeUtc,
+    /// The circuit the pull came through (null on rows from before it was recorded).
+    pub circuit_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

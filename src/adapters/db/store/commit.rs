@@ -329,9 +329,12 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         Change::RemoveCircuitItem { circuit_id, dfid } => {
             traceability_writes::remove_circuit_item(txn, circuit_id, dfid).await
         }
-        Change::GrantItemAccess { dfid, user_id, at } => {
-            traceability_writes::grant_item_access(txn, dfid, user_id, at).await
-        }
+        Change::GrantItemAccess {
+            dfid,
+            user_id,
+            circuit_id,
+            at,
+        } => traceability_writes::grant_item_access(txn, dfid, user_id, circuit_id, at).await,
         Change::SetPublishedItems { circuit_id, dfids, at } => {
             traceability_writes::set_published_items(txn, circuit_id, dfids, at).await
         }

@@ -478,8 +478,13 @@ pub(super) async fn remove_circuit_item<C: ConnectionTrait>(txn: &C, circuit_id:
         return Err(Error::not_found("item in this circuit"));
     }
     published_item::Entity::delete_many()
-        .filter(published_item::Column::CircuitId.eq(circuit_id))
-        .filter(published_item::Column::Dfid.eq(dfid))
+        .filter(published_item::Column::CircuitId.eq(circuit_id.clone()))
+        .filter(published_item::Column::Dfid.eq(dfid.clone()))
+        .exec(txn)
+        .await?;
+    item_access::Entity::delete_many()
+        .filter(item_access::Column::CircuitId.eq(circuit_id))
+        .filter(item_access::Column::Dfid.eq(dfid))
         .exec(txn)
         .await?;
     Ok(())
@@ -489,12 +494,14 @@ pub(super) async fn grant_item_access<C: ConnectionTrait>(
     txn: &C,
     dfid: String,
     user_id: String,
+    circuit_id: String,
     at: Timestamp,
 ) -> Result<()> {
     item_access::Entity::insert(item_access::ActiveModel {
         dfid: Set(dfid),
         user_id: Set(user_id),
         granted_at: Set(at),
+        circuit_id: Set(Some(circuit_id)),
     })
     .on_conflict(
         OnConflict::columns([item_access::Column::Dfid, item_access::Column::UserId])
