@@ -253,7 +253,7 @@ impl Services {
             clock: clock.clone(),
             ids: ids.clone(),
             policy,
-            conflicts: ConflictLimit::new(limiter_for_conflicts.clone()),
+            conflicts: ConflictLimit::new(limiter_for_conflicts.clone(), store.clone(), clock.clone(), ids.clone()),
         });
         let events = Arc::new(EventService {
             store: store.clone(),
@@ -300,7 +300,7 @@ impl Services {
             store: store.clone(),
             clock: clock.clone(),
             ids: ids.clone(),
-            conflicts: ConflictLimit::new(limiter_for_conflicts),
+            conflicts: ConflictLimit::new(limiter_for_conflicts, store.clone(), clock.clone(), ids.clone()),
         });
         let transfers = Arc::new(TransferService {
             store: store.clone(),

@@ -165,16 +165,7 @@ impl PushService {
         let result =
             retry_on_race(|| self.try_push_local(principal, circuit_id, local_id, identifiers.clone(), patch.clone()))
                 .await;
-        self.conflicts
-            .screen(
-                result,
-                self.store.as_ref(),
-                self.ids.as_ref(),
-                principal,
-                meta,
-                self.clock.now(),
-            )
-            .await
+        self.conflicts.screen(result, principal, meta).await
     }
 
     async fn try_push_local(

@@ -25,12 +25,14 @@ fn world(settings: CircuitSettings) -> World {
     let store = Arc::new(MemoryStore::default());
     store.add_circuit("c", "owner", settings);
     store.add_member("c", "member", MemberRole::Member);
+    let clock = Arc::new(FixedClock::default());
+    let ids = Arc::new(SequentialIds::default());
     World {
         push: PushService {
             store: store.clone(),
-            clock: Arc::new(FixedClock::default()),
-            ids: Arc::new(SequentialIds::default()),
-            conflicts: ConflictLimit::new(Arc::new(CountingLimiter::default())),
+            clock: clock.clone(),
+            ids: ids.clone(),
+            conflicts: ConflictLimit::new(Arc::new(CountingLimiter::default()), store.clone(), clock, ids),
         },
         store,
     }

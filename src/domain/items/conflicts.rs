@@ -10,36 +10,40 @@ use serde_json::{Value, json};
 use crate::domain::audit::AuditEntry;
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::identity::access::{Principal, RequestMeta};
-use crate::domain::{Error, Result, Timestamp};
-use crate::ports::{IdGenerator, RateLimiter};
+use crate::domain::{Error, Result};
+use crate::ports::{Clock, IdGenerator, RateLimiter};
 
 pub const CONFLICTS_PER_HOUR: u64 = 30;
 const HOUR: Duration = Duration::from_secs(3600);
 
 pub struct ConflictLimit {
-    pub(crate) limiter: Arc<dyn RateLimiter>,
-    pub(crate) max_per_hour: u64,
+    limiter: Arc<dyn RateLimiter>,
+    /// Where the audit entries go.
+    audit: Arc<dyn UnitOfWork>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    max_per_hour: u64,
 }
 
 impl ConflictLimit {
-    pub fn new(limiter: Arc<dyn RateLimiter>) -> Self {
+    pub fn new(
+        limiter: Arc<dyn RateLimiter>,
+        audit: Arc<dyn UnitOfWork>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
         Self {
             limiter,
+            audit,
+            clock,
+            ids,
             max_per_hour: CONFLICTS_PER_HOUR,
         }
     }
 
     /// Passes `result` through, except an `identifier_conflict`: that is audited and counted,
     /// and past the hourly allowance it becomes 429.
-    pub(crate) async fn screen<T>(
-        &self,
-        result: Result<T>,
-        store: &dyn UnitOfWork,
-        ids: &dyn IdGenerator,
-        principal: &Principal,
-        meta: &RequestMeta,
-        now: Timestamp,
-    ) -> Result<T> {
+    pub(crate) async fn screen<T>(&self, result: Result<T>, principal: &Principal, meta: &RequestMeta) -> Result<T> {
         let err = match result {
             Err(err) if err.is("identifier_conflict") => err,
             other => return other,
@@ -52,15 +56,15 @@ impl ConflictLimit {
         // The audit names the identifier asked for, never the item that holds it.
         let identifier = err.details.as_ref().map_or(Value::Null, |d| d["identifier"].clone());
         let audit = AuditEntry::new(
-            ids.new_id(),
+            self.ids.new_id(),
             "identifier_conflict",
             Some(&principal.user_id),
             ("user", Some(&principal.user_id)),
             meta,
-            now,
+            self.clock.now(),
             json!({ "identifier": identifier, "conflicts_this_hour": counter.count, "limited": limited }),
         );
-        if let Err(audit_err) = store.commit(vec![Change::Audit(audit)]).await {
+        if let Err(audit_err) = self.audit.commit(vec![Change::Audit(audit)]).await {
             tracing::warn!(error = %audit_err, "could not audit an identifier conflict");
         }
         if limited {

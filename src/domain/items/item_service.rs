@@ -177,16 +177,7 @@ impl ItemService {
         let identifiers = parse_identifiers(identifiers, Namespace::Generic)?;
         let patch = data_object(enriched_data)?;
         let result = retry_on_race(|| self.try_enrich(principal, dfid, identifiers.clone(), patch.clone())).await;
-        self.conflicts
-            .screen(
-                result,
-                self.store.as_ref(),
-                self.ids.as_ref(),
-                principal,
-                meta,
-                self.clock.now(),
-            )
-            .await
+        self.conflicts.screen(result, principal, meta).await
     }
 
     async fn try_enrich(
