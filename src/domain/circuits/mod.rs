@@ -11,6 +11,7 @@ pub mod member_service;
 mod member_service_tests;
 pub(crate) mod membership;
 pub mod operation;
+mod operation_changes;
 pub mod ports;
 pub mod public_page;
 pub mod public_page_service;
