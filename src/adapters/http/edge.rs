@@ -156,67 +156,20 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
 }
 
 impl<E> EdgeEndpoint<E> {
-    /// Enforces `MAX_BODY_BYTES` and reads a JSON body whole (up to the limit), refusing a NUL
-    /// character anywhere in the request's text: PostgreSQL cannot store one and SQLite would,
-    /// so the rule is kept here, the same for every route and both engines.
+    /// Enforces `MAX_BODY_BYTES` (by the declared length when there is one) and reads, once and
+    /// up to the limit, any body that must be looked at here: a chunked one, whose size only
+    /// reading tells, and a JSON one. A JSON body is refused with a NUL character (PostgreSQL
+    /// cannot store one and SQLite would, so the rule is kept here, the same for every route and
+    /// both engines) or with a number or boolean where its schema says string.
     async fn read_body(&self, req: &mut Request) -> Result<(), Response> {
-        let nul = || {
-            error_response(
-                StatusCode::BAD_REQUEST,
-                "validation_error",
-                "a NUL character is not accepted in any text".to_owned(),
-                None,
-                None,
-            )
+        let invalid = |message: String, details: Option<serde_json::Value>| {
+            error_response(StatusCode::BAD_REQUEST, "validation_error", message, details, None)
         };
+        let nul = || invalid("a NUL character is not accepted in any text".to_owned(), None);
         let target = req.uri().path_and_query().map_or("", |p| p.as_str());
         if target.to_ascii_lowercase().contains("%00") {
             return Err(nul());
         }
-        self.limit_body(req).await?;
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
-        if !is_json {
-            return Ok(());
-        }
-        let bytes = req
-            .take_body()
-            .into_bytes_limit(self.settings.max_body_bytes)
-            .await
-            .map_err(|err| {
-                error_response(
-                    StatusCode::BAD_REQUEST,
-                    "validation_error",
-                    format!("could not read the request body: {err}"),
-                    None,
-                    None,
-                )
-            })?;
-        if json_has_nul(&bytes) {
-            return Err(nul());
-        }
-        // A body that is not JSON is left to the handler's parser and its error.
-        if let Ok(body) = serde_json::from_slice::<serde_json::Value>(&bytes)
-            && let Some(field) = self.body_types.mismatch(req.method(), req.uri().path(), &body)
-        {
-            return Err(error_response(
-                StatusCode::BAD_REQUEST,
-                "validation_error",
-                format!("{field}: expected a string"),
-                Some(serde_json::json!({ "field": field })),
-                None,
-            ));
-        }
-        req.set_body(bytes);
-        Ok(())
-    }
-
-    /// Enforces `MAX_BODY_BYTES`: by the declared length when there is one, otherwise by reading
-    /// the (chunked) body up to the limit.
-    async fn limit_body(&self, req: &mut Request) -> Result<(), Response> {
         let max = self.settings.max_body_bytes;
         let too_large = || {
             error_response(
@@ -227,27 +180,44 @@ impl<E> EdgeEndpoint<E> {
                 None,
             )
         };
-        if let Some(length) = req.headers().get(header::CONTENT_LENGTH) {
-            let length: u64 = length.to_str().ok().and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
-            return if length > max as u64 { Err(too_large()) } else { Ok(()) };
+        let declared = req.headers().get(header::CONTENT_LENGTH).map(|length| {
+            length
+                .to_str()
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(u64::MAX)
+        });
+        if declared.is_some_and(|length| length > max as u64) {
+            return Err(too_large());
         }
-        if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+        let chunked = declared.is_none() && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        if !is_json && !chunked {
             return Ok(());
         }
-        match req.take_body().into_bytes_limit(max).await {
-            Ok(bytes) => {
-                req.set_body(bytes);
-                Ok(())
+        let bytes = match req.take_body().into_bytes_limit(max).await {
+            Ok(bytes) => bytes,
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => return Err(too_large()),
+            Err(err) => return Err(invalid(format!("could not read the request body: {err}"), None)),
+        };
+        if is_json {
+            if json_has_nul(&bytes) {
+                return Err(nul());
             }
-            Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(too_large()),
-            Err(err) => Err(error_response(
-                StatusCode::BAD_REQUEST,
-                "validation_error",
-                format!("could not read the request body: {err}"),
-                None,
-                None,
-            )),
+            // A body that is not JSON is left to the handler's parser and its error.
+            if let Ok(body) = serde_json::from_slice::<serde_json::Value>(&bytes)
+                && let Some(field) = self.body_types.mismatch(req.method(), req.uri().path(), &body)
+            {
+                let details = serde_json::json!({ "field": field });
+                return Err(invalid(format!("{field}: expected a string"), Some(details)));
+            }
         }
+        req.set_body(bytes);
+        Ok(())
     }
 
     fn decorate(&self, response: &mut Response, context: &RequestContext) {

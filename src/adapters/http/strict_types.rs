@@ -3,17 +3,19 @@
 //! 400 and nothing is coerced, so each JSON body is checked against the string fields its
 //! operation declares, before a handler parses it.
 
+use std::collections::HashMap;
+
 use poem::http::Method;
 use serde_json::{Map, Value};
 
 /// The request body schema of every operation, from the generated spec.
 pub struct BodyTypes {
-    operations: Vec<Operation>,
+    /// By method and number of path segments, so a request compares a handful of templates.
+    operations: HashMap<(Method, usize), Vec<Operation>>,
     schemas: Map<String, Value>,
 }
 
 struct Operation {
-    method: Method,
     /// Path segments; `None` for a `{parameter}`.
     segments: Vec<Option<String>>,
     schema: Value,
@@ -21,7 +23,7 @@ struct Operation {
 
 impl BodyTypes {
     pub fn from_spec(spec: &Value) -> Self {
-        let mut operations = Vec::new();
+        let mut operations: HashMap<(Method, usize), Vec<Operation>> = HashMap::new();
         for (path, item) in spec["paths"].as_object().into_iter().flatten() {
             for (method, operation) in item.as_object().into_iter().flatten() {
                 let Ok(method) = method.to_uppercase().parse::<Method>() else {
@@ -35,15 +37,14 @@ impl BodyTypes {
                 }) else {
                     continue;
                 };
-                let segments = path
+                let segments: Vec<Option<String>> = path
                     .split('/')
                     .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
                     .collect();
-                operations.push(Operation {
-                    method,
-                    segments,
-                    schema,
-                });
+                operations
+                    .entry((method, segments.len()))
+                    .or_default()
+                    .push(Operation { segments, schema });
             }
         }
         let schemas = spec["components"]["schemas"].as_object().cloned().unwrap_or_default();
@@ -54,15 +55,16 @@ impl BodyTypes {
     /// string, as a path such as `identifiers[0].value`.
     pub fn mismatch(&self, method: &Method, path: &str, body: &Value) -> Option<String> {
         let segments: Vec<&str> = path.split('/').collect();
-        let operation = self.operations.iter().find(|op| {
-            op.method == method
-                && op.segments.len() == segments.len()
-                && op
-                    .segments
+        let operation = self
+            .operations
+            .get(&(method.clone(), segments.len()))?
+            .iter()
+            .find(|op| {
+                op.segments
                     .iter()
                     .zip(&segments)
                     .all(|(expected, actual)| expected.as_deref().is_none_or(|e| e == *actual))
-        })?;
+            })?;
         self.walk(&operation.schema, body, String::new(), 0)
     }
 
