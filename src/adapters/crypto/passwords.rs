@@ -50,6 +50,13 @@ impl PasswordHashing {
         self.run_in(op, false, work).await
     }
 
+    /// One verification, in the suspects' half of the slots when `suspect`.
+    async fn verify_in(&self, suspect: bool, password: String, hash: String) -> Result<PasswordCheck> {
+        self.run_in("verify", suspect, move || verify(&password, &hash))
+            .instrument(tracing::debug_span!("password.verify"))
+            .await?
+    }
+
     /// Runs `work` once it holds a slot, and for a `suspect` caller one of the suspects' slots
     /// first, all within one `queue_timeout`.
     async fn run_in<T: Send + 'static>(
@@ -178,30 +185,22 @@ impl PasswordHasher for PasswordHashing {
     }
 
     async fn verify(&self, password: String, hash: String) -> Result<PasswordCheck> {
-        self.run("verify", move || verify(&password, &hash))
-            .instrument(tracing::debug_span!("password.verify"))
-            .await?
+        self.verify_in(false, password, hash).await
     }
 
     async fn verify_dummy(&self, password: String) -> Result<()> {
-        let hash = self.dummy_hash.clone();
-        self.run("verify", move || verify(&password, &hash))
-            .instrument(tracing::debug_span!("password.verify"))
-            .await?
+        self.verify_in(false, password, self.dummy_hash.clone())
+            .await
             .map(|_| ())
     }
 
     async fn verify_suspect(&self, password: String, hash: String) -> Result<PasswordCheck> {
-        self.run_in("verify", true, move || verify(&password, &hash))
-            .instrument(tracing::debug_span!("password.verify"))
-            .await?
+        self.verify_in(true, password, hash).await
     }
 
     async fn verify_dummy_suspect(&self, password: String) -> Result<()> {
-        let hash = self.dummy_hash.clone();
-        self.run_in("verify", true, move || verify(&password, &hash))
-            .instrument(tracing::debug_span!("password.verify"))
-            .await?
+        self.verify_in(true, password, self.dummy_hash.clone())
+            .await
             .map(|_| ())
     }
 }
