@@ -123,6 +123,7 @@ pub mod circuits;
 pub mod error;
 pub mod identity;
 pub mod items;
+pub mod log;
 pub mod page;
 pub mod partners;
 pub mod secrets;
