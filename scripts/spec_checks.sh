@@ -36,7 +36,8 @@ fi
 [ -n "${TEST_REDIS_URL:-}" ] && export REDIS_URL="$TEST_REDIS_URL" REDIS_KEY_PREFIX="fuzz-$$:"
 export DATA_DIR="$WORK" PORT HOST=127.0.0.1 RUST_LOG=warn RATE_LIMIT_PUBLIC_PER_MINUTE=0 LOGIN_MAX_FAILURES=0 \
   JWT_SECRET="$(head -c 32 /dev/urandom | base64)" SECRETS_KEY="$(head -c 32 /dev/urandom | base64)" \
-  WEBHOOK_ALLOW_PRIVATE=true WEBHOOK_TIMEOUT_MS=1000 DEFARM_NEW_USER_PASSWORD="$PASSWORD"
+  WEBHOOK_ALLOW_PRIVATE=true WEBHOOK_TIMEOUT_MS=1000 DEFARM_NEW_USER_PASSWORD="$PASSWORD" \
+  LOG_SIGNING_KEY="$("$BIN" log keygen | head -1)"
 log "database: ${DATABASE_URL%%\?*}"
 
 # The fuzzing account lifts tier limits and holds admin; a second account is the target of the

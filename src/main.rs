@@ -1,4 +1,4 @@
-//! The `defarm` binary: `serve` (default), `migrate`, `openapi`.
+//! The `defarm` binary: `serve` (default), `migrate`, `openapi`, `admin`, `log keygen`, `healthcheck`.
 
 use std::process::ExitCode;
 
@@ -29,9 +29,24 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The transparency log's keys.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
     /// Exit 0 when the service on `PORT` answers `GET /health` with 200 (for container health
     /// checks, where no curl is installed).
     Healthcheck,
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Print a new signing key (for `LOG_SIGNING_KEY`) and, on the next line, its verifier key.
+    Keygen {
+        /// The log's name: `LOG_ORIGIN`, which names its key.
+        #[arg(long, default_value = "defarm.local/log")]
+        origin: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -66,6 +81,12 @@ fn main() -> ExitCode {
     if let Some(Command::Healthcheck) = cli.command {
         return healthcheck();
     }
+    if let Some(Command::Log {
+        command: LogCommand::Keygen { origin },
+    }) = &cli.command
+    {
+        return log_keygen(origin);
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -87,7 +108,9 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| tracing::info!("migrations applied")),
             Command::Admin { command } => run_admin(&config, command).await,
-            Command::Serve | Command::Openapi { .. } | Command::Healthcheck => app::serve(config).await,
+            Command::Serve | Command::Openapi { .. } | Command::Healthcheck | Command::Log { .. } => {
+                app::serve(config).await
+            }
         }
     });
     match outcome {
@@ -95,6 +118,23 @@ fn main() -> ExitCode {
         Err(err) => {
             tracing::error!(error = format!("{err:#}"), "stopped with an error");
             eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn log_keygen(origin: &str) -> ExitCode {
+    use defarm::domain::log::note::NoteSigner;
+    match NoteSigner::from_seed(origin, rand::random()) {
+        Ok(key) => {
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{}\n{}", key.private_key_string(), key.verifier());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: --origin: {err}");
             ExitCode::FAILURE
         }
     }

@@ -6,6 +6,7 @@ mod m20261126_000001_identity;
 mod m20261126_000002_traceability;
 mod m20261126_000003_partners;
 mod m20261202_000004_trust;
+mod m20261202_000005_verifiable;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_traceability::Migration),
             Box::new(m20261126_000003_partners::Migration),
             Box::new(m20261202_000004_trust::Migration),
+            Box::new(m20261202_000005_verifiable::Migration),
         ]
     }
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+use crate::domain::log::note::{NoteSigner, is_key_name};
+
 #[derive(Debug, thiserror::Error)]
 #[error("{name}: {problem}")]
 pub struct ConfigError {
@@ -77,6 +79,11 @@ pub struct Config {
     pub ipfs_api_url: Option<url::Url>,
     pub smtp_url: Option<String>,
     pub secrets_key: Option<[u8; 32]>,
+    /// The transparency log's name: its checkpoints' origin line and signing key name.
+    pub log_origin: String,
+    pub log_signing_key: Option<NoteSigner>,
+    /// How soon a recorded fact is integrated into the log under normal load.
+    pub log_integrate: Duration,
     pub admin_bootstrap: Option<AdminBootstrap>,
     pub log_format: LogFormat,
 }
@@ -132,6 +139,11 @@ impl Config {
             ipfs_api_url: env.optional_parse("IPFS_API_URL")?,
             smtp_url: env.optional("SMTP_URL"),
             secrets_key: env.optional_with("SECRETS_KEY", parse_secrets_key)?,
+            log_origin: env.string("LOG_ORIGIN", "defarm.local/log"),
+            log_signing_key: env.optional_with("LOG_SIGNING_KEY", |text| {
+                NoteSigner::parse(text).map_err(|e| e.to_string())
+            })?,
+            log_integrate: env.millis("LOG_INTEGRATE_MS", 500)?,
             admin_bootstrap: admin_bootstrap(&env)?,
             log_format: match env.string("LOG_FORMAT", "text").as_str() {
                 "text" => LogFormat::Text,
@@ -152,6 +164,24 @@ impl Config {
     /// Replicas must share their secrets, so PostgreSQL mode takes them from the environment
     /// instead of generating them into `DATA_DIR`.
     fn check_production_secrets(&self) -> Result<(), ConfigError> {
+        if !is_key_name(&self.log_origin) {
+            return Err(ConfigError {
+                name: "LOG_ORIGIN",
+                problem: "must be non-empty, without spaces or '+'".into(),
+            });
+        }
+        if let Some(key) = &self.log_signing_key
+            && key.name() != self.log_origin
+        {
+            return Err(ConfigError {
+                name: "LOG_SIGNING_KEY",
+                problem: format!(
+                    "the key is named {:?}; a checkpoint's key is named after LOG_ORIGIN {:?}",
+                    key.name(),
+                    self.log_origin
+                ),
+            });
+        }
         if let Some(secret) = &self.jwt_secret
             && secret.len() < 32
         {
@@ -171,6 +201,12 @@ impl Config {
                 return Err(ConfigError {
                     name: "SECRETS_KEY",
                     problem: "required with PostgreSQL (replicas must share it)".into(),
+                });
+            }
+            if self.log_signing_key.is_none() {
+                return Err(ConfigError {
+                    name: "LOG_SIGNING_KEY",
+                    problem: "required with PostgreSQL (replicas must share it); `defarm log keygen` makes one".into(),
                 });
             }
         }

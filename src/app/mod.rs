@@ -120,6 +120,7 @@ pub async fn start_with(
         webhooks: services.webhooks.clone(),
         storage: services.storage.clone(),
         notifications: services.notifications.clone(),
+        log: services.log.clone(),
         notifier: services.notifier.clone(),
         reset_queue: services.reset_queue.clone(),
     });

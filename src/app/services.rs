@@ -41,6 +41,8 @@ use crate::domain::items::dispute_service::DisputeService;
 use crate::domain::items::event_service::EventService;
 use crate::domain::items::item_service::ItemService;
 use crate::domain::items::transfer_service::TransferService;
+use crate::domain::log::note::NoteSigner;
+use crate::domain::log::service::LogService;
 use crate::domain::partners::notification_service::NotificationService;
 use crate::domain::partners::ports::{ContentStore, Notifier, OutboxRepo};
 use crate::domain::partners::storage_service::StorageService;
@@ -79,6 +81,10 @@ pub struct Services {
     pub notifier: Arc<dyn Notifier>,
     /// Woken by commits that queue deliveries or storage work.
     outbox: Arc<tokio::sync::Notify>,
+    pub log: Arc<LogService>,
+    /// Woken by commits that record a fact.
+    log_wake: Arc<tokio::sync::Notify>,
+    log_integrate: Duration,
     pub reset_queue: tokio::sync::mpsc::Sender<ResetJob>,
     /// Taken by the worker that sends reset messages.
     reset_jobs: std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<ResetJob>>>,
@@ -122,12 +128,20 @@ impl Services {
             None => Arc::new(LocalNotifier::new()),
         };
         let outbox = Arc::new(tokio::sync::Notify::new());
+        let log_wake = Arc::new(tokio::sync::Notify::new());
         let store = Arc::new(SqlStore::new(
             database.clone(),
             CommitHooks {
                 notifier: notifier.clone(),
                 outbox: outbox.clone(),
+                log: log_wake.clone(),
             },
+        ));
+        let log = Arc::new(LogService::new(
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+            log_signer(config)?,
         ));
         let secrets_key = match config.secrets_key {
             Some(key) => key,
@@ -343,6 +357,9 @@ impl Services {
             notifications,
             notifier,
             outbox,
+            log,
+            log_wake,
+            log_integrate: config.log_integrate,
             reset_queue,
             reset_jobs: std::sync::Mutex::new(Some(reset_jobs)),
         })
@@ -418,6 +435,12 @@ impl Services {
                 }
             },
         ));
+        tasks.push(spawn_sequencer(
+            stopped.clone(),
+            self.log.clone(),
+            self.log_wake.clone(),
+            self.log_integrate,
+        ));
         if let Some(jobs) = self.reset_jobs.lock().ok().and_then(|mut jobs| jobs.take()) {
             tasks.push(spawn_reset_sender(stopped.clone(), self.auth.clone(), jobs));
         }
@@ -445,6 +468,55 @@ impl Services {
             tracing::warn!(error = %err, "could not write API key usage at shutdown");
         }
     }
+}
+
+/// The log's signing key: `LOG_SIGNING_KEY`, or one generated into `DATA_DIR` (SQLite mode).
+fn log_signer(config: &Config) -> anyhow::Result<NoteSigner> {
+    if let Some(key) = &config.log_signing_key {
+        return Ok(key.clone());
+    }
+    let text = load_or_create(&config.data_dir, "log_signing_key", || {
+        NoteSigner::from_seed(&config.log_origin, rand::random())
+            .map(|key| key.private_key_string())
+            .unwrap_or_default()
+    })?;
+    let key = NoteSigner::parse(&text).map_err(|e| anyhow::anyhow!("DATA_DIR/log_signing_key: {e}"))?;
+    anyhow::ensure!(
+        key.name() == config.log_origin,
+        "DATA_DIR/log_signing_key is named {:?} but LOG_ORIGIN is {:?}",
+        key.name(),
+        config.log_origin
+    );
+    Ok(key)
+}
+
+/// Most entries one integration takes; a fuller backlog takes several in a row.
+const LOG_BATCH: usize = 4096;
+
+/// Integrates pending log entries: woken by local commits, and every half `LOG_INTEGRATE_MS`
+/// for other replicas' entries. A short pause after each wake-up gathers a burst of commits
+/// into one batch (one checkpoint) instead of one checkpoint each.
+fn spawn_sequencer(
+    stopped: watch::Receiver<bool>,
+    log: Arc<LogService>,
+    wake: Arc<tokio::sync::Notify>,
+    integrate: Duration,
+) -> JoinHandle<()> {
+    let gather = (integrate / 10).min(Duration::from_millis(50));
+    spawn_loop(stopped, integrate / 2, Some(wake), move || {
+        let log = log.clone();
+        async move {
+            tokio::time::sleep(gather).await;
+            match log.integrate(LOG_BATCH).await {
+                Ok(done) if done == LOG_BATCH => done,
+                Ok(_) => 0,
+                Err(err) => {
+                    tracing::warn!(error = %err, "the log sequencer could not integrate; will retry");
+                    0
+                }
+            }
+        }
+    })
 }
 
 /// Sends queued password reset messages one at a time until stopped.

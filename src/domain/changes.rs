@@ -291,6 +291,12 @@ impl Change {
         )
     }
 
+    /// Whether the change records a fact with a log entry (item versions aside, which the unit of
+    /// work derives from the item changes).
+    pub fn logs_fact(&self) -> bool {
+        matches!(self, Change::InsertEvent(_))
+    }
+
     /// The notifications among `changes`, to announce once they are committed.
     pub fn notifications(changes: &[Change]) -> Vec<Notification> {
         changes

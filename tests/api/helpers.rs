@@ -209,6 +209,11 @@ fn base_vars(db: &TestDb, data_dir: &str) -> HashMap<String, String> {
         ("PORT", "0"),
         ("JWT_SECRET", "test-secret-test-secret-test-secret-0123"),
         ("SECRETS_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+        // A key for tests only (`defarm log keygen`).
+        (
+            "LOG_SIGNING_KEY",
+            "PRIVATE+KEY+defarm.local/log+80ac2818+AbJ23t+4fEAGtzEccB9iZe0uluCzi/5+9oer27YOJIFc",
+        ),
         ("DB_POOL_MAX", "8"),
     ]
     .into_iter()

@@ -18,6 +18,11 @@ const PUBLIC_OPERATIONS: &[&str] = &[
     "forgot_password",
     "reset_password",
     "get_public_page",
+    "log_checkpoint",
+    "log_key",
+    "log_checkpoints",
+    "log_inclusion_proof",
+    "log_consistency_proof",
 ];
 
 fn operations(spec: &Value) -> Vec<(String, String, Value)> {

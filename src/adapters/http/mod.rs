@@ -13,6 +13,7 @@ mod error;
 mod events_api;
 mod items_api;
 mod joins_api;
+mod log_api;
 mod members_api;
 mod notifications_api;
 mod ops;
@@ -68,6 +69,8 @@ pub enum ApiTags {
     Notifications,
     /// Storage adapters and content-addressed copies of items.
     Storage,
+    /// The transparency log: signed checkpoints, proofs and tiles anyone can check.
+    Log,
 }
 
 /// Everything the HTTP layer is built from.
@@ -94,7 +97,8 @@ type Apis = (
     public_pages_api::PublicPagesApi,
     webhooks_api::WebhooksApi,
     notifications_api::NotificationsApi,
-    storage_api::StorageApi,
+    // poem-openapi implements its trait for tuples of up to 16; the tail nests.
+    (storage_api::StorageApi, log_api::LogApi),
 );
 
 fn apis() -> Apis {
@@ -114,7 +118,7 @@ fn apis() -> Apis {
         public_pages_api::PublicPagesApi,
         webhooks_api::WebhooksApi,
         notifications_api::NotificationsApi,
-        storage_api::StorageApi,
+        (storage_api::StorageApi, log_api::LogApi),
     )
 }
 
@@ -142,6 +146,7 @@ pub fn endpoint(parts: HttpParts) -> impl Endpoint {
             "/openapi.yaml",
             poem::endpoint::make_sync(move |_| document(yaml.clone(), "application/yaml")),
         )
+        .at("/log/tile/*path", poem::get(log_api::tile))
         .nest("/docs", docs)
         .nest("/", service);
     let cors = (!parts.cors_allowed_origins.is_empty()).then(|| {

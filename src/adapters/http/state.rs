@@ -22,6 +22,7 @@ use crate::domain::items::dispute_service::DisputeService;
 use crate::domain::items::event_service::EventService;
 use crate::domain::items::item_service::ItemService;
 use crate::domain::items::transfer_service::TransferService;
+use crate::domain::log::service::LogService;
 use crate::domain::partners::notification_service::NotificationService;
 use crate::domain::partners::ports::Notifier;
 use crate::domain::partners::storage_service::StorageService;
@@ -54,6 +55,7 @@ pub struct AppState {
     pub webhooks: Arc<WebhookService>,
     pub storage: Arc<StorageService>,
     pub notifications: Arc<NotificationService>,
+    pub log: Arc<LogService>,
     pub notifier: Arc<dyn Notifier>,
     pub reset_queue: ResetQueue,
 }

@@ -173,6 +173,14 @@ impl Event {
             content_hash,
         })
     }
+
+    /// The log's digest of the event: its content hash, as bytes.
+    pub fn log_digest(&self) -> Result<[u8; 32], Error> {
+        hex::decode(&self.content_hash)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| Error::internal(format!("stored content hash {:?}", self.content_hash)))
+    }
 }
 
 /// A local event: recorded by a user before it is tied to an item.

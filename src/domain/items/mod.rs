@@ -17,3 +17,4 @@ pub mod transfer;
 pub mod transfer_service;
 #[cfg(test)]
 mod transfer_tests;
+pub mod version;

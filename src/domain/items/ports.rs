@@ -6,6 +6,7 @@ use crate::domain::items::event::{Event, LocalEvent, Visibility};
 use crate::domain::items::identifier::Namespace;
 use crate::domain::items::item::{Item, LocalItem};
 use crate::domain::items::transfer::{Direction, Transfer};
+use crate::domain::items::version::ItemVersion;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::{Result, Timestamp};
 
@@ -41,6 +42,13 @@ pub trait ItemRepo: Send + Sync {
     /// Which DFIDs the canonical `(key, value)` names point to: `(key, value, dfid)`.
     async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>>;
     async fn visible_items(&self, user_id: &str, filter: &ItemFilter, page: &PageRequest) -> Result<Page<Item>>;
+}
+
+#[async_trait::async_trait]
+pub trait VersionRepo: Send + Sync {
+    /// The item's versions, newest first.
+    async fn versions(&self, dfid: &str) -> Result<Vec<ItemVersion>>;
+    async fn version(&self, dfid: &str, version: u64) -> Result<Option<ItemVersion>>;
 }
 
 /// Filters for the events a caller can see.

@@ -17,7 +17,7 @@ pub struct SignedCheckpoint {
 }
 
 /// Signs the checkpoint of a tree `(size, root)`, returning the note text.
-pub type Sign<'a> = &'a (dyn Fn(u64, &Hash) -> String + Send + Sync);
+pub type Sign = std::sync::Arc<dyn Fn(u64, &Hash) -> String + Send + Sync>;
 
 #[async_trait::async_trait]
 pub trait LogRepo: Send + Sync {
@@ -37,5 +37,5 @@ pub trait LogSequencer: Send + Sync {
     /// pending entries, gives them the next leaf indexes, stores the tree's new hashes, and keeps
     /// the checkpoint `sign` returns. Signs the empty tree when nothing was ever signed. Returns
     /// how many entries it integrated.
-    async fn integrate(&self, limit: usize, now: Timestamp, sign: Sign<'_>) -> Result<usize>;
+    async fn integrate(&self, limit: usize, now: Timestamp, sign: Sign) -> Result<usize>;
 }

@@ -66,7 +66,7 @@ impl LogService {
     /// Integrates up to `limit` pending entries and signs the new tree; returns how many.
     pub async fn integrate(&self, limit: usize) -> Result<usize> {
         let origin = self.origin().to_owned();
-        let signer = &self.signer;
+        let signer = self.signer.clone();
         let sign = move |size: u64, root: &Hash| {
             signer.sign(
                 &Checkpoint {
@@ -77,7 +77,7 @@ impl LogService {
                 .text(),
             )
         };
-        self.sequencer.integrate(limit, self.clock.now(), &sign).await
+        self.sequencer.integrate(limit, self.clock.now(), Arc::new(sign)).await
     }
 
     pub async fn checkpoint(&self) -> Result<SignedCheckpoint> {

@@ -2,9 +2,11 @@
 
 use sea_orm::ConnectionTrait;
 
-use super::{SqlStore, disputes, identity_writes, partner_writes, traceability_writes, transfers};
+use super::{SqlStore, disputes, identity_writes, log, partner_writes, traceability_writes, transfers, versions};
 use crate::adapters::db::UNIQUE_VIOLATION;
 use crate::domain::changes::{Change, UnitOfWork};
+use crate::domain::items::version::VersionChange;
+use crate::domain::log::entry::{EntryKind, LogEntry};
 use crate::domain::{CONCURRENT_WRITE, Error, Result};
 
 /// Unique indexes whose violation means something to the use case, and the code each one
@@ -45,6 +47,11 @@ const UNIQUE_RULES: &[(&[&str], &str, &str)] = &[
         "this circuit has a role with that name",
     ),
     (
+        &["pk_item_versions", "item_versions_pkey", "item_versions.dfid"],
+        CONCURRENT_WRITE,
+        "the item changed meanwhile",
+    ),
+    (
         &["ux_item_transfers_pending", "item_transfers.dfid"],
         "transfer_pending",
         "this item has a pending transfer",
@@ -66,7 +73,12 @@ impl UnitOfWork for SqlStore {
     async fn commit(&self, changes: Vec<Change>) -> Result<()> {
         let notifications = Change::notifications(&changes);
         let queues_work = changes.iter().any(Change::queues_outbox_work);
-        self.apply_all(changes).await?;
+        let versions = VersionChange::of(&changes);
+        let logs_facts = !versions.is_empty() || changes.iter().any(Change::logs_fact);
+        self.apply_all(changes, versions).await?;
+        if logs_facts {
+            self.hooks.log.notify_one();
+        }
         for notification in &notifications {
             self.hooks.notifier.publish(notification).await;
         }
@@ -78,10 +90,10 @@ impl UnitOfWork for SqlStore {
 }
 
 impl SqlStore {
-    async fn apply_all(&self, mut changes: Vec<Change>) -> Result<()> {
+    async fn apply_all(&self, mut changes: Vec<Change>, versions: Vec<VersionChange>) -> Result<()> {
         // One statement needs no transaction around it: it is atomic on its own, and BEGIN and
         // COMMIT would triple its round trips.
-        if changes.len() == 1 && changes.first().is_some_and(is_single_statement) {
+        if changes.len() == 1 && versions.is_empty() && changes.first().is_some_and(is_single_statement) {
             let change = changes.remove(0);
             return self
                 .db
@@ -94,6 +106,10 @@ impl SqlStore {
                 Box::pin(async move {
                     for change in changes {
                         apply(txn, change).await?;
+                    }
+                    // After the changes, so each version is the state they leave.
+                    for version in versions {
+                        versions::record_version(txn, version).await?;
                     }
                     Ok(())
                 })
@@ -112,6 +128,8 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::RemoveCircuitItem { .. }
         | Change::ReassignCanonical { .. }
         | Change::Trigger(_)
+        // The event and its log entry.
+        | Change::InsertEvent(_)
         | Change::RecordAttempt { .. }
         | Change::RecordStorage(_) => false,
         Change::InsertWorkspace { .. }
@@ -139,7 +157,6 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::MapLocalItem { .. }
         | Change::InsertItem(_)
         | Change::UpdateItem { .. }
-        | Change::InsertEvent(_)
         | Change::InsertLocalEvent(_)
         | Change::AttachLocalEvent { .. }
         | Change::HoldCircuitLimit { .. }
@@ -249,7 +266,17 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             added_by,
             at,
         } => traceability_writes::add_identifiers(txn, dfid, identifiers, added_by, at).await,
-        Change::InsertEvent(e) => traceability_writes::insert_event(txn, e).await,
+        Change::InsertEvent(e) => {
+            let entry = LogEntry::new(
+                EntryKind::Event,
+                e.event_id.clone(),
+                log::new_salt(),
+                &e.log_digest()?,
+                e.recorded_at,
+            );
+            traceability_writes::insert_event(txn, e).await?;
+            log::insert_entry(txn, entry).await
+        }
         Change::InsertLocalEvent(e) => traceability_writes::insert_local_event(txn, e).await,
         Change::AttachLocalEvent {
             local_event_id,

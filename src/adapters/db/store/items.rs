@@ -61,7 +61,7 @@ pub(super) fn identifier_row(
     }
 }
 
-fn item_of(row: item::Model) -> Result<Item> {
+pub(super) fn item_of(row: item::Model) -> Result<Item> {
     Ok(Item {
         status: ItemStatus::from_text(&row.status)
             .ok_or_else(|| Error::internal(format!("stored item status {:?}", row.status)))?,
@@ -299,6 +299,7 @@ impl ItemRepo for SqlStore {
             created_at: row.created_at,
             updated_at: row.updated_at,
             latest_cid: row.latest_cid,
+            current_version: 0,
         })?;
         Ok(Some((item, facts)))
     }

@@ -9,11 +9,13 @@ mod disputes;
 mod events;
 mod identity_writes;
 mod items;
+mod log;
 mod notifications;
 mod partner_writes;
 mod partners;
 mod traceability_writes;
 mod transfers;
+mod versions;
 
 use std::sync::Arc;
 
@@ -30,12 +32,14 @@ pub struct SqlStore {
     hooks: CommitHooks,
 }
 
-/// What happens after a commit: its notifications are announced, and the outbox workers are
-/// woken when it queued work for them.
+/// What happens after a commit: its notifications are announced, the outbox workers are woken
+/// when it queued work for them, and the sequencer when it recorded a fact.
 #[derive(Clone)]
 pub struct CommitHooks {
     pub notifier: Arc<dyn Notifier>,
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Wakes the log's sequencer when a commit recorded a fact.
+    pub log: Arc<tokio::sync::Notify>,
 }
 
 impl SqlStore {

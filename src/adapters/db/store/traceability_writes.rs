@@ -102,6 +102,7 @@ pub(super) async fn insert_item<C: ConnectionTrait>(txn: &C, new: Item) -> Resul
         created_at: Set(new.created_at),
         updated_at: Set(new.updated_at),
         latest_cid: Set(new.latest_cid),
+        current_version: sea_orm::NotSet,
     })
     .exec_without_returning(txn)
     .await?;

@@ -1,0 +1,111 @@
+//! Item versions: recorded inside the unit of work that changes an item, read for the
+//! versions routes and proof bundles.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::SqlStore;
+use super::items::item_of;
+use super::log::{insert_entry, new_salt};
+use crate::adapters::db::entities::{item, item_version};
+use crate::domain::items::ports::VersionRepo;
+use crate::domain::items::version::{ItemVersion, VersionChange};
+use crate::domain::log::entry::{EntryKind, LogEntry};
+use crate::domain::{Error, Result};
+
+fn version_of(row: item_version::Model) -> ItemVersion {
+    ItemVersion {
+        version: row.version as u64,
+        document: row.document,
+        document_sha256: row.document_sha256,
+        cid: row.cid,
+        change: VersionChange {
+            dfid: row.dfid.clone(),
+            kind: row.change_kind,
+            event_id: row.event_id,
+            changed_by: row.changed_by,
+            changed_at: row.changed_at,
+        },
+        dfid: row.dfid,
+    }
+}
+
+/// Records the item's next version from its state as this transaction leaves it. Taking the
+/// version number updates the item's row first, so concurrent changes of one item queue on its
+/// row lock and number their versions one after another.
+pub(super) async fn record_version<C: ConnectionTrait>(txn: &C, change: VersionChange) -> Result<()> {
+    let bumped = item::Entity::update_many()
+        .col_expr(
+            item::Column::CurrentVersion,
+            Expr::col(item::Column::CurrentVersion).add(1),
+        )
+        .filter(item::Column::Dfid.eq(change.dfid.as_str()))
+        .exec(txn)
+        .await?;
+    if bumped.rows_affected != 1 {
+        return Err(Error::concurrent_write("the item is gone"));
+    }
+    let row = item::Entity::find_by_id(change.dfid.as_str())
+        .one(txn)
+        .await?
+        .ok_or_else(|| Error::concurrent_write("the item is gone"))?;
+    let version = row.current_version as u64;
+    let previous = match version {
+        1 => None,
+        _ => item_version::Entity::find_by_id((change.dfid.clone(), row.current_version - 1))
+            .one(txn)
+            .await?
+            .map(|v| v.document_sha256),
+    };
+    let item = item_of(row)?;
+    let version = ItemVersion::of(&item, version, previous.as_deref(), change)?;
+    let entry = LogEntry::new(
+        EntryKind::Version,
+        version.fact_id(),
+        new_salt(),
+        &version.digest(),
+        version.change.changed_at,
+    );
+    item_version::Entity::insert(item_version::ActiveModel {
+        dfid: Set(version.dfid),
+        version: Set(version.version as i64),
+        document: Set(version.document),
+        document_sha256: Set(version.document_sha256),
+        cid: Set(version.cid),
+        change_kind: Set(version.change.kind),
+        event_id: Set(version.change.event_id),
+        changed_by: Set(version.change.changed_by),
+        changed_at: Set(version.change.changed_at),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    insert_entry(txn, entry).await
+}
+
+#[async_trait::async_trait]
+impl VersionRepo for SqlStore {
+    async fn versions(&self, dfid: &str) -> Result<Vec<ItemVersion>> {
+        let select = item_version::Entity::find()
+            .filter(item_version::Column::Dfid.eq(dfid))
+            .order_by_desc(item_version::Column::Version);
+        let rows = self
+            .db
+            .read("item_versions", |c| Box::pin(async move { Ok(select.all(c).await?) }))
+            .await?;
+        Ok(rows.into_iter().map(version_of).collect())
+    }
+
+    async fn version(&self, dfid: &str, version: u64) -> Result<Option<ItemVersion>> {
+        let Ok(version) = i64::try_from(version) else {
+            return Ok(None);
+        };
+        let key = (dfid.to_owned(), version);
+        let row = self
+            .db
+            .read("item_version", |c| {
+                Box::pin(async move { Ok(item_version::Entity::find_by_id(key).one(c).await?) })
+            })
+            .await?;
+        Ok(row.map(version_of))
+    }
+}
