@@ -121,6 +121,7 @@ pub async fn start_with(
         storage: services.storage.clone(),
         notifications: services.notifications.clone(),
         log: services.log.clone(),
+        history: services.history.clone(),
         notifier: services.notifier.clone(),
         reset_queue: services.reset_queue.clone(),
     });

@@ -41,6 +41,7 @@ use crate::domain::items::dispute_service::DisputeService;
 use crate::domain::items::event_service::EventService;
 use crate::domain::items::item_service::ItemService;
 use crate::domain::items::transfer_service::TransferService;
+use crate::domain::log::history::HistoryService;
 use crate::domain::log::note::NoteSigner;
 use crate::domain::log::service::LogService;
 use crate::domain::partners::notification_service::NotificationService;
@@ -82,6 +83,7 @@ pub struct Services {
     /// Woken by commits that queue deliveries or storage work.
     outbox: Arc<tokio::sync::Notify>,
     pub log: Arc<LogService>,
+    pub history: Arc<HistoryService>,
     /// Woken by commits that record a fact.
     log_wake: Arc<tokio::sync::Notify>,
     log_integrate: Duration,
@@ -143,6 +145,10 @@ impl Services {
             clock.clone(),
             log_signer(config)?,
         ));
+        let history = Arc::new(HistoryService {
+            store: store.clone(),
+            log: log.clone(),
+        });
         let secrets_key = match config.secrets_key {
             Some(key) => key,
             None => {
@@ -357,6 +363,7 @@ impl Services {
             notifications,
             notifier,
             outbox,
+            history,
             log,
             log_wake,
             log_integrate: config.log_integrate,

@@ -185,3 +185,177 @@ async fn log_routes_refuse_what_the_tree_does_not_have() {
     let one = app.get("/log/proof/consistency?from=1&to=1").await;
     assert_eq!(json_with_status(one, 200).await["hashes"], json!([]));
 }
+
+/// The latest version's document equals the item as its owner reads it.
+async fn assert_latest_version_is_the_item(app: &TestApp, owner: &str, dfid: &str, kind: &str) -> u64 {
+    let item = json_with_status(app.get_as(&format!("/api/items/{dfid}"), owner).await, 200).await;
+    let list = json_with_status(app.get_as(&format!("/api/items/{dfid}/versions"), owner).await, 200).await;
+    let latest = &list["data"][0];
+    assert_eq!(latest["change"]["kind"], kind);
+    let number = latest["version"].as_u64().unwrap();
+    assert_eq!(
+        number as usize,
+        list["data"].as_array().unwrap().len(),
+        "dense, newest first"
+    );
+    let one = json_with_status(
+        app.get_as(&format!("/api/items/{dfid}/versions/{number}"), owner).await,
+        200,
+    )
+    .await;
+    let document = &one["document"];
+    assert_eq!(document["dfid"], dfid);
+    assert_eq!(document["version"], number);
+    assert_eq!(document["status"], item["status"]);
+    assert_eq!(document["enriched_data"], item["enriched_data"]);
+    let pairs = |list: &Value| {
+        let mut pairs: Vec<(String, String)> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["key"].as_str().unwrap().to_owned(),
+                    i["value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    assert_eq!(pairs(&document["identifiers"]), pairs(&item["identifiers"]));
+    number
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Checks one fact's log object as an outside verifier would: the commitment from the salt
+/// and digest, the entry from the commitment, the root from the inclusion proof.
+fn assert_logged(log: &Value, kind: u8, digest_hex: &str, checkpoint: &Checkpoint) {
+    use base64::Engine;
+    assert_eq!(log["status"], "integrated", "{log}");
+    let salt = hex::decode(log["salt"].as_str().unwrap()).unwrap();
+    assert_eq!(salt.len(), 16);
+    let mut salted = salt.clone();
+    salted.extend(hex::decode(digest_hex).unwrap());
+    let commitment = sha256_hex(&salted);
+    assert_eq!(log["commitment"], commitment.as_str());
+    let entry = base64::engine::general_purpose::STANDARD
+        .decode(log["entry"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(entry.len(), 41);
+    assert_eq!(entry[0], kind);
+    assert_eq!(hex::encode(&entry[1..33]), commitment);
+    assert_eq!(log["tree_size"], checkpoint.size);
+    let path = rfc::hashes(&log["inclusion_proof"]);
+    let index = log["leaf_index"].as_u64().unwrap();
+    assert_eq!(
+        rfc::root_from_path(index, checkpoint.size, rfc::leaf(&entry), &path),
+        Some(checkpoint.root)
+    );
+}
+
+#[tokio::test]
+async fn item_versions_chain_every_state_change_and_the_bundle_verifies() {
+    let app = spawn_app().await;
+    let (owner, _) = app.register("farmer").await;
+    let circuit = app.circuit(&owner, json!({})).await;
+    let dfid = app.item_in(&owner, &circuit, 7).await;
+    assert_eq!(
+        assert_latest_version_is_the_item(&app, &owner, &dfid, "Tokenized").await,
+        1
+    );
+
+    let patch = json!({ "enriched_data": { "breed": "Nelore", "kg": 412.5 }, "identifiers": [{ "key": "ear_tag", "value": "BR-77" }] });
+    json_with_status(app.patch_as(&format!("/api/items/{dfid}"), &owner, &patch).await, 200).await;
+    assert_eq!(
+        assert_latest_version_is_the_item(&app, &owner, &dfid, "Enriched").await,
+        2
+    );
+    let body = json!({ "dfid": dfid, "event_type": "vaccination", "visibility": "Private", "metadata": { "dose": 2 } });
+    json_with_status(app.post_as("/api/events", &owner, &body).await, 201).await;
+    json_with_status(
+        app.put_as(&format!("/api/items/{dfid}/deprecate"), &owner, &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        assert_latest_version_is_the_item(&app, &owner, &dfid, "StatusChanged").await,
+        3
+    );
+
+    let diff = json_with_status(
+        app.get_as(&format!("/api/items/{dfid}/versions/2/diff?from=1"), &owner)
+            .await,
+        200,
+    )
+    .await;
+    let ops = diff["patch"].as_array().unwrap();
+    assert!(
+        ops.iter()
+            .any(|op| op["op"] == "add" && op["path"] == "/enriched_data/breed" && op["value"] == "Nelore"),
+        "{diff}"
+    );
+
+    let key = key_of(&app).await;
+    let checkpoint = integrated_checkpoint(&app, &key).await;
+    let bundle = eventually(10, || async {
+        let bundle = json_with_status(app.get_as(&format!("/api/items/{dfid}/proof"), &owner).await, 200).await;
+        (bundle["pending"] == 0).then_some(bundle)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        bundle["verifier_key"],
+        app.get("/log/key").await.text().await.unwrap().as_str()
+    );
+    let signed = rfc::open_checkpoint(&key, bundle["checkpoint"].as_str().unwrap());
+    assert!(signed.size >= checkpoint.size);
+
+    let versions = bundle["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 3);
+    let mut previous: Option<String> = None;
+    for version in versions.iter().rev() {
+        let document = &version["document"];
+        let canonical = serde_jcs::to_string(document).unwrap();
+        let digest = sha256_hex(canonical.as_bytes());
+        assert_eq!(version["document_sha256"], digest.as_str());
+        assert_eq!(
+            document["previous_sha256"],
+            json!(previous),
+            "versions form a hash chain"
+        );
+        assert_logged(&version["log"], 2, &digest, &signed);
+        previous = Some(digest);
+    }
+    let events = bundle["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["event"]["event_type"] == "vaccination"));
+    for event in events {
+        let e = &event["event"];
+        let content = json!({ "dfid": e["dfid"], "event_type": e["event_type"], "source": e["source"], "metadata": e["metadata"], "occurred_at": e["occurred_at"] });
+        let hash = sha256_hex(serde_jcs::to_string(&content).unwrap().as_bytes());
+        assert_eq!(e["content_hash"], hash.as_str());
+        assert_logged(&event["log"], 1, &hash, &signed);
+    }
+
+    // Someone who cannot see the item learns nothing, not even that it has versions.
+    let (stranger, _) = app.register("stranger").await;
+    for path in ["versions", "versions/1", "versions/2/diff?from=1", "proof"] {
+        assert_error(
+            app.get_as(&format!("/api/items/{dfid}/{path}"), &stranger).await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    assert_error(
+        app.get_as(&format!("/api/items/{dfid}/versions/9"), &owner).await,
+        404,
+        "not_found",
+    )
+    .await;
+}

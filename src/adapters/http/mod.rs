@@ -11,6 +11,7 @@ mod disputes_api;
 mod edge;
 mod error;
 mod events_api;
+mod history_api;
 mod items_api;
 mod joins_api;
 mod log_api;
@@ -98,7 +99,7 @@ type Apis = (
     webhooks_api::WebhooksApi,
     notifications_api::NotificationsApi,
     // poem-openapi implements its trait for tuples of up to 16; the tail nests.
-    (storage_api::StorageApi, log_api::LogApi),
+    (storage_api::StorageApi, log_api::LogApi, history_api::HistoryApi),
 );
 
 fn apis() -> Apis {
@@ -118,7 +119,7 @@ fn apis() -> Apis {
         public_pages_api::PublicPagesApi,
         webhooks_api::WebhooksApi,
         notifications_api::NotificationsApi,
-        (storage_api::StorageApi, log_api::LogApi),
+        (storage_api::StorageApi, log_api::LogApi, history_api::HistoryApi),
     )
 }
 

@@ -22,6 +22,7 @@ use crate::domain::items::dispute_service::DisputeService;
 use crate::domain::items::event_service::EventService;
 use crate::domain::items::item_service::ItemService;
 use crate::domain::items::transfer_service::TransferService;
+use crate::domain::log::history::HistoryService;
 use crate::domain::log::service::LogService;
 use crate::domain::partners::notification_service::NotificationService;
 use crate::domain::partners::ports::Notifier;
@@ -56,6 +57,7 @@ pub struct AppState {
     pub storage: Arc<StorageService>,
     pub notifications: Arc<NotificationService>,
     pub log: Arc<LogService>,
+    pub history: Arc<HistoryService>,
     pub notifier: Arc<dyn Notifier>,
     pub reset_queue: ResetQueue,
 }

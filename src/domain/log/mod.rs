@@ -4,6 +4,7 @@
 
 pub mod checkpoint;
 pub mod entry;
+pub mod history;
 pub mod merkle;
 pub mod note;
 pub mod ports;

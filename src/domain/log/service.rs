@@ -155,18 +155,27 @@ impl LogService {
         })
     }
 
-    /// Where each of these facts stands, with inclusion proofs against the latest checkpoint.
-    /// Facts without an entry (recorded before the log existed) are left out.
-    pub async fn facts(&self, kind: EntryKind, fact_ids: &[String]) -> Result<Vec<(String, FactLog)>> {
+    /// The latest checkpoint, if the log has signed one.
+    pub async fn latest(&self) -> Result<Option<SignedCheckpoint>> {
+        self.repo.latest_checkpoint().await
+    }
+
+    /// Where each of these facts stands, with inclusion proofs against `checkpoint` (read first:
+    /// a fact integrated after it is pending as far as it knows). Facts without an entry
+    /// (recorded before the log existed) are left out.
+    pub async fn facts(
+        &self,
+        checkpoint: Option<&SignedCheckpoint>,
+        kind: EntryKind,
+        fact_ids: &[String],
+    ) -> Result<Vec<(String, FactLog)>> {
         if fact_ids.is_empty() {
             return Ok(Vec::new());
         }
-        // The checkpoint first: a fact integrated after it is still pending as far as it knows.
-        let checkpoint = self.repo.latest_checkpoint().await?;
         let logged = self.repo.logged(kind, fact_ids).await?;
         let mut facts = Vec::with_capacity(logged.len());
         for fact in logged {
-            let status = match (fact.leaf_index, &checkpoint) {
+            let status = match (fact.leaf_index, checkpoint) {
                 (Some(leaf_index), Some(checkpoint)) if leaf_index < checkpoint.size => FactLog::Integrated {
                     proof: self
                         .hashes(&merkle::inclusion_ranges(leaf_index, checkpoint.size))

@@ -1,0 +1,191 @@
+//! What a caller can prove about an item: its versions, the RFC 6902 diff between two, and the
+//! proof bundle of everything they may see (VERIFY.md, "Routes" and "Item versions").
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::entry::EntryKind;
+use super::ports::SignedCheckpoint;
+use super::service::{FactLog, LogService};
+use crate::domain::circuits::ports::MemberRepo;
+use crate::domain::identity::access::Principal;
+use crate::domain::items::event::Event;
+use crate::domain::items::identifier::Identifier;
+use crate::domain::items::item::Item;
+use crate::domain::items::ports::{EventRepo, ItemRepo, VersionRepo};
+use crate::domain::items::relation::visible_item;
+use crate::domain::items::version::{ItemVersion, diff};
+use crate::domain::page::PageRequest;
+use crate::domain::{Error, Result};
+
+combined_port!(
+    /// What item history needs from storage.
+    pub trait HistoryStore: ItemRepo, EventRepo, MemberRepo, VersionRepo
+);
+
+/// Most events one bundle carries, newest first; `events_truncated` says when there were more.
+pub const MAX_BUNDLE_EVENTS: usize = 2_000;
+
+/// A version as one caller may see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionSeen {
+    pub version: ItemVersion,
+    /// The document names an identifier the caller may not see: only its digest is shown.
+    pub withheld: bool,
+    pub log: FactLog,
+}
+
+/// Everything needed to check an item's history offline, given the log's verifier key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProofBundle {
+    pub dfid: String,
+    pub log_origin: String,
+    pub verifier_key: String,
+    pub checkpoint: Option<SignedCheckpoint>,
+    pub versions: Vec<VersionSeen>,
+    pub events: Vec<(Event, FactLog)>,
+    pub events_truncated: bool,
+    /// Facts not integrated yet.
+    pub pending: usize,
+}
+
+pub struct HistoryService {
+    pub(crate) store: Arc<dyn HistoryStore>,
+    pub(crate) log: Arc<LogService>,
+}
+
+impl HistoryService {
+    /// The item's versions, newest first.
+    pub async fn versions(&self, principal: &Principal, dfid: &str) -> Result<Vec<VersionSeen>> {
+        let (item, _) = visible_item(self.store.as_ref(), dfid, &principal.user_id).await?;
+        let versions = self.store.versions(&item.dfid).await?;
+        let checkpoint = self.log.latest().await?;
+        self.seen(&item, &principal.user_id, versions, checkpoint.as_ref())
+            .await
+    }
+
+    pub async fn version(&self, principal: &Principal, dfid: &str, number: u64) -> Result<VersionSeen> {
+        let (item, _) = visible_item(self.store.as_ref(), dfid, &principal.user_id).await?;
+        let version = self
+            .store
+            .version(&item.dfid, number)
+            .await?
+            .ok_or_else(|| Error::not_found("version"))?;
+        let checkpoint = self.log.latest().await?;
+        let mut seen = self
+            .seen(&item, &principal.user_id, vec![version], checkpoint.as_ref())
+            .await?;
+        seen.pop().ok_or_else(|| Error::not_found("version"))
+    }
+
+    /// The RFC 6902 patch from version `from` to version `to`; 403 `version_withheld` when
+    /// either names an identifier the caller may not see.
+    pub async fn diff(&self, principal: &Principal, dfid: &str, to: u64, from: u64) -> Result<serde_json::Value> {
+        let (item, _) = visible_item(self.store.as_ref(), dfid, &principal.user_id).await?;
+        let mut pair = Vec::with_capacity(2);
+        for number in [from, to] {
+            let version = self
+                .store
+                .version(&item.dfid, number)
+                .await?
+                .ok_or_else(|| Error::not_found("version"))?;
+            if withheld(&version, &item, &principal.user_id) {
+                return Err(Error::forbidden(
+                    "version_withheld",
+                    format!("version {number} names an identifier you may not see"),
+                ));
+            }
+            pair.push(version);
+        }
+        Ok(diff(&pair[0], &pair[1]))
+    }
+
+    /// The proof bundle of what the caller may see of the item.
+    pub async fn bundle(&self, principal: &Principal, dfid: &str) -> Result<ProofBundle> {
+        let (item, relation) = visible_item(self.store.as_ref(), dfid, &principal.user_id).await?;
+        // The checkpoint first: everything after is proved against it.
+        let checkpoint = self.log.latest().await?;
+        let versions = self.store.versions(&item.dfid).await?;
+        let versions = self
+            .seen(&item, &principal.user_id, versions, checkpoint.as_ref())
+            .await?;
+        let kinds = relation.visible_kinds();
+        let mut events = Vec::new();
+        let mut page = PageRequest::first(500);
+        let mut truncated = false;
+        loop {
+            let batch = self
+                .store
+                .item_events(&item.dfid, &principal.user_id, &kinds, &page)
+                .await?;
+            events.extend(batch.data);
+            match batch.next_cursor {
+                Some(_) if events.len() >= MAX_BUNDLE_EVENTS => {
+                    truncated = true;
+                    break;
+                }
+                Some(cursor) => page = PageRequest::new(Some(500), Some(&cursor))?,
+                None => break,
+            }
+        }
+        events.truncate(MAX_BUNDLE_EVENTS);
+        let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
+        let mut logs: HashMap<String, FactLog> = self
+            .log
+            .facts(checkpoint.as_ref(), EntryKind::Event, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let events: Vec<(Event, FactLog)> = events
+            .into_iter()
+            .filter_map(|event| logs.remove(&event.event_id).map(|log| (event, log)))
+            .collect();
+        let pending = versions.iter().filter(|v| v.log == FactLog::Pending).count()
+            + events.iter().filter(|(_, log)| *log == FactLog::Pending).count();
+        Ok(ProofBundle {
+            dfid: item.dfid,
+            log_origin: self.log.origin().to_owned(),
+            verifier_key: self.log.verifier_key(),
+            checkpoint,
+            versions,
+            events,
+            events_truncated: truncated,
+            pending,
+        })
+    }
+
+    async fn seen(
+        &self,
+        item: &Item,
+        viewer: &str,
+        versions: Vec<ItemVersion>,
+        checkpoint: Option<&SignedCheckpoint>,
+    ) -> Result<Vec<VersionSeen>> {
+        let ids: Vec<String> = versions.iter().map(ItemVersion::fact_id).collect();
+        let mut logs: HashMap<String, FactLog> = self
+            .log
+            .facts(checkpoint, EntryKind::Version, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(versions
+            .into_iter()
+            .map(|version| VersionSeen {
+                withheld: withheld(&version, item, viewer),
+                log: logs.remove(&version.fact_id()).unwrap_or(FactLog::Pending),
+                version,
+            })
+            .collect())
+    }
+}
+
+/// Whether the version's document names an identifier `viewer` may not see.
+fn withheld(version: &ItemVersion, item: &Item, viewer: &str) -> bool {
+    let document = version.document_json();
+    let identifiers: Vec<Identifier> = document
+        .get("identifiers")
+        .cloned()
+        .and_then(|list| serde_json::from_value(list).ok())
+        .unwrap_or_default();
+    identifiers.iter().any(|i| !i.visible_to(viewer, &item.created_by))
+}
