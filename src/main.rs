@@ -34,6 +34,15 @@ enum Command {
         #[command(subcommand)]
         command: LogCommand,
     },
+    /// Check a proof bundle (`GET /api/items/{dfid}/proof`) offline: exits non-zero, naming the
+    /// record, on any failure.
+    Verify {
+        /// The bundle's JSON file (`-` for standard input).
+        bundle: String,
+        /// The log's verifier key (`GET /log/key`, obtained out of band).
+        #[arg(long)]
+        key: String,
+    },
     /// Exit 0 when the service on `PORT` answers `GET /health` with 200 (for container health
     /// checks, where no curl is installed).
     Healthcheck,
@@ -81,6 +90,9 @@ fn main() -> ExitCode {
     if let Some(Command::Healthcheck) = cli.command {
         return healthcheck();
     }
+    if let Some(Command::Verify { bundle, key }) = &cli.command {
+        return verify(bundle, key);
+    }
     if let Some(Command::Log {
         command: LogCommand::Keygen { origin },
     }) = &cli.command
@@ -108,9 +120,11 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| tracing::info!("migrations applied")),
             Command::Admin { command } => run_admin(&config, command).await,
-            Command::Serve | Command::Openapi { .. } | Command::Healthcheck | Command::Log { .. } => {
-                app::serve(config).await
-            }
+            Command::Serve
+            | Command::Openapi { .. }
+            | Command::Healthcheck
+            | Command::Log { .. }
+            | Command::Verify { .. } => app::serve(config).await,
         }
     });
     match outcome {
@@ -118,6 +132,37 @@ fn main() -> ExitCode {
         Err(err) => {
             tracing::error!(error = format!("{err:#}"), "stopped with an error");
             eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn verify(path: &str, key: &str) -> ExitCode {
+    use defarm::domain::log::bundle_check::verify_bundle;
+    use defarm::domain::log::note::NoteVerifier;
+    let checked = (|| -> Result<_, String> {
+        let key = NoteVerifier::parse(key).map_err(|e| format!("--key: {e}"))?;
+        let text = if path == "-" {
+            std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))?
+        } else {
+            std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?
+        };
+        let bundle: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{path}: not JSON: {e}"))?;
+        verify_bundle(&bundle, &key)
+    })();
+    match checked {
+        Ok(verified) => {
+            #[allow(clippy::print_stdout)]
+            {
+                println!(
+                    "OK: {} versions and {} events are in the log of {} entries signed by the key",
+                    verified.versions, verified.events, verified.tree_size
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("FAILED: {failure}");
             ExitCode::FAILURE
         }
     }

@@ -359,3 +359,61 @@ async fn item_versions_chain_every_state_change_and_the_bundle_verifies() {
     )
     .await;
 }
+
+/// Runs `defarm verify` on `bundle`; returns whether it passed and what it said.
+fn defarm_verify(bundle: &Value, key: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bundle.json");
+    std::fs::write(&path, serde_json::to_vec(bundle).unwrap()).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_defarm"))
+        .arg("verify")
+        .arg(&path)
+        .args(["--key", key])
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), said)
+}
+
+#[tokio::test]
+async fn an_event_changed_behind_the_services_back_no_longer_verifies() {
+    let app = spawn_app().await;
+    let (owner, _) = app.register("auditor").await;
+    let circuit = app.circuit(&owner, json!({})).await;
+    let dfid = app.item_in(&owner, &circuit, 3).await;
+    let body = json!({ "dfid": dfid, "event_type": "transit_permit", "metadata": { "gta": "SP-0001" } });
+    let event = json_with_status(app.post_as("/api/events", &owner, &body).await, 201).await;
+    let key_text = app.get("/log/key").await.text().await.unwrap();
+    let proof_path = format!("/api/items/{dfid}/proof");
+    let integrated = || async {
+        let bundle = json_with_status(app.get_as(&proof_path, &owner).await, 200).await;
+        (bundle["pending"] == 0).then_some(bundle)
+    };
+    let bundle = eventually(10, integrated).await.unwrap();
+    let (passed, said) = defarm_verify(&bundle, &key_text);
+    assert!(passed, "{said}");
+    assert!(said.starts_with("OK: 1 versions and"), "{said}");
+
+    // Someone with database access rewrites the permit number.
+    let db = app.database().await;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &db,
+        r#"UPDATE events SET metadata = '{"gta":"SP-9999"}' WHERE event_type = 'transit_permit'"#,
+    )
+    .await
+    .unwrap();
+    let tampered = json_with_status(app.get_as(&proof_path, &owner).await, 200).await;
+    let (passed, said) = defarm_verify(&tampered, &key_text);
+    assert!(!passed, "a rewritten event must not verify");
+    let event_id = event["event_id"].as_str().unwrap();
+    assert!(said.contains(&format!("event {event_id}")), "names the record: {said}");
+
+    // A bundle checked against another key fails at the checkpoint.
+    let other = "other.example/log+5a3f1b2c+AevhUwA8DbxQpPhLx++c+mH53Atfq4r1Tisrfcwv40Cm";
+    let (passed, said) = defarm_verify(&bundle, other);
+    assert!(!passed, "{said}");
+}

@@ -2,6 +2,7 @@
 //! append-only RFC 9162 Merkle tree whose signed checkpoints anyone can check with the
 //! verifiers of Certificate Transparency and Go's checksum database.
 
+pub mod bundle_check;
 pub mod checkpoint;
 pub mod entry;
 pub mod history;
