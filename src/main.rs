@@ -155,8 +155,8 @@ fn verify(path: &str, key: &str) -> ExitCode {
             #[allow(clippy::print_stdout)]
             {
                 println!(
-                    "OK: {} versions and {} events are in the log of {} entries signed by the key",
-                    verified.versions, verified.events, verified.tree_size
+                    "OK: {} versions, {} events and {} receipts are in the log of {} entries signed by the key",
+                    verified.versions, verified.events, verified.receipts, verified.tree_size
                 );
             }
             ExitCode::SUCCESS

@@ -122,6 +122,7 @@ pub async fn start_with(
         notifications: services.notifications.clone(),
         log: services.log.clone(),
         history: services.history.clone(),
+        receipts: services.receipts.clone(),
         notifier: services.notifier.clone(),
         reset_queue: services.reset_queue.clone(),
     });

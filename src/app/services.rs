@@ -40,6 +40,7 @@ use crate::domain::items::conflicts::ConflictLimit;
 use crate::domain::items::dispute_service::DisputeService;
 use crate::domain::items::event_service::EventService;
 use crate::domain::items::item_service::ItemService;
+use crate::domain::items::receipt_service::ReceiptService;
 use crate::domain::items::transfer_service::TransferService;
 use crate::domain::log::history::HistoryService;
 use crate::domain::log::note::NoteSigner;
@@ -84,6 +85,7 @@ pub struct Services {
     outbox: Arc<tokio::sync::Notify>,
     pub log: Arc<LogService>,
     pub history: Arc<HistoryService>,
+    pub receipts: Arc<ReceiptService>,
     /// Woken by commits that record a fact.
     log_wake: Arc<tokio::sync::Notify>,
     log_integrate: Duration,
@@ -145,6 +147,11 @@ impl Services {
             clock.clone(),
             log_signer(config)?,
         ));
+        let receipts = Arc::new(ReceiptService {
+            store: store.clone(),
+            clock: clock.clone(),
+            ids: ids.clone(),
+        });
         let history = Arc::new(HistoryService {
             store: store.clone(),
             log: log.clone(),
@@ -364,6 +371,7 @@ impl Services {
             notifier,
             outbox,
             history,
+            receipts,
             log,
             log_wake,
             log_integrate: config.log_integrate,

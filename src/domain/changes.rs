@@ -15,6 +15,7 @@ use crate::domain::items::dispute::{Dispute, DisputeStatus};
 use crate::domain::items::event::{Event, LocalEvent};
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::{Item, ItemStatus, LocalItem};
+use crate::domain::items::receipt::Receipt;
 use crate::domain::items::transfer::{Transfer, TransferStatus};
 use crate::domain::partners::notification::Notification;
 use crate::domain::partners::storage::{StorageOutcome, StorageRecord};
@@ -124,6 +125,8 @@ pub enum Change {
     },
     /// Fails with `concurrent_write` if the same content was recorded meanwhile.
     InsertEvent(Event),
+    /// A receipt and its log entry.
+    InsertReceipt(Receipt),
     InsertLocalEvent(LocalEvent),
     /// Guard: ties a local event to the event it became; `concurrent_write` if already tied.
     AttachLocalEvent {
@@ -294,7 +297,7 @@ impl Change {
     /// Whether the change records a fact with a log entry (item versions aside, which the unit of
     /// work derives from the item changes).
     pub fn logs_fact(&self) -> bool {
-        matches!(self, Change::InsertEvent(_))
+        matches!(self, Change::InsertEvent(_) | Change::InsertReceipt(_))
     }
 
     /// The notifications among `changes`, to announce once they are committed.

@@ -396,7 +396,7 @@ async fn an_event_changed_behind_the_services_back_no_longer_verifies() {
     let bundle = eventually(10, integrated).await.unwrap();
     let (passed, said) = defarm_verify(&bundle, &key_text);
     assert!(passed, "{said}");
-    assert!(said.starts_with("OK: 1 versions and"), "{said}");
+    assert!(said.starts_with("OK: 1 versions, "), "{said}");
 
     // Someone with database access rewrites the permit number.
     let db = app.database().await;
@@ -416,4 +416,113 @@ async fn an_event_changed_behind_the_services_back_no_longer_verifies() {
     let other = "other.example/log+5a3f1b2c+AevhUwA8DbxQpPhLx++c+mH53Atfq4r1Tisrfcwv40Cm";
     let (passed, said) = defarm_verify(&bundle, other);
     assert!(!passed, "{said}");
+}
+
+#[tokio::test]
+async fn receipts_are_logged_attached_as_evidence_and_found_by_their_bytes() {
+    let app = spawn_app().await;
+    let (owner, _) = app.register("lab").await;
+    let (partner, partner_id) = app.register("buyer").await;
+    let (stranger, _) = app.register("stranger").await;
+    let circuit = app.circuit(&owner, json!({})).await;
+    let dfid = app.item_in(&owner, &circuit, 5).await;
+    app.add_member(&owner, &circuit, &partner_id, "Viewer").await;
+
+    // Bytes of any content type, attached to the item through the query string.
+    let permit = b"GTA permit SP-0001: 40 head, Ribeirao Preto to Santos";
+    let response = app
+        .with_token(
+            reqwest::Method::POST,
+            &format!("/api/receipts?dfid={dfid}&label=GTA"),
+            &owner,
+        )
+        .header("content-type", "application/pdf")
+        .body(permit.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let attached = json_with_status(response, 201).await;
+    assert_eq!(attached["sha256"], sha256_hex(permit).as_str());
+    assert_eq!(attached["size_bytes"], permit.len());
+    assert_eq!(attached["content_type"], "application/pdf");
+    assert_eq!(attached["dfid"], dfid.as_str());
+    // A digest only, not attached.
+    let private = json_with_status(
+        app.post_as(
+            "/api/receipts",
+            &owner,
+            &json!({ "sha256": sha256_hex(b"lab result"), "label": "lab" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert!(private.get("size_bytes").is_none());
+    assert_error(
+        app.post_as("/api/receipts", &owner, &json!({ "sha256": "abc" })).await,
+        400,
+        "validation_error",
+    )
+    .await;
+    let not_theirs = json!({ "sha256": sha256_hex(b"x"), "dfid": dfid });
+    assert_error(
+        app.post_as("/api/receipts", &stranger, &not_theirs).await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // Who sees what: the owner both; a member of the item's circuit the attached one; others none.
+    let attached_id = attached["receipt_id"].as_str().unwrap();
+    let private_id = private["receipt_id"].as_str().unwrap();
+    json_with_status(app.get_as(&format!("/api/receipts/{attached_id}"), &partner).await, 200).await;
+    assert_error(
+        app.get_as(&format!("/api/receipts/{private_id}"), &partner).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get_as(&format!("/api/receipts/{attached_id}"), &stranger).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let mine = json_with_status(app.get_as("/api/receipts", &owner).await, 200).await;
+    assert_eq!(mine["data"].as_array().unwrap().len(), 2);
+    let verify = |token: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .with_token(reqwest::Method::POST, "/api/receipts/verify", &token)
+                .header("content-type", "application/octet-stream")
+                .body(permit.to_vec())
+                .send()
+                .await
+                .unwrap();
+            json_with_status(response, 200).await["matches"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(verify(owner.clone()).await, 1);
+    assert_eq!(verify(partner.clone()).await, 1);
+    assert_eq!(verify(stranger.clone()).await, 0);
+
+    // The attached receipt is in the item's bundle, and the bundle verifies.
+    let key_text = app.get("/log/key").await.text().await.unwrap();
+    let bundle = eventually(10, || async {
+        let bundle = json_with_status(app.get_as(&format!("/api/items/{dfid}/proof"), &partner).await, 200).await;
+        (bundle["pending"] == 0).then_some(bundle)
+    })
+    .await
+    .unwrap();
+    let receipts = bundle["receipts"].as_array().unwrap();
+    assert_eq!(receipts.len(), 1);
+    let key = rfc::vkey(&key_text);
+    let signed = rfc::open_checkpoint(&key, bundle["checkpoint"].as_str().unwrap());
+    assert_logged(&receipts[0]["receipt"]["log"], 3, &sha256_hex(permit), &signed);
+    let (passed, said) = defarm_verify(&bundle, &key_text);
+    assert!(passed && said.contains("1 receipts"), "{said}");
 }

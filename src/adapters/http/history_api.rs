@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::caller::Caller;
 use super::error::ApiResult;
 use super::log_api::base64_all;
+use super::receipts_api::ReceiptView;
 use super::views::EventView;
 use super::{ApiTags, State};
 use crate::domain::Error;
@@ -143,6 +144,11 @@ struct VersionDiff {
 }
 
 #[derive(Object)]
+struct BundleReceipt {
+    receipt: ReceiptView,
+}
+
+#[derive(Object)]
 struct BundleEvent {
     event: EventView,
     log: FactLogView,
@@ -167,6 +173,8 @@ pub struct ProofBundleView {
     events: Vec<BundleEvent>,
     /// More events exist than one bundle carries (2,000, newest first).
     events_truncated: bool,
+    /// Receipts attached to the item as evidence (up to 500, newest first).
+    receipts: Vec<BundleReceipt>,
     /// Facts not integrated yet: ask again in a moment.
     pending: u64,
 }
@@ -190,6 +198,13 @@ impl From<ProofBundle> for ProofBundleView {
                 })
                 .collect(),
             events_truncated: b.events_truncated,
+            receipts: b
+                .receipts
+                .into_iter()
+                .map(|(receipt, log)| BundleReceipt {
+                    receipt: ReceiptView::of(receipt, log),
+                })
+                .collect(),
             pending: b.pending as u64,
         }
     }

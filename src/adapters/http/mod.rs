@@ -20,6 +20,7 @@ mod notifications_api;
 mod ops;
 mod public_pages_api;
 mod push_api;
+mod receipts_api;
 mod spec;
 mod state;
 mod storage_api;
@@ -70,6 +71,8 @@ pub enum ApiTags {
     Notifications,
     /// Storage adapters and content-addressed copies of items.
     Storage,
+    /// Receipts: logged proof that some bytes existed by a time, optionally an item's evidence.
+    Receipts,
     /// The transparency log: signed checkpoints, proofs and tiles anyone can check.
     Log,
 }
@@ -99,7 +102,12 @@ type Apis = (
     webhooks_api::WebhooksApi,
     notifications_api::NotificationsApi,
     // poem-openapi implements its trait for tuples of up to 16; the tail nests.
-    (storage_api::StorageApi, log_api::LogApi, history_api::HistoryApi),
+    (
+        storage_api::StorageApi,
+        log_api::LogApi,
+        history_api::HistoryApi,
+        receipts_api::ReceiptsApi,
+    ),
 );
 
 fn apis() -> Apis {
@@ -119,7 +127,12 @@ fn apis() -> Apis {
         public_pages_api::PublicPagesApi,
         webhooks_api::WebhooksApi,
         notifications_api::NotificationsApi,
-        (storage_api::StorageApi, log_api::LogApi, history_api::HistoryApi),
+        (
+            storage_api::StorageApi,
+            log_api::LogApi,
+            history_api::HistoryApi,
+            receipts_api::ReceiptsApi,
+        ),
     )
 }
 

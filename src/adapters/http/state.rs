@@ -21,6 +21,7 @@ use crate::domain::identity::guard::Guard;
 use crate::domain::items::dispute_service::DisputeService;
 use crate::domain::items::event_service::EventService;
 use crate::domain::items::item_service::ItemService;
+use crate::domain::items::receipt_service::ReceiptService;
 use crate::domain::items::transfer_service::TransferService;
 use crate::domain::log::history::HistoryService;
 use crate::domain::log::service::LogService;
@@ -58,6 +59,7 @@ pub struct AppState {
     pub notifications: Arc<NotificationService>,
     pub log: Arc<LogService>,
     pub history: Arc<HistoryService>,
+    pub receipts: Arc<ReceiptService>,
     pub notifier: Arc<dyn Notifier>,
     pub reset_queue: ResetQueue,
 }

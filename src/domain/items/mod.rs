@@ -12,6 +12,8 @@ pub mod identifier;
 pub mod item;
 pub mod item_service;
 pub mod ports;
+pub mod receipt;
+pub mod receipt_service;
 pub mod relation;
 pub mod transfer;
 pub mod transfer_service;

@@ -5,6 +5,7 @@ use crate::domain::items::dispute::{Dispute, DisputeStatus};
 use crate::domain::items::event::{Event, LocalEvent, Visibility};
 use crate::domain::items::identifier::Namespace;
 use crate::domain::items::item::{Item, LocalItem};
+use crate::domain::items::receipt::Receipt;
 use crate::domain::items::transfer::{Direction, Transfer};
 use crate::domain::items::version::ItemVersion;
 use crate::domain::page::{Page, PageRequest};
@@ -42,6 +43,17 @@ pub trait ItemRepo: Send + Sync {
     /// Which DFIDs the canonical `(key, value)` names point to: `(key, value, dfid)`.
     async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>>;
     async fn visible_items(&self, user_id: &str, filter: &ItemFilter, page: &PageRequest) -> Result<Page<Item>>;
+}
+
+#[async_trait::async_trait]
+pub trait ReceiptRepo: Send + Sync {
+    async fn receipt(&self, receipt_id: &str) -> Result<Option<Receipt>>;
+    /// The user's receipts, newest first.
+    async fn receipts_of(&self, owner_id: &str, page: &PageRequest) -> Result<Page<Receipt>>;
+    /// Receipts attached to the item, newest first (at most `limit`).
+    async fn receipts_on(&self, dfid: &str, limit: u64) -> Result<Vec<Receipt>>;
+    /// Receipts of this digest, newest first (at most `limit`).
+    async fn receipts_with(&self, sha256: &str, limit: u64) -> Result<Vec<Receipt>>;
 }
 
 #[async_trait::async_trait]

@@ -19,6 +19,7 @@ pub struct Verified {
     pub tree_size: u64,
     pub versions: usize,
     pub events: usize,
+    pub receipts: usize,
 }
 
 /// Checks `bundle` against `key`; the error names the record that failed.
@@ -82,10 +83,21 @@ pub fn verify_bundle(bundle: &Value, key: &NoteVerifier) -> Result<Verified, Str
         }
         check_logged(&item["log"], EntryKind::Event, &hash, &checkpoint, note, &record)?;
     }
+    let receipts = bundle["receipts"].as_array().map(Vec::as_slice).unwrap_or_default();
+    for item in receipts {
+        let receipt = &item["receipt"];
+        let record = format!("receipt {}", receipt["receipt_id"].as_str().unwrap_or("?"));
+        let digest = receipt["sha256"].as_str().ok_or(format!("{record}: no sha256"))?;
+        if receipt["dfid"].as_str() != Some(dfid) {
+            return Err(format!("{record}: attached to another item"));
+        }
+        check_logged(&receipt["log"], EntryKind::Receipt, digest, &checkpoint, note, &record)?;
+    }
     Ok(Verified {
         tree_size: checkpoint.size,
         versions: versions.len(),
         events: events.len(),
+        receipts: receipts.len(),
     })
 }
 

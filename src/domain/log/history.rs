@@ -12,7 +12,8 @@ use crate::domain::identity::access::Principal;
 use crate::domain::items::event::Event;
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::Item;
-use crate::domain::items::ports::{EventRepo, ItemRepo, VersionRepo};
+use crate::domain::items::ports::{EventRepo, ItemRepo, ReceiptRepo, VersionRepo};
+use crate::domain::items::receipt::Receipt;
 use crate::domain::items::relation::visible_item;
 use crate::domain::items::version::{ItemVersion, diff};
 use crate::domain::page::PageRequest;
@@ -20,11 +21,14 @@ use crate::domain::{Error, Result};
 
 combined_port!(
     /// What item history needs from storage.
-    pub trait HistoryStore: ItemRepo, EventRepo, MemberRepo, VersionRepo
+    pub trait HistoryStore: ItemRepo, EventRepo, MemberRepo, VersionRepo, ReceiptRepo
 );
 
 /// Most events one bundle carries, newest first; `events_truncated` says when there were more.
 pub const MAX_BUNDLE_EVENTS: usize = 2_000;
+
+/// Most receipts one bundle carries, newest first.
+pub const MAX_BUNDLE_RECEIPTS: u64 = 500;
 
 /// A version as one caller may see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +49,8 @@ pub struct ProofBundle {
     pub versions: Vec<VersionSeen>,
     pub events: Vec<(Event, FactLog)>,
     pub events_truncated: bool,
+    /// Receipts attached to the item as evidence.
+    pub receipts: Vec<(Receipt, FactLog)>,
     /// Facts not integrated yet.
     pub pending: usize,
 }
@@ -140,8 +146,11 @@ impl HistoryService {
             .into_iter()
             .filter_map(|event| logs.remove(&event.event_id).map(|log| (event, log)))
             .collect();
+        let attached = self.store.receipts_on(&item.dfid, MAX_BUNDLE_RECEIPTS).await?;
+        let receipts = self.receipt_logs_at(checkpoint.as_ref(), attached).await?;
         let pending = versions.iter().filter(|v| v.log == FactLog::Pending).count()
-            + events.iter().filter(|(_, log)| *log == FactLog::Pending).count();
+            + events.iter().filter(|(_, log)| *log == FactLog::Pending).count()
+            + receipts.iter().filter(|(_, log)| *log == FactLog::Pending).count();
         Ok(ProofBundle {
             dfid: item.dfid,
             log_origin: self.log.origin().to_owned(),
@@ -150,8 +159,36 @@ impl HistoryService {
             versions,
             events,
             events_truncated: truncated,
+            receipts,
             pending,
         })
+    }
+
+    /// Where each receipt stands in the log.
+    pub async fn receipt_logs(&self, receipts: Vec<Receipt>) -> Result<Vec<(Receipt, FactLog)>> {
+        let checkpoint = self.log.latest().await?;
+        self.receipt_logs_at(checkpoint.as_ref(), receipts).await
+    }
+
+    async fn receipt_logs_at(
+        &self,
+        checkpoint: Option<&SignedCheckpoint>,
+        receipts: Vec<Receipt>,
+    ) -> Result<Vec<(Receipt, FactLog)>> {
+        let ids: Vec<String> = receipts.iter().map(|r| r.receipt_id.clone()).collect();
+        let mut logs: HashMap<String, FactLog> = self
+            .log
+            .facts(checkpoint, EntryKind::Receipt, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(receipts
+            .into_iter()
+            .map(|r| {
+                let log = logs.remove(&r.receipt_id).unwrap_or(FactLog::Pending);
+                (r, log)
+            })
+            .collect())
     }
 
     async fn seen(

@@ -27,6 +27,7 @@ pub mod notification;
 pub mod operation;
 pub mod post_action_setting;
 pub mod published_item;
+pub mod receipt;
 pub mod reset_token;
 pub mod session;
 pub mod storage_record;

@@ -2,7 +2,9 @@
 
 use sea_orm::ConnectionTrait;
 
-use super::{SqlStore, disputes, identity_writes, log, partner_writes, traceability_writes, transfers, versions};
+use super::{
+    SqlStore, disputes, identity_writes, log, partner_writes, receipts, traceability_writes, transfers, versions,
+};
 use crate::adapters::db::UNIQUE_VIOLATION;
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::items::version::VersionChange;
@@ -128,8 +130,9 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::RemoveCircuitItem { .. }
         | Change::ReassignCanonical { .. }
         | Change::Trigger(_)
-        // The event and its log entry.
+        // The fact and its log entry.
         | Change::InsertEvent(_)
+        | Change::InsertReceipt(_)
         | Change::RecordAttempt { .. }
         | Change::RecordStorage(_) => false,
         Change::InsertWorkspace { .. }
@@ -277,6 +280,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             traceability_writes::insert_event(txn, e).await?;
             log::insert_entry(txn, entry).await
         }
+        Change::InsertReceipt(r) => receipts::insert_receipt(txn, r).await,
         Change::InsertLocalEvent(e) => traceability_writes::insert_local_event(txn, e).await,
         Change::AttachLocalEvent {
             local_event_id,

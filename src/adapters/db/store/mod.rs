@@ -13,6 +13,7 @@ mod log;
 mod notifications;
 mod partner_writes;
 mod partners;
+mod receipts;
 mod traceability_writes;
 mod transfers;
 mod versions;
