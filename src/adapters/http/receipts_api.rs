@@ -10,6 +10,7 @@ use super::error::ApiResult;
 use super::history_api::FactLogView;
 use super::types::page;
 use super::{ApiTags, State};
+use crate::domain::Error;
 use crate::domain::items::receipt::{Receipt, Receipted};
 use crate::domain::log::service::FactLog;
 
@@ -107,6 +108,13 @@ fn parts(
     }
 }
 
+async fn view(state: &State<'_>, receipt: Receipt) -> ApiResult<ReceiptView> {
+    let mut views = views(state, vec![receipt]).await?;
+    views
+        .pop()
+        .ok_or_else(|| Error::internal("a receipt's view went missing").into())
+}
+
 async fn views(state: &State<'_>, receipts: Vec<Receipt>) -> ApiResult<Vec<ReceiptView>> {
     Ok(state
         .history
@@ -137,8 +145,7 @@ impl ReceiptsApi {
             .receipts
             .create(&caller.principal, receipted, dfid.as_deref(), label)
             .await?;
-        let mut views = views(&state, vec![receipt]).await?;
-        Ok(ReceiptCreated::Created(Json(views.remove(0))))
+        Ok(ReceiptCreated::Created(Json(view(&state, receipt).await?)))
     }
 
     /// The caller's receipts, newest first.
@@ -164,8 +171,7 @@ impl ReceiptsApi {
     #[oai(path = "/api/receipts/:receipt_id", method = "get", operation_id = "get_receipt")]
     async fn get(&self, state: State<'_>, caller: Caller, receipt_id: Path<String>) -> ApiResult<Json<ReceiptView>> {
         let receipt = state.receipts.get(&caller.principal, &receipt_id.0).await?;
-        let mut views = views(&state, vec![receipt]).await?;
-        Ok(Json(views.remove(0)))
+        Ok(Json(view(&state, receipt).await?))
     }
 
     /// Which receipts the caller may see hold these bytes (same body forms as creating one).

@@ -176,10 +176,7 @@ impl Event {
 
     /// The log's digest of the event: its content hash, as bytes.
     pub fn log_digest(&self) -> Result<[u8; 32], Error> {
-        hex::decode(&self.content_hash)
-            .ok()
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or_else(|| Error::internal(format!("stored content hash {:?}", self.content_hash)))
+        crate::domain::log::entry::digest_of_hex(&self.content_hash, "content hash")
     }
 }
 

@@ -24,10 +24,7 @@ pub struct Receipt {
 impl Receipt {
     /// The log's digest of the receipt: the payload's SHA-256, as bytes.
     pub fn log_digest(&self) -> Result<[u8; 32]> {
-        hex::decode(&self.sha256)
-            .ok()
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or_else(|| Error::internal(format!("stored receipt digest {:?}", self.sha256)))
+        crate::domain::log::entry::digest_of_hex(&self.sha256, "receipt digest")
     }
 }
 

@@ -41,6 +41,14 @@ pub fn commitment(salt: &[u8; SALT_LEN], digest: &Hash) -> Hash {
     hasher.finalize().into()
 }
 
+/// A stored lowercase-hex SHA-256 as the 32 bytes an entry commits to.
+pub fn digest_of_hex(text: &str, what: &str) -> crate::domain::Result<Hash> {
+    hex::decode(text)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| crate::domain::Error::internal(format!("stored {what} {text:?}")))
+}
+
 /// One fact's entry, written with the fact and integrated into the tree later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {

@@ -1,7 +1,6 @@
 //! What a caller can prove about an item: its versions, the RFC 6902 diff between two, and the
 //! proof bundle of everything they may see (VERIFY.md, "Routes" and "Item versions").
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::entry::EntryKind;
@@ -136,12 +135,7 @@ impl HistoryService {
         }
         events.truncate(MAX_BUNDLE_EVENTS);
         let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
-        let mut logs: HashMap<String, FactLog> = self
-            .log
-            .facts(checkpoint.as_ref(), EntryKind::Event, &ids)
-            .await?
-            .into_iter()
-            .collect();
+        let mut logs = self.log.facts(checkpoint.as_ref(), EntryKind::Event, &ids).await?;
         let events: Vec<(Event, FactLog)> = events
             .into_iter()
             .filter_map(|event| logs.remove(&event.event_id).map(|log| (event, log)))
@@ -176,12 +170,7 @@ impl HistoryService {
         receipts: Vec<Receipt>,
     ) -> Result<Vec<(Receipt, FactLog)>> {
         let ids: Vec<String> = receipts.iter().map(|r| r.receipt_id.clone()).collect();
-        let mut logs: HashMap<String, FactLog> = self
-            .log
-            .facts(checkpoint, EntryKind::Receipt, &ids)
-            .await?
-            .into_iter()
-            .collect();
+        let mut logs = self.log.facts(checkpoint, EntryKind::Receipt, &ids).await?;
         Ok(receipts
             .into_iter()
             .map(|r| {
@@ -199,12 +188,7 @@ impl HistoryService {
         checkpoint: Option<&SignedCheckpoint>,
     ) -> Result<Vec<VersionSeen>> {
         let ids: Vec<String> = versions.iter().map(ItemVersion::fact_id).collect();
-        let mut logs: HashMap<String, FactLog> = self
-            .log
-            .facts(checkpoint, EntryKind::Version, &ids)
-            .await?
-            .into_iter()
-            .collect();
+        let mut logs = self.log.facts(checkpoint, EntryKind::Version, &ids).await?;
         Ok(versions
             .into_iter()
             .map(|version| VersionSeen {

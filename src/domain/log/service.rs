@@ -1,6 +1,7 @@
 //! The log's use cases: integrate pending entries, serve checkpoints, proofs and tiles, and say
 //! where each fact stands.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::checkpoint::Checkpoint;
@@ -168,12 +169,12 @@ impl LogService {
         checkpoint: Option<&SignedCheckpoint>,
         kind: EntryKind,
         fact_ids: &[String],
-    ) -> Result<Vec<(String, FactLog)>> {
+    ) -> Result<HashMap<String, FactLog>> {
         if fact_ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(HashMap::new());
         }
         let logged = self.repo.logged(kind, fact_ids).await?;
-        let mut facts = Vec::with_capacity(logged.len());
+        let mut facts = HashMap::with_capacity(logged.len());
         for fact in logged {
             let status = match (fact.leaf_index, checkpoint) {
                 (Some(leaf_index), Some(checkpoint)) if leaf_index < checkpoint.size => FactLog::Integrated {
@@ -186,7 +187,7 @@ impl LogService {
                 },
                 _ => FactLog::Pending,
             };
-            facts.push((fact.entry.fact_id, status));
+            facts.insert(fact.entry.fact_id, status);
         }
         Ok(facts)
     }
