@@ -66,7 +66,7 @@ server_process() {
   local url="$1" port="$2"; shift 2
   env DATABASE_URL="$url" REDIS_URL="$TEST_REDIS_URL" PORT="$port" HOST=127.0.0.1 \
     JWT_SECRET=bench-secret-bench-secret-bench-secret-00 SECRETS_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= \
-    LOG_SIGNING_KEY="${BENCH_LOG_KEY:=$("$BIN" log keygen | head -1)}" \
+    LOG_SIGNING_KEY="${BENCH_LOG_KEY:=$("$BIN" log keygen | sed -n 1p)}" \
     DEFARM_ADMIN_USERNAME=$ADMIN_USER DEFARM_ADMIN_EMAIL=bench@example.com DEFARM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     RATE_LIMIT_PUBLIC_PER_MINUTE=0 LOGIN_MAX_FAILURES=0 DB_POOL_MAX=32 RUST_LOG=warn WEBHOOK_ALLOW_PRIVATE=true \
     MALLOC_MMAP_THRESHOLD_="${BENCH_MMAP_THRESHOLD:-1048576}" \
