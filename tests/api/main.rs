@@ -14,6 +14,7 @@ mod disputes;
 mod events;
 mod items;
 mod log;
+mod log_replicas;
 mod notifications;
 mod ownership;
 mod platform;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Receiver, eventually, json_with_status, spawn_with};
 
-fn shared_services() -> bool {
+pub fn shared_services() -> bool {
     ["TEST_DATABASE_URL", "TEST_REDIS_URL"]
         .iter()
         .all(|v| std::env::var(v).is_ok_and(|s| !s.is_empty()))

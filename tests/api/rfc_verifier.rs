@@ -83,6 +83,7 @@ pub fn consistent(old_size: u64, new_size: u64, old_root: &Hash, new_root: &Hash
 }
 
 /// A parsed verifier key `<name>+<id>+<base64(0x01 || key)>`.
+#[derive(Clone)]
 pub struct Vkey {
     pub name: String,
     id: [u8; 4],
