@@ -167,7 +167,7 @@ impl Matrix {
             201,
         )
         .await;
-        let public = json!({ "enabled": true, "access_mode": "Public", "public_name": "Matrix farm" });
+        let public = json!({ "enabled": true, "access_mode": "Public", "public_name": "Matrix farm", "published_items": [dfid] });
         let public = bearer(
             app,
             "PUT",

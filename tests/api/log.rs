@@ -526,3 +526,91 @@ async fn receipts_are_logged_attached_as_evidence_and_found_by_their_bytes() {
     let (passed, said) = defarm_verify(&bundle, &key_text);
     assert!(passed && said.contains("1 receipts"), "{said}");
 }
+
+#[tokio::test]
+async fn a_public_page_proves_what_it_publishes_and_nothing_more() {
+    let app = spawn_app().await;
+    let (owner, _) = app.register("coffee").await;
+    let circuit = app
+        .circuit(&owner, json!({ "permissions": { "allow_public_visibility": true } }))
+        .await;
+    let dfid = app.item_in(&owner, &circuit, 11).await;
+    let unpublished = app.item_in(&owner, &circuit, 12).await;
+    // Version 2 names a contextual identifier, which the page does not show.
+    let patch = json!({ "identifiers": [{ "key": "lote", "value": "secret-label" }] });
+    json_with_status(app.patch_as(&format!("/api/items/{dfid}"), &owner, &patch).await, 200).await;
+    for visibility in ["Public", "CircuitOnly", "Private"] {
+        let body = json!({ "dfid": dfid, "event_type": format!("e-{visibility}"), "visibility": visibility });
+        json_with_status(app.post_as("/api/events", &owner, &body).await, 201).await;
+    }
+    let receipt = app
+        .with_token(
+            reqwest::Method::POST,
+            &format!("/api/receipts?dfid={dfid}&label=lab"),
+            &owner,
+        )
+        .header("content-type", "text/plain")
+        .body("lab result: negative")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(receipt.status(), 201);
+    let settings =
+        json!({ "enabled": true, "access_mode": "Public", "public_name": "Café", "published_items": [dfid] });
+    let settings_path = format!("/api/circuits/{circuit}/public-settings");
+    json_with_status(app.put_as(&settings_path, &owner, &settings).await, 200).await;
+
+    let proof_path = format!("/api/circuits/{circuit}/public/items/{dfid}/proof");
+    let bundle = eventually(10, || async {
+        let bundle = json_with_status(app.get(&proof_path).await, 200).await;
+        (bundle["pending"] == 0).then_some(bundle)
+    })
+    .await
+    .expect("every published fact is integrated");
+    let key = key_of(&app).await;
+    let signed = rfc::open_checkpoint(&key, bundle["checkpoint"].as_str().unwrap());
+
+    let versions = bundle["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    let (latest, first) = (&versions[0], &versions[1]);
+    assert_eq!(
+        first["withheld"], false,
+        "version 1 names the canonical identifier only"
+    );
+    let digest = sha256_hex(serde_jcs::to_string(&first["document"]).unwrap().as_bytes());
+    assert_eq!(first["document_sha256"], digest.as_str());
+    assert_logged(&first["log"], 2, &digest, &signed);
+    assert_eq!(latest["withheld"], true, "version 2 names a contextual identifier");
+    assert!(latest["document"].is_null());
+    assert_logged(&latest["log"], 2, latest["document_sha256"].as_str().unwrap(), &signed);
+
+    let events: Vec<&str> = bundle["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"]["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, vec!["e-Public"], "Public events only");
+    assert_eq!(bundle["receipts"], json!([]), "the page shows no receipts");
+    assert!(!bundle.to_string().contains("secret-label"));
+    let (passed, said) = defarm_verify(&bundle, &app.get("/log/key").await.text().await.unwrap());
+    assert!(passed, "{said}");
+
+    // Only what the page publishes, and only while it is open.
+    let unpublished_path = format!("/api/circuits/{circuit}/public/items/{unpublished}/proof");
+    assert_error(app.get(&unpublished_path).await, 404, "not_found").await;
+    let protected = json!({ "enabled": true, "access_mode": "Protected", "access_password": "cafe-2026", "public_name": "Café", "published_items": [dfid] });
+    json_with_status(app.put_as(&settings_path, &owner, &protected).await, 200).await;
+    assert_error(app.get(&proof_path).await, 401, "access_password_required").await;
+    let with_password = app
+        .client
+        .get(app.url(&proof_path))
+        .header("X-Access-Password", "cafe-2026")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_password.status(), 200);
+    let closed = json!({ "enabled": false, "access_mode": "Public", "public_name": "Café" });
+    json_with_status(app.put_as(&settings_path, &owner, &closed).await, 200).await;
+    assert_error(app.get(&proof_path).await, 404, "not_found").await;
+}

@@ -18,6 +18,7 @@ const PUBLIC_OPERATIONS: &[&str] = &[
     "forgot_password",
     "reset_password",
     "get_public_page",
+    "get_public_item_proof",
     "log_checkpoint",
     "log_key",
     "log_checkpoints",

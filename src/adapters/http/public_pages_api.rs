@@ -9,6 +9,7 @@ use poem_openapi::{Object, OpenApi};
 use super::caller::{Caller, PublicClient};
 use super::circuits_api::{AccessModeName, CircuitResponse};
 use super::error::ApiResult;
+use super::history_api::ProofBundleView;
 use super::views::{EventView, IdentifierView, identifier_views};
 use super::{ApiTags, State};
 use crate::domain::circuits::public_page::AccessMode;
@@ -170,5 +171,34 @@ impl PublicPagesApi {
                 .await?
                 .into(),
         ))
+    }
+
+    /// The proof bundle of an item the public page publishes, behind the page's gate: its
+    /// `Public` events and its versions, a version's document only when it names canonical
+    /// identifiers alone (otherwise `withheld`, digest and proof kept); no receipts. Check it
+    /// offline with the log's verifier key (`GET /log/key`).
+    #[oai(
+        path = "/api/circuits/:id/public/items/:dfid/proof",
+        method = "get",
+        operation_id = "get_public_item_proof"
+    )]
+    async fn public_item_proof(
+        &self,
+        state: State<'_>,
+        client: PublicClient,
+        id: Path<String>,
+        dfid: Path<String>,
+        #[oai(name = "X-Access-Password")] access_password: Header<Option<String>>,
+    ) -> ApiResult<Json<ProofBundleView>> {
+        let item = state
+            .public_pages
+            .published_item(
+                &CircuitId::parse(&id.0)?,
+                &dfid.0,
+                access_password.0.as_deref(),
+                client.meta.ip,
+            )
+            .await?;
+        Ok(Json(state.history.public_bundle(&item).await?.into()))
     }
 }

@@ -63,4 +63,5 @@ pub trait CircuitItemRepo: Send + Sync {
     async fn circuit_items(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<CircuitItem>>;
     async fn holds_item(&self, circuit_id: &str, dfid: &str) -> Result<bool>;
     async fn published_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<String>>;
+    async fn is_published(&self, circuit_id: &str, dfid: &str) -> Result<bool>;
 }

@@ -18,6 +18,7 @@ use crate::domain::identity::access::{Principal, RequestMeta};
 use crate::domain::items::dfid::Dfid;
 use crate::domain::items::event::Event;
 use crate::domain::items::identifier::Identifier;
+use crate::domain::items::item::Item;
 use crate::domain::items::ports::{EventRepo, ItemRepo};
 use crate::domain::partners::trigger::{Trigger, TriggerKind};
 use crate::domain::{Error, Result, Timestamp};
@@ -213,5 +214,30 @@ impl PublicPageService {
             member_count,
             published_items,
         })
+    }
+
+    /// An item the circuit's public page publishes, behind the page's own gate (enabled,
+    /// scheduled, password); 404 for an item it does not publish or no longer holds.
+    pub async fn published_item(
+        &self,
+        circuit_id: &CircuitId,
+        dfid: &str,
+        access_password: Option<&str>,
+        client: IpAddr,
+    ) -> Result<Item> {
+        let (_, public) = self.gate.open(circuit_id).await?;
+        self.gate
+            .check_password(circuit_id, &public, access_password, client)
+            .await?;
+        let dfid = Dfid::parse(dfid)?;
+        if !(self.store.is_published(circuit_id, dfid.as_str()).await?
+            && self.store.holds_item(circuit_id, dfid.as_str()).await?)
+        {
+            return Err(Error::not_found("item"));
+        }
+        self.store
+            .item(dfid.as_str())
+            .await?
+            .ok_or_else(|| Error::not_found("item"))
     }
 }

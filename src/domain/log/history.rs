@@ -65,8 +65,10 @@ impl HistoryService {
         let (item, _) = visible_item(self.store.as_ref(), dfid, &principal.user_id).await?;
         let versions = self.store.versions(&item.dfid).await?;
         let checkpoint = self.log.latest().await?;
-        self.seen(&item, &principal.user_id, versions, checkpoint.as_ref())
-            .await
+        self.seen(versions, checkpoint.as_ref(), |v| {
+            withheld(v, &item, &principal.user_id)
+        })
+        .await
     }
 
     pub async fn version(&self, principal: &Principal, dfid: &str, number: u64) -> Result<VersionSeen> {
@@ -78,7 +80,9 @@ impl HistoryService {
             .ok_or_else(|| Error::not_found("version"))?;
         let checkpoint = self.log.latest().await?;
         let mut seen = self
-            .seen(&item, &principal.user_id, vec![version], checkpoint.as_ref())
+            .seen(vec![version], checkpoint.as_ref(), |v| {
+                withheld(v, &item, &principal.user_id)
+            })
             .await?;
         seen.pop().ok_or_else(|| Error::not_found("version"))
     }
@@ -112,12 +116,13 @@ impl HistoryService {
         let checkpoint = self.log.latest().await?;
         let versions = self.store.versions(&item.dfid).await?;
         let versions = self
-            .seen(&item, &principal.user_id, versions, checkpoint.as_ref())
+            .seen(versions, checkpoint.as_ref(), |v| {
+                withheld(v, &item, &principal.user_id)
+            })
             .await?;
         let kinds = relation.visible_kinds();
         let mut events = Vec::new();
         let mut page = PageRequest::first(500);
-        let mut truncated = false;
         loop {
             let batch = self
                 .store
@@ -125,14 +130,44 @@ impl HistoryService {
                 .await?;
             events.extend(batch.data);
             match batch.next_cursor {
-                Some(_) if events.len() >= MAX_BUNDLE_EVENTS => {
-                    truncated = true;
-                    break;
-                }
+                Some(_) if events.len() > MAX_BUNDLE_EVENTS => break,
                 Some(cursor) => page = PageRequest::new(Some(500), Some(&cursor))?,
                 None => break,
             }
         }
+        let attached = self.store.receipts_on(&item.dfid, MAX_BUNDLE_RECEIPTS).await?;
+        let receipts = self.receipt_logs_at(checkpoint.as_ref(), attached).await?;
+        self.assemble(item.dfid, checkpoint, versions, events, receipts).await
+    }
+
+    /// The proof bundle of what a public page publishes of the item: its `Public` events, and
+    /// its versions with the documents of those naming only canonical identifiers (the others
+    /// withheld, digest and proof kept). No receipts: the page does not show them.
+    pub async fn public_bundle(&self, item: &Item) -> Result<ProofBundle> {
+        let checkpoint = self.log.latest().await?;
+        let versions = self.store.versions(&item.dfid).await?;
+        let versions = self
+            .seen(versions, checkpoint.as_ref(), |v| {
+                version_identifiers(v).iter().any(|i| !i.is_canonical())
+            })
+            .await?;
+        let limit = u32::try_from(MAX_BUNDLE_EVENTS + 1).unwrap_or(u32::MAX);
+        let events = self.store.public_events(&item.dfid, limit).await?;
+        self.assemble(item.dfid.clone(), checkpoint, versions, events, Vec::new())
+            .await
+    }
+
+    /// The bundle of these facts, proved against `checkpoint`; keeps the newest
+    /// `MAX_BUNDLE_EVENTS` events and says whether there were more.
+    async fn assemble(
+        &self,
+        dfid: String,
+        checkpoint: Option<SignedCheckpoint>,
+        versions: Vec<VersionSeen>,
+        mut events: Vec<Event>,
+        receipts: Vec<(Receipt, FactLog)>,
+    ) -> Result<ProofBundle> {
+        let truncated = events.len() > MAX_BUNDLE_EVENTS;
         events.truncate(MAX_BUNDLE_EVENTS);
         let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
         let mut logs = self.log.facts(checkpoint.as_ref(), EntryKind::Event, &ids).await?;
@@ -140,13 +175,11 @@ impl HistoryService {
             .into_iter()
             .filter_map(|event| logs.remove(&event.event_id).map(|log| (event, log)))
             .collect();
-        let attached = self.store.receipts_on(&item.dfid, MAX_BUNDLE_RECEIPTS).await?;
-        let receipts = self.receipt_logs_at(checkpoint.as_ref(), attached).await?;
         let pending = versions.iter().filter(|v| v.log == FactLog::Pending).count()
             + events.iter().filter(|(_, log)| *log == FactLog::Pending).count()
             + receipts.iter().filter(|(_, log)| *log == FactLog::Pending).count();
         Ok(ProofBundle {
-            dfid: item.dfid,
+            dfid,
             log_origin: self.log.origin().to_owned(),
             verifier_key: self.log.verifier_key(),
             checkpoint,
@@ -180,19 +213,19 @@ impl HistoryService {
             .collect())
     }
 
+    /// The versions with their log positions; `withhold` picks those shown by digest only.
     async fn seen(
         &self,
-        item: &Item,
-        viewer: &str,
         versions: Vec<ItemVersion>,
         checkpoint: Option<&SignedCheckpoint>,
+        withhold: impl Fn(&ItemVersion) -> bool,
     ) -> Result<Vec<VersionSeen>> {
         let ids: Vec<String> = versions.iter().map(ItemVersion::fact_id).collect();
         let mut logs = self.log.facts(checkpoint, EntryKind::Version, &ids).await?;
         Ok(versions
             .into_iter()
             .map(|version| VersionSeen {
-                withheld: withheld(&version, item, viewer),
+                withheld: withhold(&version),
                 log: logs.remove(&version.fact_id()).unwrap_or(FactLog::Pending),
                 version,
             })
@@ -202,11 +235,16 @@ impl HistoryService {
 
 /// Whether the version's document names an identifier `viewer` may not see.
 fn withheld(version: &ItemVersion, item: &Item, viewer: &str) -> bool {
-    let document = version.document_json();
-    let identifiers: Vec<Identifier> = document
+    version_identifiers(version)
+        .iter()
+        .any(|i| !i.visible_to(viewer, &item.created_by))
+}
+
+fn version_identifiers(version: &ItemVersion) -> Vec<Identifier> {
+    version
+        .document_json()
         .get("identifiers")
         .cloned()
         .and_then(|list| serde_json::from_value(list).ok())
-        .unwrap_or_default();
-    identifiers.iter().any(|i| !i.visible_to(viewer, &item.created_by))
+        .unwrap_or_default()
 }

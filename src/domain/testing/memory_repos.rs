@@ -239,6 +239,10 @@ impl CircuitItemRepo for MemoryStore {
         Ok(self.items_in(circuit_id).iter().any(|d| d == dfid))
     }
 
+    async fn is_published(&self, circuit_id: &str, dfid: &str) -> Result<bool> {
+        Ok(self.state().published.iter().any(|(c, d)| c == circuit_id && d == dfid))
+    }
+
     async fn published_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<String>> {
         Ok(self
             .state()

@@ -469,6 +469,21 @@ impl CircuitItemRepo for SqlStore {
             .await
     }
 
+    async fn is_published(&self, circuit_id: &str, dfid: &str) -> Result<bool> {
+        self.db
+            .read("is_published", |c| {
+                Box::pin(async move {
+                    Ok(published_item::Entity::find()
+                        .filter(published_item::Column::CircuitId.eq(circuit_id))
+                        .filter(published_item::Column::Dfid.eq(dfid))
+                        .one(c)
+                        .await?
+                        .is_some())
+                })
+            })
+            .await
+    }
+
     async fn published_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<String>> {
         let rows = self
             .db
