@@ -5,7 +5,7 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 WORK="$BENCH_DIR/work"
-BIN="$ROOT/target/release/defarm"
+BIN="${BENCH_BIN:-$ROOT/target/release/defarm}"
 BENCH_PORT="${BENCH_PORT:-3900}"
 BASE="http://127.0.0.1:$BENCH_PORT"
 ADMIN_USER=benchadmin
@@ -30,6 +30,7 @@ ensure_tools() {
 }
 
 build_release() {
+  [ -n "${BENCH_BIN:-}" ] && { log "running $BENCH_BIN, not building"; return 0; }
   log "building the release binary"
   (cd "$ROOT" && cargo build --release --quiet)
 }
@@ -64,9 +65,11 @@ start_server() {
 # Starts one more server process in the background on database $1 and port $2 ($! is its pid).
 server_process() {
   local url="$1" port="$2"; shift 2
+  # One key for the whole run, set here and not inside the backgrounded command (a subshell).
+  : "${BENCH_LOG_KEY:=$("$BIN" log keygen | sed -n 1p)}"
   env DATABASE_URL="$url" REDIS_URL="$TEST_REDIS_URL" PORT="$port" HOST=127.0.0.1 \
     JWT_SECRET=bench-secret-bench-secret-bench-secret-00 SECRETS_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= \
-    LOG_SIGNING_KEY="${BENCH_LOG_KEY:=$("$BIN" log keygen | sed -n 1p)}" \
+    LOG_SIGNING_KEY="$BENCH_LOG_KEY" \
     DEFARM_ADMIN_USERNAME=$ADMIN_USER DEFARM_ADMIN_EMAIL=bench@example.com DEFARM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     RATE_LIMIT_PUBLIC_PER_MINUTE=0 LOGIN_MAX_FAILURES=0 DB_POOL_MAX=32 RUST_LOG=warn WEBHOOK_ALLOW_PRIVATE=true \
     MALLOC_MMAP_THRESHOLD_="${BENCH_MMAP_THRESHOLD:-1048576}" \
@@ -138,7 +141,7 @@ hash_time_ms() {
 # Usage: run_wrk <connections> <duration> <lua script or ""> <url> [header...]
 run_wrk() {
   local connections="$1" duration="$2" script="$3" url="$4"; shift 4
-  local args=(-t2 "-c$connections" "-d$duration" --latency -s "$BENCH_DIR/report.lua")
+  local args=("-t$((connections < 2 ? connections : 2))" "-c$connections" "-d$duration" --latency -s "$BENCH_DIR/report.lua")
   [ -n "$script" ] && export WRK_SCRIPT="$script"
   for header in "$@"; do args+=(-H "$header"); done
   wrk "${args[@]}" "$url" 2>&1 | sed -n '/^JSON /s/^JSON //p'

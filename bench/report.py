@@ -8,17 +8,18 @@ usage: report.py <rows.jsonl> <commit> <machine description>
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(BENCH, "results")
-ORDER = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "R1", "R2", "R3", "R4"]
+ORDER = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "R1", "R2", "R3", "R4"]
 
 
 def sort_key(row):
-    head = row["id"].split()[0].rstrip("b")
+    head = re.match(r"[PR]\d+", row["id"]).group()
     return (ORDER.index(head) if head in ORDER else len(ORDER), row["id"])
 
 
@@ -109,6 +110,11 @@ def main():
         table(merged, with_origin=True), "",
         "![latency per scenario](results/latest-latency.svg)", "",
     ]
+    # How to read the rows (machine drift, before/after comparisons) is written by hand.
+    reading = os.path.join(BENCH, "READING.md")
+    if os.path.exists(reading):
+        with open(reading) as f:
+            summary += [f.read().strip(), ""]
     with open(os.path.join(BENCH, "RESULTS.md"), "w") as f:
         f.write("\n".join(summary))
 
