@@ -19,7 +19,7 @@ from defarm_client.models import (
     NewCircuitBody,
     NewEvent,
     NewLocalItem,
-    PushLocalBody,
+    LocalPush,
     RegisterRequest,
     VisibilityName,
 )
@@ -49,7 +49,7 @@ def main(base_url):
         identifiers=[IdentifierInputBody(key="cpf", value="529.982.247-25")],
         enriched_data={"breed": "Nelore"},
     ))
-    pushed = push_local.sync(circuit.circuit_id, client=client, body=PushLocalBody(local_id=local.local_id))
+    pushed = push_local.sync(circuit.circuit_id, client=client, body=LocalPush(local_id=local.local_id))
     event = create_event.sync(client=client, body=NewEvent(
         dfid=pushed.dfid, event_type="Weighed", visibility=VisibilityName.PUBLIC, metadata={"kg": 412},
     ))

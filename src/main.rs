@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use defarm::adapters::http;
 use defarm::app::{self, Config, telemetry};
 
@@ -78,14 +78,25 @@ enum AdminCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `--version` names the commit, as `/version` does; computed at run time because a build
+    // may be given its commit through DEFARM_OVERRIDE_GIT_HASH.
+    let build = app::build_info();
+    // clap keeps a `&'static str`; this string is made once per process.
+    let version: &'static str = Box::leak(
+        format!(
+            "{} (commit {}, built {})",
+            build.version, build.commit_short, build.build_time
+        )
+        .into_boxed_str(),
+    );
+    let matches = Cli::command().version(version).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     if let Some(Command::Openapi { yaml }) = cli.command {
         let spec = if yaml { http::spec_yaml() } else { http::spec_json() };
-        #[allow(clippy::print_stdout)]
-        {
-            println!("{spec}");
-        }
-        return ExitCode::SUCCESS;
+        return print_to_stdout(&spec);
     }
     if let Some(Command::Healthcheck) = cli.command {
         return healthcheck();
@@ -106,7 +117,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init_tracing(config.log_format);
+    if let Err(err) = telemetry::init_tracing(config.log_format) {
+        eprintln!("configuration error: {err}");
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -168,16 +182,29 @@ fn verify(path: &str, key: &str) -> ExitCode {
     }
 }
 
+/// Prints `text` and a newline. A reader that stops early (`defarm openapi | head`) is not an
+/// error: the output was wanted only in part.
+fn print_to_stdout(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: standard output: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn log_keygen(origin: &str) -> ExitCode {
     use defarm::domain::log::note::NoteSigner;
     match NoteSigner::from_seed(origin, rand::random()) {
-        Ok(key) => {
-            #[allow(clippy::print_stdout)]
-            {
-                println!("{}\n{}", key.private_key_string(), key.verifier());
-            }
-            ExitCode::SUCCESS
-        }
+        Ok(key) => print_to_stdout(&format!("{}\n{}", key.private_key_string(), key.verifier())),
         Err(err) => {
             eprintln!("error: --origin: {err}");
             ExitCode::FAILURE

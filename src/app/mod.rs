@@ -88,6 +88,12 @@ pub async fn start_with(
 ) -> anyhow::Result<RunningApp> {
     let started = Instant::now();
     let metrics = telemetry::metrics_handle()?;
+    // Bound first: a second instance on a busy port stops here, before it migrates the database
+    // or generates any secret.
+    let acceptor = TcpListener::bind(SocketAddr::new(config.host, config.port))
+        .into_acceptor()
+        .await
+        .with_context(|| format!("HOST/PORT: cannot listen on {}:{}", config.host, config.port))?;
     let database = open_database(&config).await?;
     let services = Arc::new(Services::build(&config, database.clone(), extras).await?);
     services.bootstrap_admin(&config).await?;
@@ -137,10 +143,6 @@ pub async fn start_with(
         cors_allowed_origins: config.cors_allowed_origins.clone(),
     });
 
-    let acceptor = TcpListener::bind(SocketAddr::new(config.host, config.port))
-        .into_acceptor()
-        .await
-        .with_context(|| format!("HOST/PORT: cannot listen on {}:{}", config.host, config.port))?;
     let acceptor = GuardedAcceptor::new(
         acceptor,
         ConnectionLimits {
@@ -168,7 +170,15 @@ pub async fn start_with(
         stop,
         Some(DRAIN_TIMEOUT),
     ));
-    tracing::info!(%addr, backend = crate::ports::DatabaseHealth::backend(database.as_ref()), startup_ms = started.elapsed().as_millis() as u64, "listening");
+    tracing::info!(
+        %addr,
+        version = build_info().version,
+        commit = build_info().commit_short,
+        backend = crate::ports::DatabaseHealth::backend(database.as_ref()),
+        docs = format!("http://{addr}/docs"),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "listening"
+    );
     Ok(RunningApp {
         addr,
         shutdown: Some(shutdown),

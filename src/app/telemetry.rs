@@ -1,5 +1,6 @@
 //! Logging and metrics setup: one subscriber for the process, one Prometheus recorder.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -8,12 +9,19 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use super::config::LogFormat;
 
-/// Installs the tracing subscriber: JSON lines or text, filtered by `RUST_LOG` (default `info`).
+/// Installs the tracing subscriber: JSON lines or text, filtered by `RUST_LOG` (default `info`;
+/// a filter that does not parse is an error, not a silent default). Text has colours only on a
+/// terminal and without `NO_COLOR` (no-color.org), so container logs carry no escape codes.
 /// A span is logged when it closes, with its fields and its busy/idle time: that line is the
 /// access log for `request` spans and the timing of `db.*`, `password.*` and other phases.
 /// Calling it twice is harmless, which lets tests start several apps in one process.
-pub fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+pub fn init_tracing(format: LogFormat) -> anyhow::Result<()> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => {
+            EnvFilter::try_new(&directives).map_err(|e| anyhow::anyhow!("RUST_LOG={directives:?}: {e}"))?
+        }
+        _ => EnvFilter::new("info"),
+    };
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
         LogFormat::Json => registry
@@ -25,8 +33,119 @@ pub fn init_tracing(format: LogFormat) {
                     .with_span_list(true),
             )
             .try_init(),
-        LogFormat::Text => registry.with(fmt::layer().with_span_events(FmtSpan::CLOSE)).try_init(),
+        LogFormat::Text => {
+            let colours = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            registry
+                .with(fmt::layer().with_ansi(colours).with_span_events(FmtSpan::CLOSE))
+                .try_init()
+        }
     };
+    Ok(())
+}
+
+/// Every metric family the service records, with the `# HELP` text `/metrics` shows for it.
+const METRICS: &[(&str, &str)] = &[
+    (
+        "defarm_build_info",
+        "Always 1; labelled with the running build's version and commit.",
+    ),
+    (
+        "defarm_http_requests_total",
+        "HTTP requests answered, by method, route (as the spec writes it) and status.",
+    ),
+    (
+        "defarm_http_request_duration_seconds",
+        "Time from a request's arrival to its response, by method, route and status.",
+    ),
+    (
+        "defarm_connections_refused_total",
+        "Connections closed on accept, by reason (per_ip: over MAX_CONNECTIONS_PER_IP).",
+    ),
+    (
+        "defarm_db_pool_connections",
+        "Database pool connections, by state (max, open, idle), read at each scrape.",
+    ),
+    (
+        "defarm_db_acquire_seconds",
+        "Time waiting for a database connection from the pool.",
+    ),
+    (
+        "defarm_db_acquire_timeouts_total",
+        "Database connection waits that reached DB_ACQUIRE_TIMEOUT_MS.",
+    ),
+    ("defarm_redis_call_seconds", "Redis round trips, by operation."),
+    (
+        "defarm_redis_errors_total",
+        "Redis calls that failed or timed out, by operation.",
+    ),
+    (
+        "defarm_cache_hits_total",
+        "Cache reads that found their entry, by backend.",
+    ),
+    ("defarm_cache_misses_total", "Cache reads that did not, by backend."),
+    (
+        "defarm_rate_limit_rejections_total",
+        "Requests refused with 429, by limit scope.",
+    ),
+    (
+        "defarm_rate_limit_fallbacks_total",
+        "Rate-limit checks counted in memory because Redis did not answer.",
+    ),
+    (
+        "defarm_password_hash_seconds",
+        "Time hashing or verifying one password, by hasher.",
+    ),
+    (
+        "defarm_password_hash_wait_seconds",
+        "Time a password waited for a hashing slot, by hasher.",
+    ),
+    (
+        "defarm_password_hash_queue_depth",
+        "Passwords waiting for a hashing slot, by hasher.",
+    ),
+    (
+        "defarm_password_hash_rejected_total",
+        "Password operations refused with 503 because the hashing queue was full.",
+    ),
+    (
+        "defarm_webhook_attempts_total",
+        "Webhook delivery attempts, by outcome.",
+    ),
+    (
+        "defarm_webhook_attempt_seconds",
+        "Time of one webhook delivery attempt.",
+    ),
+    (
+        "defarm_webhook_deliveries_total",
+        "Webhook deliveries settled, by final status.",
+    ),
+    (
+        "defarm_store_attempts_total",
+        "Attempts to store an item copy in a storage adapter, by adapter and outcome.",
+    ),
+    ("defarm_store_seconds", "Time of one storage attempt, by adapter."),
+    (
+        "defarm_outbox_depth",
+        "Outbox rows waiting, by queue (deliveries, storage).",
+    ),
+    (
+        "defarm_outbox_oldest_pending_seconds",
+        "Age of the oldest waiting outbox row.",
+    ),
+    (
+        "defarm_sockets_connected",
+        "Notification WebSockets open on this replica.",
+    ),
+];
+
+/// Registers the `# HELP` text of every family (the `metrics` facade keeps descriptions apart from
+/// the values, so the kind of metric does not matter for it) and sets the build's info gauge.
+fn describe_metrics() {
+    for &(name, help) in METRICS {
+        metrics::describe_counter!(name, help);
+    }
+    let build = super::build_info();
+    metrics::gauge!("defarm_build_info", "version" => build.version, "commit" => build.commit_short).set(1.0);
 }
 
 /// Latency buckets in seconds, from 0.5 ms to 10 s.
@@ -46,6 +165,7 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).map_err(|e| e.to_string())?;
+            describe_metrics();
             // Histogram samples pile up in the recorder until drained: without a scrape, memory
             // grew by ~15 MB a minute under load (the soak). Upkeep drains them on a timer.
             let upkeep = handle.clone();

@@ -109,12 +109,33 @@ async fn metrics_expose_requests_and_pool() {
 }
 
 #[tokio::test]
+async fn metrics_describe_every_family_and_name_routes_as_the_spec_does() {
+    let app = spawn_app().await;
+    app.get("/api/items/DFID-20250101-000001-F7BD").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains("defarm_http_requests_total{method=\"GET\",route=\"/api/items/{dfid}\",status=\"401\"}"),
+        "{text}"
+    );
+    assert!(text.contains("defarm_build_info{"), "{text}");
+    for family in text.lines().filter_map(|line| line.strip_prefix("# TYPE ")) {
+        let name = family.split(' ').next().unwrap();
+        assert!(text.contains(&format!("# HELP {name} ")), "no # HELP for {name}");
+    }
+}
+
+#[tokio::test]
 async fn docs_and_spec_are_served() {
     let app = spawn_app().await;
     let docs = app.get("/docs").await;
     assert_eq!(docs.status(), 200);
-    assert!(docs.text().await.unwrap().contains("swagger"));
+    let page = docs.text().await.unwrap();
+    assert!(page.contains("swagger"));
     let spec = json_with_status(app.get("/openapi.json").await, 200).await;
+    // The page embeds the served spec, not poem-openapi's own.
+    let served = serde_json::to_string_pretty(&spec).unwrap();
+    assert!(page.contains(&served), "the docs page embeds another spec");
+    assert!(page.contains("persistAuthorization: true"));
     assert!(spec["paths"]["/health"].is_object());
     let yaml = app.get("/openapi.yaml").await;
     assert_eq!(yaml.status(), 200);

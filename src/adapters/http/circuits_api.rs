@@ -112,7 +112,7 @@ struct NewCircuitBody {
 }
 
 #[derive(Object)]
-struct UpdateCircuitBody {
+struct CircuitChange {
     #[oai(nullable)]
     name: Option<String>,
     #[oai(nullable)]
@@ -347,7 +347,7 @@ impl CircuitsApi {
         state: State<'_>,
         caller: Caller,
         id: Path<String>,
-        body: Json<UpdateCircuitBody>,
+        body: Json<CircuitChange>,
     ) -> ApiResult<Json<CircuitResponse>> {
         let body = body.0;
         let patch = CircuitPatch {

@@ -1,6 +1,7 @@
 //! The edge every request passes: request id, client IP, body limit, timeout, the error shape,
 //! response headers, the request span, and request metrics.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -39,14 +40,52 @@ pub struct EdgeSettings {
 pub struct Edge {
     settings: EdgeSettings,
     body_types: Arc<BodyTypes>,
+    route_names: Arc<RouteNames>,
 }
 
 impl Edge {
-    pub fn new(settings: EdgeSettings, body_types: BodyTypes) -> Self {
+    pub fn new(settings: EdgeSettings, body_types: BodyTypes, route_names: RouteNames) -> Self {
         Self {
             settings,
             body_types: Arc::new(body_types),
+            route_names: Arc::new(route_names),
         }
+    }
+}
+
+/// Routes as the spec writes them (`/api/items/{dfid}`), for logs and metric labels, from the
+/// patterns poem matched (`/api/items/:param0`: poem-openapi numbers the parameters).
+#[derive(Default)]
+pub struct RouteNames(HashMap<String, String>);
+
+impl RouteNames {
+    pub fn from_spec(spec: &serde_json::Value) -> Self {
+        let names = spec["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|paths| paths.keys())
+            .map(|path| {
+                let mut parameters = 0;
+                let pattern = path
+                    .split('/')
+                    .map(|segment| {
+                        if segment.starts_with('{') {
+                            parameters += 1;
+                            format!(":param{}", parameters - 1)
+                        } else {
+                            segment.to_owned()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                (pattern, path.clone())
+            })
+            .collect();
+        Self(names)
+    }
+
+    fn name<'a>(&'a self, pattern: &'a str) -> &'a str {
+        self.0.get(pattern).map_or(pattern, String::as_str)
     }
 }
 
@@ -58,6 +97,7 @@ impl<E: Endpoint> Middleware<E> for Edge {
             inner,
             settings: self.settings.clone(),
             body_types: self.body_types.clone(),
+            route_names: self.route_names.clone(),
         }
     }
 }
@@ -66,6 +106,7 @@ pub struct EdgeEndpoint<E> {
     inner: E,
     settings: EdgeSettings,
     body_types: Arc<BodyTypes>,
+    route_names: Arc<RouteNames>,
 }
 
 impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
@@ -86,12 +127,13 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         });
         req.extensions_mut().insert(context.clone());
         let method = req.method().clone();
+        let path: String = req.uri().path().chars().take(256).collect();
         // Operations probes are scraped constantly; they are logged at debug, not info.
-        let quiet = matches!(req.uri().path(), "/health" | "/metrics");
+        let quiet = matches!(path.as_str(), "/health" | "/metrics");
         let span = if quiet {
-            tracing::debug_span!("request", %method, route = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, user_id = tracing::field::Empty, %request_id)
+            tracing::debug_span!("request", %method, route = tracing::field::Empty, path = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, user_id = tracing::field::Empty, %request_id)
         } else {
-            tracing::info_span!("request", %method, route = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, user_id = tracing::field::Empty, %request_id)
+            tracing::info_span!("request", %method, route = tracing::field::Empty, path = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, user_id = tracing::field::Empty, %request_id)
         };
 
         let response = REQUEST_ID
@@ -133,11 +175,17 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
             .instrument(span.clone())
             .await;
 
-        let route = response
+        let matched = response
             .data::<PathPattern>()
             .map(|pattern| &*pattern.0)
-            .filter(|pattern| !pattern.is_empty())
-            .unwrap_or("unmatched")
+            .filter(|pattern| !pattern.is_empty());
+        // The metric label stays one of the spec's routes; the log line of a request no route
+        // matched says which path it was (never the query string, which may carry secrets).
+        if matched.is_none() {
+            span.record("path", path.as_str());
+        }
+        let route = matched
+            .map_or("unmatched", |pattern| self.route_names.name(pattern))
             .to_owned();
         let status = response.status().as_u16();
         let elapsed = started.elapsed();

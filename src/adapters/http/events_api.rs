@@ -5,11 +5,10 @@ use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use serde_json::Value;
 
 use super::caller::Caller;
 use super::error::ApiResult;
-use super::types::page;
+use super::types::{JsonObject, page};
 use super::views::{EventList, EventView, LocalEventList, LocalEventView, VisibilityName};
 use super::{ApiTags, State};
 use crate::domain::items::event_service::EventInput;
@@ -29,7 +28,7 @@ struct NewEvent {
     visibility: Option<VisibilityName>,
     /// A JSON object; missing or null is `{}`.
     #[oai(nullable)]
-    metadata: Option<Value>,
+    metadata: Option<JsonObject>,
     /// RFC 3339; default: when the server received it.
     #[oai(nullable)]
     occurred_at: Option<String>,
@@ -41,7 +40,7 @@ struct NewLocalEvent {
     #[oai(nullable)]
     visibility: Option<VisibilityName>,
     #[oai(nullable)]
-    metadata: Option<Value>,
+    metadata: Option<JsonObject>,
     #[oai(nullable)]
     occurred_at: Option<String>,
 }
@@ -62,7 +61,7 @@ struct PushedEventView {
 }
 
 #[derive(Object)]
-struct PushEventsResult {
+struct PushedEvents {
     circuit_id: String,
     events_pushed: u64,
     events_deduplicated: u64,
@@ -89,13 +88,13 @@ enum LocalEventCreated {
 fn input(
     event_type: String,
     visibility: Option<VisibilityName>,
-    metadata: Option<Value>,
+    metadata: Option<JsonObject>,
     occurred_at: Option<String>,
 ) -> EventInput {
     EventInput {
         event_type,
         visibility: visibility.map(Into::into),
-        metadata,
+        metadata: metadata.map(|m| m.0),
         occurred_at,
     }
 }
@@ -202,7 +201,7 @@ impl EventsApi {
         caller: Caller,
         id: Path<String>,
         body: Json<PushEvents>,
-    ) -> ApiResult<Json<PushEventsResult>> {
+    ) -> ApiResult<Json<PushedEvents>> {
         let body = body.0;
         let pushed = state
             .events
@@ -214,7 +213,7 @@ impl EventsApi {
             )
             .await?;
         let deduplicated = pushed.iter().filter(|p| p.was_deduplicated).count() as u64;
-        Ok(Json(PushEventsResult {
+        Ok(Json(PushedEvents {
             circuit_id: id.0,
             events_pushed: pushed.len() as u64 - deduplicated,
             events_deduplicated: deduplicated,

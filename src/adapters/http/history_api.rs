@@ -12,6 +12,7 @@ use super::caller::Caller;
 use super::error::ApiResult;
 use super::log_api::base64_all;
 use super::receipts_api::ReceiptView;
+use super::types::JsonObject;
 use super::views::EventView;
 use super::{ApiTags, State};
 use crate::domain::Error;
@@ -115,7 +116,7 @@ struct VersionList {
 struct VersionView {
     version: u64,
     #[oai(nullable)]
-    document: Option<Value>,
+    document: Option<JsonObject>,
     withheld: bool,
     document_sha256: String,
     cid: String,
@@ -126,7 +127,7 @@ impl From<VersionSeen> for VersionView {
     fn from(seen: VersionSeen) -> Self {
         Self {
             version: seen.version.version,
-            document: (!seen.withheld).then(|| seen.version.document_json()),
+            document: (!seen.withheld).then(|| JsonObject(seen.version.document_json())),
             withheld: seen.withheld,
             document_sha256: seen.version.document_sha256,
             cid: seen.version.cid,

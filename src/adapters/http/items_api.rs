@@ -3,11 +3,10 @@
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use serde_json::Value;
 
 use super::caller::Caller;
 use super::error::ApiResult;
-use super::types::page;
+use super::types::{JsonObject, page};
 use super::views::{
     EventList, IdentifierInputBody, ItemList, ItemResponse, LocalItemList, LocalItemView, NamespaceName,
     identifier_inputs,
@@ -23,14 +22,14 @@ struct NewLocalItem {
     identifiers: Option<Vec<IdentifierInputBody>>,
     /// A JSON object of the caller's data.
     #[oai(nullable)]
-    enriched_data: Option<Value>,
+    enriched_data: Option<JsonObject>,
 }
 
 #[derive(Object)]
 struct EnrichItem {
     /// Merged by top-level key: these win, null never deletes.
     #[oai(nullable)]
-    enriched_data: Option<Value>,
+    enriched_data: Option<JsonObject>,
     /// Added (never removed). A canonical identifier naming another item is 409.
     #[oai(nullable)]
     identifiers: Option<Vec<IdentifierInputBody>>,
@@ -70,7 +69,7 @@ impl ItemsApi {
             .create_local(
                 &caller.principal,
                 identifier_inputs(body.identifiers),
-                body.enriched_data,
+                body.enriched_data.map(|data| data.0),
             )
             .await?;
         Ok(LocalItemCreated::Created(Json(item.into())))
@@ -173,7 +172,7 @@ impl ItemsApi {
                 &caller.principal,
                 &dfid.0,
                 identifier_inputs(body.identifiers),
-                body.enriched_data,
+                body.enriched_data.map(|data| data.0),
                 &caller.meta,
             )
             .await?;

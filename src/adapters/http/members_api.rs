@@ -18,7 +18,7 @@ use crate::domain::circuits::roles::CustomRole;
 pub struct MembersApi;
 
 #[derive(Object)]
-struct AddMemberBody {
+struct NewMember {
     #[oai(nullable)]
     user_id: Option<String>,
     #[oai(nullable)]
@@ -28,7 +28,7 @@ struct AddMemberBody {
 }
 
 #[derive(Object)]
-struct UpdateMemberBody {
+struct MemberChange {
     #[oai(nullable)]
     role: Option<RoleName>,
     /// A `role_id` of this circuit's custom roles; null removes it.
@@ -106,7 +106,7 @@ impl MembersApi {
         state: State<'_>,
         caller: Caller,
         id: Path<String>,
-        body: Json<AddMemberBody>,
+        body: Json<NewMember>,
     ) -> ApiResult<Created<MemberView>> {
         let body = body.0;
         let invitee = match (body.user_id, body.username) {
@@ -140,7 +140,7 @@ impl MembersApi {
         caller: Caller,
         id: Path<String>,
         user_id: Path<String>,
-        body: Json<UpdateMemberBody>,
+        body: Json<MemberChange>,
     ) -> ApiResult<Json<MemberView>> {
         let body = body.0;
         let custom_role = match body.custom_role {

@@ -141,16 +141,17 @@ fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(apis(), "DeFarm Engines API", env!("CARGO_PKG_VERSION")).description(
         "Supply-chain traceability: local items (LIDs), global items (DFIDs), events, circuits, \
              content-addressed storage and signed webhooks. Errors always have the shape \
-             `{error, code, request_id, details?}`; `request_id` equals the `X-Request-Id` header.",
+             `{error, code, request_id, details?}`; `request_id` equals the `X-Request-Id` header. \
+             The spec: [/openapi.json](/openapi.json) ([YAML](/openapi.yaml)).",
     )
 }
 
 /// The whole application endpoint: API routes, spec, Swagger UI, and the edge around them.
 pub fn endpoint(parts: HttpParts) -> impl Endpoint {
     let service = openapi_service();
-    let docs = service.swagger_ui();
     let spec = spec_document();
     let (json, yaml) = (json_text(&spec), yaml_text(&spec));
+    let docs = docs_page(&service, &json);
     let route = Route::new()
         .at(
             "/openapi.json",
@@ -161,7 +162,10 @@ pub fn endpoint(parts: HttpParts) -> impl Endpoint {
             poem::endpoint::make_sync(move |_| document(yaml.clone(), "application/yaml")),
         )
         .at("/log/tile/*path", poem::get(log_api::tile))
-        .nest("/docs", docs)
+        .at(
+            "/docs",
+            poem::endpoint::make_sync(move |_| poem::web::Html(docs.clone())),
+        )
         .nest("/", service);
     let cors = (!parts.cors_allowed_origins.is_empty()).then(|| {
         Cors::new()
@@ -186,7 +190,24 @@ pub fn endpoint(parts: HttpParts) -> impl Endpoint {
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .data(parts.state)
         .with(CatchPanic::new())
-        .with(edge::Edge::new(parts.edge, strict_types::BodyTypes::from_spec(&spec)))
+        .with(edge::Edge::new(
+            parts.edge,
+            strict_types::BodyTypes::from_spec(&spec),
+            edge::RouteNames::from_spec(&spec),
+        ))
+}
+
+/// Swagger UI showing the served spec (poem-openapi embeds the one it generated, before
+/// `spec::normalized`), with the operation filter on and authorization kept across reloads.
+fn docs_page(service: &OpenApiService<Apis, ()>, served_spec: &str) -> String {
+    service
+        .swagger_ui_html()
+        .replacen(&service.spec(), served_spec, 1)
+        .replacen(
+            "filter: false,",
+            "filter: true,\n        persistAuthorization: true,",
+            1,
+        )
 }
 
 fn document(text: String, content_type: &'static str) -> poem::Response {

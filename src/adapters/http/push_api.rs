@@ -4,11 +4,10 @@ use crate::domain::circuits::circuit::CircuitId;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use serde_json::Value;
 
 use super::caller::Caller;
 use super::error::ApiResult;
-use super::types::{CreatedOrExisting, ReasonBody};
+use super::types::{CreatedOrExisting, JsonObject, ReasonBody};
 use super::views::{
     EventView, IdentifierInputBody, ItemResponse, OperationStatusName, OperationView, identifier_inputs,
 };
@@ -19,19 +18,19 @@ use crate::domain::circuits::push_service::PushLocalResult;
 pub struct PushApi;
 
 #[derive(Object)]
-struct PushLocalBody {
+struct LocalPush {
     local_id: String,
     /// Added to the local item's identifiers.
     #[oai(nullable)]
     identifiers: Option<Vec<IdentifierInputBody>>,
     /// Merged over the local item's data (these win; null never deletes).
     #[oai(nullable)]
-    enriched_data: Option<Value>,
+    enriched_data: Option<JsonObject>,
 }
 
 /// The outcome of push-local.
 #[derive(Object)]
-struct PushLocalResponse {
+struct LocalPushOutcome {
     dfid: String,
     local_id: String,
     /// `NewItemCreated` (201), `ExistingItemEnriched` (a canonical identifier named an item the
@@ -42,7 +41,7 @@ struct PushLocalResponse {
     operation_status: OperationStatusName,
 }
 
-impl From<PushLocalResult> for PushLocalResponse {
+impl From<PushLocalResult> for LocalPushOutcome {
     fn from(r: PushLocalResult) -> Self {
         Self {
             dfid: r.dfid,
@@ -73,8 +72,8 @@ impl PushApi {
         state: State<'_>,
         caller: Caller,
         id: Path<String>,
-        body: Json<PushLocalBody>,
-    ) -> ApiResult<CreatedOrExisting<PushLocalResponse>> {
+        body: Json<LocalPush>,
+    ) -> ApiResult<CreatedOrExisting<LocalPushOutcome>> {
         let body = body.0;
         let result = state
             .push
@@ -83,7 +82,7 @@ impl PushApi {
                 &CircuitId::parse(&id.0)?,
                 &body.local_id,
                 identifier_inputs(body.identifiers),
-                body.enriched_data,
+                body.enriched_data.map(|data| data.0),
                 &caller.meta,
             )
             .await?;

@@ -1,15 +1,36 @@
-//! The spec as clients get it. poem-openapi writes a field whose type is a named schema and that
-//! carries a description or `nullable` as `allOf: [{$ref}, {description, nullable}]`; client
-//! generators (openapi-python-client among them) reject an `allOf` member that is only
-//! annotations. OpenAPI 3.0 spells it `allOf: [{$ref}]` with the annotations beside it.
+//! The spec as clients get it: what poem-openapi generates, reshaped where generators and linters
+//! trip over it.
+//! - poem-openapi writes a field whose type is a named schema and that carries a description or
+//!   `nullable` as `allOf: [{$ref}, {description, nullable}]`; client generators reject an `allOf`
+//!   member that is only annotations. Here the annotations sit beside `allOf: [{$ref}]`.
+//! - The document is OpenAPI 3.1: its only 3.0 construct, `nullable`, is rewritten (below).
+//! - JSON is declared as `application/json`: generated clients key responses by the media type.
+//! - The error responses are written once, under `components/responses`, and each operation
+//!   lists only those its inputs can lead to.
+//! - Operations open to anyone say so (`security: []`); the document names its server and licence.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-/// The document with every annotation-only `allOf` member folded into its parent.
+/// The document with the reshaping above applied.
 pub fn normalized(document: Value) -> Value {
+    let mut document = folded(document);
+    nulls_as_in_openapi_31(&mut document);
+    document["openapi"] = json!("3.1.0");
+    rename_json_media_type(&mut document);
+    share_error_responses(&mut document);
+    declare_open_operations(&mut document);
+    document["servers"] = json!([{ "url": "/", "description": "The server that serves this document." }]);
+    document["info"]["license"] = json!({
+        "name": env!("CARGO_PKG_LICENSE"),
+        "url": "https://www.apache.org/licenses/LICENSE-2.0"
+    });
+    document
+}
+
+fn folded(document: Value) -> Value {
     match document {
         Value::Object(object) => Value::Object(fold(object)),
-        Value::Array(items) => Value::Array(items.into_iter().map(normalized).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(folded).collect()),
         other => other,
     }
 }
@@ -23,10 +44,156 @@ fn fold(mut object: Map<String, Value>) -> Map<String, Value> {
     {
         object.extend(annotations);
     }
-    object
+    object.into_iter().map(|(key, value)| (key, folded(value))).collect()
+}
+
+/// OpenAPI 3.1 says "or null" in one way every generator reads: `type: [T, "null"]`, and
+/// `anyOf: [{$ref}, {type: "null"}]` for a named schema. OpenAPI 3.0's `nullable` has no form that
+/// all of them accept for a named schema: without a `type` beside it openapi-typescript refuses the
+/// document, with one openapi-python-client drops the null, and a null-only `anyOf` member breaks
+/// orval's output (each tried).
+fn nulls_as_in_openapi_31(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if object.remove("nullable") == Some(Value::Bool(true)) {
+                if let Some(Value::String(kind)) = object.get("type") {
+                    let kind = kind.clone();
+                    object.insert("type".to_owned(), json!([kind, "null"]));
+                    if let Some(Value::Array(values)) = object.get_mut("enum") {
+                        values.push(Value::Null);
+                    }
+                } else if let Some(Value::Array(members)) = object.remove("allOf") {
+                    object.insert("anyOf".to_owned(), Value::Array(members));
+                    if let Some(Value::Array(members)) = object.get_mut("anyOf") {
+                        members.push(json!({ "type": "null" }));
+                    }
+                }
+            }
+            object.values_mut().for_each(nulls_as_in_openapi_31);
+        }
+        Value::Array(items) => items.iter_mut().for_each(nulls_as_in_openapi_31),
+        _ => {}
+    }
+}
+
+const JSON_WITH_CHARSET: &str = "application/json; charset=utf-8";
+
+fn rename_json_media_type(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Object(content)) = object.get_mut("content")
+                && let Some(media) = content.remove(JSON_WITH_CHARSET)
+            {
+                content.insert("application/json".to_owned(), media);
+            }
+            object.values_mut().for_each(rename_json_media_type);
+        }
+        Value::Array(items) => items.iter_mut().for_each(rename_json_media_type),
+        _ => {}
+    }
+}
+
+/// The shared error responses, by status, with the name they have under `components/responses`.
+const ERROR_RESPONSES: &[(&str, &str)] = &[
+    ("400", "BadRequest"),
+    ("401", "Unauthorized"),
+    ("403", "Forbidden"),
+    ("404", "NotFound"),
+    ("409", "Conflict"),
+    ("413", "PayloadTooLarge"),
+    ("415", "UnsupportedMediaType"),
+    ("429", "TooManyRequests"),
+    ("503", "ServiceUnavailable"),
+];
+
+/// What an operation takes, which decides the errors it can answer.
+struct Inputs {
+    reads_only: bool,
+    parameters: bool,
+    body: bool,
+    secured: bool,
+    /// A public page's `X-Access-Password`: a wrong one is a 401.
+    password: bool,
+    /// Logging in answers wrong credentials (401) and suspended accounts (403) without a session.
+    login: bool,
+    /// Operations probes are never rate limited.
+    operations: bool,
+    /// A WebSocket: a request that is not a valid upgrade is a 400.
+    upgrade: bool,
+}
+
+impl Inputs {
+    fn of(method: &str, operation: &Value) -> Self {
+        let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+        Self {
+            reads_only: method == "get",
+            parameters: !parameters.is_empty(),
+            body: operation.get("requestBody").is_some(),
+            secured: operation["security"].as_array().is_some_and(|s| !s.is_empty()),
+            password: parameters
+                .iter()
+                .any(|p| p["in"] == "header" && p["name"] == "X-Access-Password"),
+            login: operation["operationId"] == "login",
+            operations: operation["tags"][0] == "Operations",
+            upgrade: operation["responses"].get("101").is_some(),
+        }
+    }
+
+    fn can_answer(&self, status: &str) -> bool {
+        match status {
+            "400" => self.parameters || self.body || self.upgrade,
+            "401" => self.secured || self.password || self.login,
+            "403" => self.secured || self.login,
+            "404" => self.parameters || self.body,
+            "409" => !self.reads_only,
+            "413" | "415" => self.body,
+            "429" => !self.operations,
+            _ => true,
+        }
+    }
+}
+
+fn share_error_responses(document: &mut Value) {
+    let mut shared = Map::new();
+    for (method, operation) in operations(document) {
+        let inputs = Inputs::of(&method, operation);
+        let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for &(status, name) in ERROR_RESPONSES {
+            let Some(inline) = responses.remove(status) else {
+                continue;
+            };
+            if inputs.can_answer(status) {
+                shared.entry(name).or_insert(inline);
+                responses.insert(
+                    status.to_owned(),
+                    json!({ "$ref": format!("#/components/responses/{name}") }),
+                );
+            }
+        }
+    }
+    document["components"]["responses"] = Value::Object(shared);
+}
+
+fn declare_open_operations(document: &mut Value) {
+    for (_, operation) in operations(document) {
+        if let Some(operation) = operation.as_object_mut() {
+            operation.entry("security").or_insert_with(|| json!([]));
+        }
+    }
+}
+
+/// Every operation with its lower-case method.
+fn operations(document: &mut Value) -> impl Iterator<Item = (String, &mut Value)> {
+    document["paths"]
+        .as_object_mut()
         .into_iter()
-        .map(|(key, value)| (key, normalized(value)))
-        .collect()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.iter_mut())
+        .filter(|(method, _)| matches!(method.as_str(), "get" | "put" | "post" | "patch" | "delete"))
+        .map(|(method, operation)| (method.clone(), operation))
 }
 
 #[cfg(test)]
@@ -36,17 +203,128 @@ mod tests {
     use super::normalized;
 
     #[test]
-    fn annotations_move_beside_the_reference() {
+    fn nulls_are_written_as_openapi_31_writes_them() {
         let field = json!({ "description": "d", "allOf": [{ "$ref": "#/components/schemas/Role" }, { "description": "d", "nullable": true }] });
+        let document = normalized(json!({
+            "properties": {
+                "role": field,
+                "name": { "type": "string", "nullable": true },
+                "kind": { "type": "string", "enum": ["a"], "nullable": true }
+            }
+        }));
+        assert_eq!(document["openapi"], "3.1.0");
         assert_eq!(
-            normalized(json!({ "properties": { "role": field } })),
-            json!({ "properties": { "role": { "description": "d", "nullable": true, "allOf": [{ "$ref": "#/components/schemas/Role" }] } } })
+            document["properties"]["role"],
+            json!({ "description": "d", "anyOf": [{ "$ref": "#/components/schemas/Role" }, { "type": "null" }] })
+        );
+        assert_eq!(document["properties"]["name"], json!({ "type": ["string", "null"] }));
+        assert_eq!(
+            document["properties"]["kind"],
+            json!({ "type": ["string", "null"], "enum": ["a", null] })
         );
     }
 
     #[test]
     fn compositions_of_two_schemas_stay() {
         let both = json!({ "allOf": [{ "$ref": "#/components/schemas/A" }, { "$ref": "#/components/schemas/B" }] });
-        assert_eq!(normalized(both.clone()), both);
+        assert_eq!(normalized(json!({ "x": both.clone() }))["x"], both);
+    }
+
+    fn error(description: &str) -> serde_json::Value {
+        json!({ "description": description, "content": { "application/json; charset=utf-8": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+    }
+
+    #[test]
+    fn errors_are_shared_and_listed_where_the_inputs_allow_them() {
+        let all_errors = || {
+            let mut responses = serde_json::Map::new();
+            for status in ["400", "401", "403", "404", "409", "413", "415", "429", "503"] {
+                responses.insert(status.to_owned(), error(status));
+            }
+            responses.insert("200".to_owned(), json!({ "description": "ok" }));
+            serde_json::Value::Object(responses)
+        };
+        let document = normalized(json!({
+            "paths": {
+                "/health": { "get": { "operationId": "health", "tags": ["Operations"], "responses": all_errors() } },
+                "/items/{id}": {
+                    "get": { "security": [{ "Bearer": [] }], "parameters": [{ "in": "path", "name": "id" }], "responses": all_errors() },
+                    "post": { "security": [{ "Bearer": [] }], "requestBody": {}, "responses": all_errors() }
+                }
+            }
+        }));
+        let statuses = |path: &str, method: &str| {
+            document["paths"][path][method]["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(statuses("/health", "get"), ["200", "503"]);
+        assert_eq!(document["paths"]["/health"]["get"]["security"], json!([]));
+        assert_eq!(
+            statuses("/items/{id}", "get"),
+            ["200", "400", "401", "403", "404", "429", "503"]
+        );
+        assert_eq!(
+            statuses("/items/{id}", "post"),
+            ["200", "400", "401", "403", "404", "409", "413", "415", "429", "503"]
+        );
+        assert_eq!(
+            document["paths"]["/items/{id}"]["get"]["responses"]["404"],
+            json!({ "$ref": "#/components/responses/NotFound" })
+        );
+        assert_eq!(
+            document["components"]["responses"]["NotFound"]["content"]["application/json"]["schema"],
+            json!({ "$ref": "#/components/schemas/Error" })
+        );
+        assert!(
+            document["paths"]["/items/{id}"]["get"]
+                .get("application/json; charset=utf-8")
+                .is_none()
+        );
+    }
+
+    /// Client generators name their own types `<OperationId><Suffix>` (orval's `Result`, `Params`
+    /// and `Body`; hey-api's `Data`, `Response`, `Error`...): a schema with such a name makes a
+    /// client that does not compile.
+    #[test]
+    fn no_schema_is_named_like_a_generated_client_type() {
+        let document: serde_json::Value = serde_json::from_str(&crate::adapters::http::spec_json()).unwrap();
+        let schemas = document["components"]["schemas"].as_object().unwrap();
+        let suffixes = [
+            "Result",
+            "Params",
+            "Body",
+            "Data",
+            "Response",
+            "Responses",
+            "Error",
+            "Errors",
+            "Mutation",
+        ];
+        let mut collisions = Vec::new();
+        for item in document["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                let Some(id) = operation["operationId"].as_str() else {
+                    continue;
+                };
+                let pascal: String = id
+                    .split('_')
+                    .map(|word| word[..1].to_uppercase() + &word[1..])
+                    .collect();
+                collisions.extend(
+                    suffixes
+                        .iter()
+                        .map(|suffix| format!("{pascal}{suffix}"))
+                        .filter(|name| schemas.contains_key(name)),
+                );
+            }
+        }
+        assert!(
+            collisions.is_empty(),
+            "schemas named like generated types: {collisions:?}"
+        );
     }
 }

@@ -79,13 +79,20 @@ impl BodyTypes {
         {
             return self.walk(self.schemas.get(name)?, value, at, depth + 1);
         }
-        if let Some(parts) = schema["allOf"].as_array() {
+        // `allOf: [{$ref}]`, and `anyOf: [{$ref}, {type: "null"}]` for a nullable one.
+        if let Some(parts) = schema["allOf"].as_array().or_else(|| schema["anyOf"].as_array()) {
             return parts
                 .iter()
                 .find_map(|part| self.walk(part, value, at.clone(), depth + 1));
         }
-        match (schema["type"].as_str(), value) {
-            (Some("string"), Value::Number(_) | Value::Bool(_)) => Some(if at.is_empty() { "body".into() } else { at }),
+        // `type` is a name, or a list of names for a nullable field (`["string", "null"]`).
+        let says_string = match &schema["type"] {
+            Value::String(kind) => kind == "string",
+            Value::Array(kinds) => kinds.iter().any(|kind| kind == "string"),
+            _ => false,
+        };
+        match (says_string, value) {
+            (true, Value::Number(_) | Value::Bool(_)) => Some(if at.is_empty() { "body".into() } else { at }),
             (_, Value::Object(fields)) => fields.iter().find_map(|(name, field)| {
                 let declared = schema["properties"]
                     .get(name)
@@ -121,7 +128,9 @@ mod tests {
                     "count": { "type": "integer" },
                     "tags": { "type": "array", "items": { "$ref": "#/components/schemas/Tag" } },
                     "headers": { "type": "object", "additionalProperties": { "type": "string" } },
-                    "data": { "type": "object" } } },
+                    "data": { "type": "object" },
+                    "nickname": { "type": ["string", "null"] },
+                    "main_tag": { "anyOf": [{ "$ref": "#/components/schemas/Tag" }, { "type": "null" }] } } },
                 "Tag": { "type": "object", "properties": { "value": { "type": "string" } } } } }
         }))
     }
@@ -137,6 +146,12 @@ mod tests {
             Some("tags[1].value")
         );
         assert_eq!(at(json!({ "headers": { "X-A": 1 } })).as_deref(), Some("headers.X-A"));
+        assert_eq!(at(json!({ "nickname": 7 })).as_deref(), Some("nickname"));
+        assert_eq!(
+            at(json!({ "main_tag": { "value": false } })).as_deref(),
+            Some("main_tag.value")
+        );
+        assert_eq!(at(json!({ "nickname": null, "main_tag": null })), None);
         assert_eq!(
             at(json!({ "name": "ok", "count": 3, "data": { "n": 1 }, "extra": 5 })),
             None

@@ -1,6 +1,7 @@
 //! Types shared by several APIs: enums as the spec spells them, lists, and query helpers.
 
 use poem_openapi::payload::Json;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::{ApiResponse, Object};
 
 use crate::domain::identity::account::{AccountStatus, Tier};
@@ -121,4 +122,53 @@ pub enum NoContent {
     /// Done.
     #[oai(status = 204)]
     Done,
+}
+
+/// A JSON object of the caller's own fields (`enriched_data`, `metadata`). The spec declares
+/// `type: object` so typed clients get a map, not `unknown`; the domain rules check what arrives,
+/// so a value that is not an object gets their 400 naming the field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JsonObject(pub serde_json::Value);
+
+impl From<serde_json::Map<String, serde_json::Value>> for JsonObject {
+    fn from(fields: serde_json::Map<String, serde_json::Value>) -> Self {
+        Self(serde_json::Value::Object(fields))
+    }
+}
+
+impl poem_openapi::types::Type for JsonObject {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = serde_json::Value;
+    type RawElementValueType = serde_json::Value;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        "object".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            additional_properties: Some(Box::new(MetaSchemaRef::Inline(Box::new(MetaSchema::ANY)))),
+            ..MetaSchema::new("object")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(&self.0)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl poem_openapi::types::ParseFromJSON for JsonObject {
+    fn parse_from_json(value: Option<serde_json::Value>) -> poem_openapi::types::ParseResult<Self> {
+        Ok(Self(value.unwrap_or_default()))
+    }
+}
+
+impl poem_openapi::types::ToJSON for JsonObject {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(self.0.clone())
+    }
 }

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
-use serde_json::Value;
 
 use crate::domain::audit::Activity;
 use crate::domain::circuits::circuit::CircuitItem;
@@ -13,7 +12,7 @@ use crate::domain::items::identifier::{IdType, Identifier, IdentifierInput, Name
 use crate::domain::items::item::{Item, LocalItem};
 use crate::domain::items::item_service::ItemView as DomainItemView;
 
-use super::types::{list_of, mirror};
+use super::types::{JsonObject, list_of, mirror};
 
 mirror!(
     /// Identifier namespace.
@@ -129,7 +128,7 @@ pub struct LocalItemView {
     /// `LocalOnly`, or `Tokenized` once pushed (see `dfid`).
     pub status: String,
     pub identifiers: Vec<IdentifierView>,
-    pub enriched_data: Value,
+    pub enriched_data: JsonObject,
     #[oai(nullable)]
     pub dfid: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -141,7 +140,7 @@ impl From<LocalItem> for LocalItemView {
             local_id: item.local_id,
             status: if item.dfid.is_some() { "Tokenized" } else { "LocalOnly" }.to_owned(),
             identifiers: identifier_views(item.identifiers),
-            enriched_data: Value::Object(item.enriched_data),
+            enriched_data: item.enriched_data.into(),
             dfid: item.dfid,
             created_at: item.created_at,
         }
@@ -159,7 +158,7 @@ list_of!(
 pub struct ItemResponse {
     pub dfid: String,
     pub identifiers: Vec<IdentifierView>,
-    pub enriched_data: Value,
+    pub enriched_data: JsonObject,
     /// `Active`, `Deprecated`, `Merged` or `Split`.
     pub status: String,
     /// The owner: whoever minted the DFID.
@@ -190,7 +189,7 @@ impl From<Item> for ItemResponse {
         Self {
             dfid: item.dfid,
             identifiers: identifier_views(item.identifiers),
-            enriched_data: Value::Object(item.enriched_data),
+            enriched_data: item.enriched_data.into(),
             status: item.status.as_str().to_owned(),
             created_by: item.created_by,
             created_at: item.created_at,
@@ -217,7 +216,7 @@ pub struct EventView {
     pub visibility: VisibilityName,
     /// The user who recorded it.
     pub source: String,
-    pub metadata: Value,
+    pub metadata: JsonObject,
     /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (UTC, microseconds, trailing zeros dropped).
     pub occurred_at: String,
     pub recorded_at: DateTime<Utc>,
@@ -237,7 +236,7 @@ impl From<Event> for EventView {
             event_type: e.event_type,
             visibility: e.visibility.into(),
             source: e.source,
-            metadata: e.metadata,
+            metadata: JsonObject(e.metadata),
             occurred_at: format_occurred_at(e.occurred_at),
             recorded_at: e.recorded_at,
             content_hash: e.content_hash,
@@ -258,7 +257,7 @@ pub struct LocalEventView {
     pub local_event_id: String,
     pub event_type: String,
     pub visibility: VisibilityName,
-    pub metadata: Value,
+    pub metadata: JsonObject,
     pub occurred_at: String,
     pub created_at: DateTime<Utc>,
 }
@@ -269,7 +268,7 @@ impl From<LocalEvent> for LocalEventView {
             local_event_id: e.local_event_id,
             event_type: e.event_type,
             visibility: e.visibility.into(),
-            metadata: e.metadata,
+            metadata: JsonObject(e.metadata),
             occurred_at: format_occurred_at(e.occurred_at),
             created_at: e.created_at,
         }
