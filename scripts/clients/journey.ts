@@ -25,6 +25,7 @@ function retryable(error: ApiError): boolean {
     case "rate_limited":
     case "service_unavailable":
     case "request_timeout":
+    case "login_locked":
       return true;
     default:
       return false;
