@@ -9,6 +9,7 @@ mod admin;
 mod api_keys;
 mod auth;
 mod authorization;
+mod binary;
 mod circuits;
 mod disputes;
 mod events;

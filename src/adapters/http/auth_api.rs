@@ -270,35 +270,6 @@ impl AuthApi {
         Ok(Json(state.auth.profile(&caller.principal).await?.into()))
     }
 
-    /// The caller's account (also with an API key).
-    #[oai(
-        path = "/api/users/me",
-        method = "get",
-        operation_id = "users_me",
-        tag = "ApiTags::Users"
-    )]
-    async fn me(&self, state: State<'_>, caller: Caller) -> ApiResult<Json<Profile>> {
-        Ok(Json(state.auth.profile(&caller.principal).await?.into()))
-    }
-
-    /// Audit entries of things the caller did, or that were done to their account.
-    #[oai(
-        path = "/api/users/me/audit",
-        method = "get",
-        operation_id = "users_me_audit",
-        tag = "ApiTags::Users"
-    )]
-    async fn my_audit(
-        &self,
-        state: State<'_>,
-        caller: SessionCaller,
-        limit: poem_openapi::param::Query<Option<u32>>,
-        cursor: poem_openapi::param::Query<Option<String>>,
-    ) -> ApiResult<Json<AuditList>> {
-        let page = page(limit.0, cursor.0)?;
-        Ok(Json(state.admin.own_audit(&caller.principal, &page).await?.into()))
-    }
-
     /// Change the password; every other session is revoked.
     #[oai(
         path = "/api/auth/change-password",
@@ -376,5 +347,30 @@ impl AuthApi {
             .reset_password(&body.token, body.new_password, &client.meta)
             .await?;
         Ok(NoContent::Done)
+    }
+}
+
+/// The caller's own account, under its own tag.
+pub struct UsersApi;
+
+#[OpenApi(tag = "ApiTags::Users")]
+impl UsersApi {
+    /// The caller's account (also with an API key).
+    #[oai(path = "/api/users/me", method = "get", operation_id = "users_me")]
+    async fn me(&self, state: State<'_>, caller: Caller) -> ApiResult<Json<Profile>> {
+        Ok(Json(state.auth.profile(&caller.principal).await?.into()))
+    }
+
+    /// Audit entries of things the caller did, or that were done to their account.
+    #[oai(path = "/api/users/me/audit", method = "get", operation_id = "users_me_audit")]
+    async fn my_audit(
+        &self,
+        state: State<'_>,
+        caller: SessionCaller,
+        limit: poem_openapi::param::Query<Option<u32>>,
+        cursor: poem_openapi::param::Query<Option<String>>,
+    ) -> ApiResult<Json<AuditList>> {
+        let page = page(limit.0, cursor.0)?;
+        Ok(Json(state.admin.own_audit(&caller.principal, &page).await?.into()))
     }
 }

@@ -456,14 +456,15 @@ impl CircuitsApi {
                 .into(),
         ))
     }
+}
 
+/// The activity feed, under its own tag.
+pub struct ActivitiesApi;
+
+#[OpenApi(tag = "ApiTags::Activities")]
+impl ActivitiesApi {
     /// What the caller did, and what happened in their circuits (or in one of them).
-    #[oai(
-        path = "/api/activities",
-        method = "get",
-        operation_id = "list_activities",
-        tag = "ApiTags::Activities"
-    )]
+    #[oai(path = "/api/activities", method = "get", operation_id = "list_activities")]
     async fn activities(
         &self,
         state: State<'_>,

@@ -42,7 +42,7 @@ pub use error::{ApiError, ApiResult, ErrorBody};
 pub use ops::{BuildInfo, OpsApi};
 pub use state::{AppState, State};
 
-#[derive(Tags)]
+#[derive(Tags, Clone, Copy)]
 pub enum ApiTags {
     /// Health, readiness, version and metrics.
     Operations,
@@ -77,6 +77,25 @@ pub enum ApiTags {
     Log,
 }
 
+/// The tags in reading order, as the spec lists them (poem-openapi sorts them by name).
+const TAG_ORDER: [ApiTags; 15] = [
+    ApiTags::Operations,
+    ApiTags::Auth,
+    ApiTags::Users,
+    ApiTags::ApiKeys,
+    ApiTags::Items,
+    ApiTags::Events,
+    ApiTags::Transfers,
+    ApiTags::Circuits,
+    ApiTags::Activities,
+    ApiTags::Webhooks,
+    ApiTags::Notifications,
+    ApiTags::Storage,
+    ApiTags::Receipts,
+    ApiTags::Log,
+    ApiTags::Admin,
+];
+
 /// Everything the HTTP layer is built from.
 pub struct HttpParts {
     pub state: Arc<AppState>,
@@ -107,6 +126,8 @@ type Apis = (
         log_api::LogApi,
         history_api::HistoryApi,
         receipts_api::ReceiptsApi,
+        auth_api::UsersApi,
+        circuits_api::ActivitiesApi,
     ),
 );
 
@@ -132,6 +153,8 @@ fn apis() -> Apis {
             log_api::LogApi,
             history_api::HistoryApi,
             receipts_api::ReceiptsApi,
+            auth_api::UsersApi,
+            circuits_api::ActivitiesApi,
         ),
     )
 }
@@ -217,7 +240,7 @@ fn document(text: String, content_type: &'static str) -> poem::Response {
 fn spec_document() -> serde_json::Value {
     // poem-openapi's own JSON always parses.
     let document = serde_json::from_str(&openapi_service().spec()).unwrap_or_default();
-    spec::normalized(document)
+    spec::normalized(document, &TAG_ORDER.map(|tag| Tags::name(&tag)))
 }
 
 /// The spec as JSON, as `defarm openapi` prints it and `openapi/openapi.json` stores it.

@@ -12,19 +12,79 @@
 use serde_json::{Map, Value, json};
 
 /// The document with the reshaping above applied.
-pub fn normalized(document: Value) -> Value {
+pub fn normalized(document: Value, tag_order: &[&str]) -> Value {
     let mut document = folded(document);
+    order_tags(&mut document, tag_order);
+    shorten_summaries(&mut document);
     nulls_as_in_openapi_31(&mut document);
     document["openapi"] = json!("3.1.0");
     rename_json_media_type(&mut document);
     share_error_responses(&mut document);
     declare_open_operations(&mut document);
+    document_response_headers(&mut document);
     document["servers"] = json!([{ "url": "/", "description": "The server that serves this document." }]);
     document["info"]["license"] = json!({
         "name": env!("CARGO_PKG_LICENSE"),
         "url": "https://www.apache.org/licenses/LICENSE-2.0"
     });
     document
+}
+
+/// Lists the tags in `order` (Swagger UI shows them so), any others after them.
+fn order_tags(document: &mut Value, order: &[&str]) {
+    if let Some(Value::Array(tags)) = document.get_mut("tags") {
+        let rank = |tag: &Value| {
+            order
+                .iter()
+                .position(|name| tag["name"] == *name)
+                .unwrap_or(order.len())
+        };
+        tags.sort_by_key(rank);
+    }
+}
+
+/// poem-openapi makes a doc comment's first paragraph the summary, however long. A summary
+/// longer than a line keeps its first sentence; the whole text moves to the description.
+fn shorten_summaries(document: &mut Value) {
+    const LONGEST: usize = 80;
+    for (_, operation) in operations(document) {
+        let Some(summary) = operation["summary"].as_str().map(str::to_owned) else {
+            continue;
+        };
+        let summary = summary.replace('\n', " ");
+        if summary.chars().count() <= LONGEST {
+            operation["summary"] = json!(summary);
+            continue;
+        }
+        let description = match operation["description"].as_str() {
+            Some(rest) => format!("{summary}\n\n{rest}"),
+            None => summary.clone(),
+        };
+        operation["summary"] = json!(first_sentence(&summary, LONGEST));
+        operation["description"] = json!(description);
+    }
+}
+
+/// The text up to its first full stop, colon, semicolon or parenthesis, or else its first words
+/// and an ellipsis, within `longest` characters.
+fn first_sentence(text: &str, longest: usize) -> String {
+    let ends = [". ", ": ", "; ", " ("];
+    let sentence = ends
+        .iter()
+        .filter_map(|end| text.find(end))
+        .filter(|&at| at > 0 && text[..at].chars().count() <= longest)
+        .min();
+    if let Some(at) = sentence {
+        return text[..at].to_owned();
+    }
+    let words = text
+        .char_indices()
+        .take_while(|&(at, _)| at < longest)
+        .filter(|&(_, c)| c == ' ')
+        .map(|(at, _)| at)
+        .last()
+        .unwrap_or(text.len().min(longest));
+    format!("{}…", text[..words].trim_end_matches([',', ';', ':']))
 }
 
 fn folded(document: Value) -> Value {
@@ -176,6 +236,61 @@ fn share_error_responses(document: &mut Value) {
     document["components"]["responses"] = Value::Object(shared);
 }
 
+/// The headers the edge puts on responses, declared once under `components/headers`.
+const RESPONSE_HEADERS: &[(&str, &str, &str)] = &[
+    (
+        "X-Request-Id",
+        "string",
+        "This request's id, as in the error body's `request_id`; send your own (1 to 128 of `A-Za-z0-9._:-`) to correlate; anything else is replaced.",
+    ),
+    ("X-Commit", "string", "The commit of the build that answered."),
+    (
+        "RateLimit-Limit",
+        "integer",
+        "Requests allowed in the current window, when a rate limit applied to this request.",
+    ),
+    ("RateLimit-Remaining", "integer", "Requests left in the current window."),
+    ("RateLimit-Reset", "integer", "Seconds until the current window ends."),
+];
+
+/// Adds the edge's headers to every response: the request id and commit always, the rate-limit
+/// numbers wherever a limit may apply (everything but the operations probes).
+fn document_response_headers(document: &mut Value) {
+    let mut declared = Map::new();
+    for &(name, kind, description) in RESPONSE_HEADERS {
+        declared.insert(
+            name.to_owned(),
+            json!({ "description": description, "required": name == "X-Request-Id", "schema": { "type": kind } }),
+        );
+    }
+    document["components"]["headers"] = Value::Object(declared);
+    let headers_for = |limited: bool| -> Vec<&str> {
+        RESPONSE_HEADERS
+            .iter()
+            .map(|&(name, _, _)| name)
+            .filter(|name| limited || !name.starts_with("RateLimit-"))
+            .collect()
+    };
+    let add = |response: &mut Value, names: &[&str]| {
+        if response.get("$ref").is_some() {
+            return;
+        }
+        for name in names {
+            response["headers"][*name] = json!({ "$ref": format!("#/components/headers/{name}") });
+        }
+    };
+    for (_, operation) in operations(document) {
+        let names = headers_for(operation["tags"][0] != "Operations");
+        if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+            responses.values_mut().for_each(|response| add(response, &names));
+        }
+    }
+    let every = headers_for(true);
+    if let Some(shared) = document["components"]["responses"].as_object_mut() {
+        shared.values_mut().for_each(|response| add(response, &every));
+    }
+}
+
 fn declare_open_operations(document: &mut Value) {
     for (_, operation) in operations(document) {
         if let Some(operation) = operation.as_object_mut() {
@@ -202,10 +317,14 @@ mod tests {
 
     use super::normalized;
 
+    fn normalized_for_test(document: serde_json::Value) -> serde_json::Value {
+        normalized(document, &[])
+    }
+
     #[test]
     fn nulls_are_written_as_openapi_31_writes_them() {
         let field = json!({ "description": "d", "allOf": [{ "$ref": "#/components/schemas/Role" }, { "description": "d", "nullable": true }] });
-        let document = normalized(json!({
+        let document = normalized_for_test(json!({
             "properties": {
                 "role": field,
                 "name": { "type": "string", "nullable": true },
@@ -227,7 +346,7 @@ mod tests {
     #[test]
     fn compositions_of_two_schemas_stay() {
         let both = json!({ "allOf": [{ "$ref": "#/components/schemas/A" }, { "$ref": "#/components/schemas/B" }] });
-        assert_eq!(normalized(json!({ "x": both.clone() }))["x"], both);
+        assert_eq!(normalized_for_test(json!({ "x": both.clone() }))["x"], both);
     }
 
     fn error(description: &str) -> serde_json::Value {
@@ -244,7 +363,7 @@ mod tests {
             responses.insert("200".to_owned(), json!({ "description": "ok" }));
             serde_json::Value::Object(responses)
         };
-        let document = normalized(json!({
+        let document = normalized_for_test(json!({
             "paths": {
                 "/health": { "get": { "operationId": "health", "tags": ["Operations"], "responses": all_errors() } },
                 "/items/{id}": {
@@ -326,5 +445,33 @@ mod tests {
             collisions.is_empty(),
             "schemas named like generated types: {collisions:?}"
         );
+    }
+
+    #[test]
+    fn tags_follow_the_reading_order_and_long_summaries_move_to_the_description() {
+        let long = "Claim that a canonical identifier held by another item belongs to the caller's own item. An administrator decides.";
+        let document = normalized(
+            json!({
+                "tags": [{ "name": "Auth" }, { "name": "Extra" }, { "name": "Operations" }],
+                "paths": { "/x": {
+                    "get": { "summary": long, "description": "More.", "responses": {} },
+                    "put": { "summary": "Short\nsummary", "responses": {} }
+                } }
+            }),
+            &["Operations", "Auth"],
+        );
+        assert_eq!(
+            document["tags"],
+            json!([{ "name": "Operations" }, { "name": "Auth" }, { "name": "Extra" }])
+        );
+        let get = &document["paths"]["/x"]["get"];
+        assert_eq!(
+            get["summary"],
+            "Claim that a canonical identifier held by another item belongs to the caller's…"
+        );
+        assert_eq!(get["description"], format!("{long}\n\nMore."));
+        assert_eq!(document["paths"]["/x"]["put"]["summary"], "Short summary");
+        assert_eq!(super::first_sentence("one two three four", 9), "one two…");
+        assert_eq!(super::first_sentence("Read it (owner only). Then more", 20), "Read it");
     }
 }

@@ -156,8 +156,7 @@ impl StorageApi {
     #[oai(
         path = "/api/items/:dfid/storage-history",
         method = "get",
-        operation_id = "item_storage_history",
-        tag = "ApiTags::Items"
+        operation_id = "item_storage_history"
     )]
     async fn history(
         &self,
