@@ -14,6 +14,8 @@ async fn events_are_deduplicated_by_content() {
     let created = json_with_status(app.post_as("/api/events", &owner, &body).await, 201).await;
     assert_eq!(created["was_deduplicated"], false);
     assert_eq!(created["occurred_at"], "2026-11-26T12:00:00Z");
+    // Every timestamp is written one way: RFC 3339 in UTC with `Z`.
+    assert!(created["recorded_at"].as_str().unwrap().ends_with('Z'), "{created}");
     assert_eq!(created["visibility"], "CircuitOnly");
     assert_eq!(created["source"], owner_id.as_str());
     assert_eq!(created["content_hash"].as_str().unwrap().len(), 64);

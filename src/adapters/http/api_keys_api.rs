@@ -1,13 +1,12 @@
 //! `/api/api-keys`: keys for programs, managed with a user session.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::caller::SessionCaller;
 use super::error::ApiResult;
-use super::types::{list_of, page};
+use super::types::{UtcTime, list_of, page};
 use super::{ApiTags, State};
 use crate::domain::identity::access::{ApiKey, KeyPermissions};
 use crate::domain::identity::api_keys::{ApiKeyPatch, KeyUsageReport, NewApiKey};
@@ -51,7 +50,7 @@ struct CreateApiKeyRequest {
     name: String,
     permissions: Permissions,
     #[oai(nullable)]
-    expires_at: Option<DateTime<Utc>>,
+    expires_at: Option<UtcTime>,
     /// IP addresses or CIDR ranges the key may be used from; empty = anywhere.
     #[oai(nullable)]
     allowed_ips: Option<Vec<String>>,
@@ -89,11 +88,11 @@ pub struct ApiKeyView {
     key_prefix: String,
     permissions: Permissions,
     is_active: bool,
-    created_at: DateTime<Utc>,
+    created_at: UtcTime,
     #[oai(nullable)]
-    expires_at: Option<DateTime<Utc>>,
+    expires_at: Option<UtcTime>,
     #[oai(nullable)]
-    last_used_at: Option<DateTime<Utc>>,
+    last_used_at: Option<UtcTime>,
     usage_count: i64,
     allowed_ips: Vec<String>,
     allowed_endpoints: Vec<String>,
@@ -113,9 +112,9 @@ impl From<ApiKey> for ApiKeyView {
             key_prefix: key.key_prefix,
             permissions: key.permissions.into(),
             is_active: key.is_active,
-            created_at: key.created_at,
-            expires_at: key.expires_at,
-            last_used_at: key.last_used_at,
+            created_at: key.created_at.into(),
+            expires_at: key.expires_at.map(UtcTime),
+            last_used_at: key.last_used_at.map(UtcTime),
             usage_count: key.usage_count,
             allowed_ips: key.allowed_ips.iter().map(ToString::to_string).collect(),
             allowed_endpoints: key.allowed_endpoints,
@@ -139,7 +138,7 @@ struct CreatedApiKey {
 struct ApiKeyUsage {
     usage_count: i64,
     #[oai(nullable)]
-    last_used_at: Option<DateTime<Utc>>,
+    last_used_at: Option<UtcTime>,
     requests_last_hour: u64,
 }
 
@@ -147,7 +146,7 @@ impl From<KeyUsageReport> for ApiKeyUsage {
     fn from(report: KeyUsageReport) -> Self {
         Self {
             usage_count: report.usage_count,
-            last_used_at: report.last_used_at,
+            last_used_at: report.last_used_at.map(UtcTime),
             requests_last_hour: report.requests_last_hour,
         }
     }
@@ -187,7 +186,7 @@ impl ApiKeysApi {
         let input = NewApiKey {
             name: body.name,
             permissions: body.permissions.into(),
-            expires_at: body.expires_at,
+            expires_at: body.expires_at.map(|time| time.0),
             allowed_ips: body.allowed_ips.unwrap_or_default(),
             allowed_endpoints: body.allowed_endpoints.unwrap_or_default(),
             rate_limit_per_hour: body.rate_limit_per_hour,

@@ -1,12 +1,11 @@
 //! `/api/auth` and `/api/users/me`: accounts, sessions, passwords.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::caller::{Caller, PublicClient, SessionCaller};
 use super::error::ApiResult;
-use super::types::{NoContent, StatusName, TierName, bounded, list_of, page};
+use super::types::{NoContent, StatusName, TierName, UtcTime, bounded, list_of, page};
 use super::{ApiTags, State};
 use crate::domain::Error;
 use crate::domain::audit::AuditEntry;
@@ -41,7 +40,7 @@ struct TokenResponse {
     token: String,
     /// Always `Bearer`.
     token_type: String,
-    expires_at: DateTime<Utc>,
+    expires_at: UtcTime,
     user_id: String,
     workspace_id: String,
 }
@@ -51,7 +50,7 @@ impl From<IssuedToken> for TokenResponse {
         Self {
             token: issued.token,
             token_type: "Bearer".to_owned(),
-            expires_at: issued.expires_at,
+            expires_at: issued.expires_at.into(),
             user_id: issued.user_id,
             workspace_id: issued.workspace_id,
         }
@@ -68,9 +67,9 @@ pub struct Profile {
     status: StatusName,
     is_admin: bool,
     workspace_id: String,
-    created_at: DateTime<Utc>,
+    created_at: UtcTime,
     #[oai(nullable)]
-    last_login_at: Option<DateTime<Utc>>,
+    last_login_at: Option<UtcTime>,
 }
 
 impl From<Account> for Profile {
@@ -83,8 +82,8 @@ impl From<Account> for Profile {
             status: account.status.into(),
             is_admin: account.is_admin,
             workspace_id: account.workspace_id,
-            created_at: account.created_at,
-            last_login_at: account.last_login_at,
+            created_at: account.created_at.into(),
+            last_login_at: account.last_login_at.map(UtcTime),
         }
     }
 }
@@ -143,7 +142,7 @@ pub struct AuditEntryView {
     user_agent: Option<String>,
     #[oai(nullable)]
     request_id: Option<String>,
-    at: DateTime<Utc>,
+    at: UtcTime,
     details: serde_json::Value,
 }
 
@@ -158,7 +157,7 @@ impl From<AuditEntry> for AuditEntryView {
             ip: entry.ip,
             user_agent: entry.user_agent,
             request_id: entry.request_id,
-            at: entry.at,
+            at: entry.at.into(),
             details: entry.details,
         }
     }

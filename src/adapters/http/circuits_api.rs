@@ -2,14 +2,13 @@
 //! operations a member lists in one, and `/api/activities`.
 
 use crate::domain::circuits::circuit::CircuitId;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 
 use super::caller::Caller;
 use super::error::ApiResult;
-use super::types::{Created, NoContent, list_of, page};
+use super::types::{Created, NoContent, UtcTime, list_of, page};
 use super::views::{
     ActivityList, CircuitItemList, NamespaceName, OperationList, OperationStatusName, PermissionName, RoleName,
     permission_names,
@@ -166,7 +165,7 @@ pub(super) struct PublicSettingsView {
     access_mode: AccessModeName,
     requires_password: bool,
     #[oai(nullable)]
-    scheduled_date: Option<DateTime<Utc>>,
+    scheduled_date: Option<UtcTime>,
     public_name: String,
     #[oai(nullable)]
     public_description: Option<String>,
@@ -183,7 +182,7 @@ pub(super) struct PublicSettingsView {
     auto_publish_pushed_items: bool,
     auto_approve_members: bool,
     #[oai(nullable)]
-    public_since: Option<DateTime<Utc>>,
+    public_since: Option<UtcTime>,
 }
 
 impl From<PublicSettings> for PublicSettingsView {
@@ -192,7 +191,7 @@ impl From<PublicSettings> for PublicSettingsView {
             enabled: p.enabled,
             access_mode: p.access_mode.into(),
             requires_password: p.access_mode == AccessMode::Protected,
-            scheduled_date: p.scheduled_date,
+            scheduled_date: p.scheduled_date.map(UtcTime),
             public_name: p.public_name,
             public_description: p.public_description,
             primary_color: p.primary_color,
@@ -202,7 +201,7 @@ impl From<PublicSettings> for PublicSettingsView {
             footer_text: p.footer_text,
             auto_publish_pushed_items: p.auto_publish_pushed_items,
             auto_approve_members: p.auto_approve_members,
-            public_since: p.public_since,
+            public_since: p.public_since.map(UtcTime),
         }
     }
 }
@@ -224,8 +223,8 @@ pub(super) struct CircuitResponse {
     public_settings: Option<PublicSettingsView>,
     member_count: u64,
     item_count: u64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    created_at: UtcTime,
+    updated_at: UtcTime,
     my_role: RoleName,
     my_permissions: Vec<PermissionName>,
 }
@@ -247,8 +246,8 @@ impl From<CircuitView> for CircuitResponse {
             public_settings: c.public.map(Into::into),
             member_count: view.member_count,
             item_count: view.item_count,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
+            created_at: c.created_at.into(),
+            updated_at: c.updated_at.into(),
             my_role: view.my_role.into(),
             my_permissions: permission_names(view.my_permissions),
         }
@@ -266,8 +265,8 @@ pub struct CircuitSummary {
     status: String,
     permissions: CircuitPermissions,
     adapter_type: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    created_at: UtcTime,
+    updated_at: UtcTime,
 }
 
 impl From<Circuit> for CircuitSummary {
@@ -280,8 +279,8 @@ impl From<Circuit> for CircuitSummary {
             status: c.status.as_str().to_owned(),
             permissions: c.settings.into(),
             adapter_type: c.adapter_type,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
+            created_at: c.created_at.into(),
+            updated_at: c.updated_at.into(),
         }
     }
 }

@@ -1,14 +1,13 @@
 //! `/api/identifier-disputes` and `/api/admin/identifier-disputes`: claims on canonical
 //! identifiers held by another item, decided by administrators.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::caller::{AdminCaller, Caller};
 use super::error::ApiResult;
-use super::types::{Created, list_of, mirror, page};
+use super::types::{Created, UtcTime, list_of, mirror, page};
 use super::{ApiTags, State};
 use crate::domain::items::dispute::{Dispute, DisputeDecision, DisputeId, DisputeStatus};
 use crate::domain::items::dispute_service::DisputeCase;
@@ -47,7 +46,7 @@ pub struct DisputeView {
     status: DisputeStatusName,
     #[oai(nullable)]
     evidence: Option<String>,
-    created_at: DateTime<Utc>,
+    created_at: UtcTime,
 }
 
 impl From<Dispute> for DisputeView {
@@ -59,7 +58,7 @@ impl From<Dispute> for DisputeView {
             dfid: d.dfid,
             status: d.status.into(),
             evidence: d.evidence,
-            created_at: d.created_at,
+            created_at: d.created_at.into(),
         }
     }
 }
@@ -83,9 +82,9 @@ pub struct DisputeCaseView {
     note: Option<String>,
     #[oai(nullable)]
     resolved_by: Option<String>,
-    created_at: DateTime<Utc>,
+    created_at: UtcTime,
     #[oai(nullable)]
-    resolved_at: Option<DateTime<Utc>>,
+    resolved_at: Option<UtcTime>,
 }
 
 impl From<DisputeCase> for DisputeCaseView {
@@ -102,8 +101,8 @@ impl From<DisputeCase> for DisputeCaseView {
             evidence: d.evidence,
             note: d.note,
             resolved_by: d.resolved_by,
-            created_at: d.created_at,
-            resolved_at: d.resolved_at,
+            created_at: d.created_at.into(),
+            resolved_at: d.resolved_at.map(UtcTime),
         }
     }
 }

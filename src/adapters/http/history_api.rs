@@ -2,7 +2,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -13,6 +12,7 @@ use super::error::ApiResult;
 use super::log_api::base64_all;
 use super::receipts_api::ReceiptView;
 use super::types::JsonObject;
+use super::types::UtcTime;
 use super::views::EventView;
 use super::{ApiTags, State};
 use crate::domain::Error;
@@ -98,7 +98,7 @@ struct VersionSummary {
     cid: String,
     change: VersionChangeView,
     changed_by: String,
-    changed_at: DateTime<Utc>,
+    changed_at: UtcTime,
     log: FactLogView,
 }
 
@@ -236,7 +236,7 @@ impl HistoryApi {
                             event_id: change.event_id,
                         },
                         changed_by: change.changed_by,
-                        changed_at: change.changed_at,
+                        changed_at: change.changed_at.into(),
                         log: seen.log.into(),
                     }
                 })

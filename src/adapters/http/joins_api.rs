@@ -2,14 +2,13 @@
 
 use crate::domain::circuits::circuit::CircuitId;
 use crate::domain::identity::account::UserId;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::caller::Caller;
 use super::error::ApiResult;
-use super::types::{Created, ReasonBody, list_of, page};
+use super::types::{Created, ReasonBody, UtcTime, list_of, page};
 use super::views::{MemberView, RoleName};
 use super::{ApiTags, State};
 use crate::domain::circuits::join_request::JoinRequest;
@@ -43,11 +42,11 @@ pub struct JoinRequestView {
     message: Option<String>,
     /// `Pending`, `Approved` or `Rejected`.
     status: String,
-    created_at: DateTime<Utc>,
+    created_at: UtcTime,
     #[oai(nullable)]
     decided_by: Option<String>,
     #[oai(nullable)]
-    decided_at: Option<DateTime<Utc>>,
+    decided_at: Option<UtcTime>,
     #[oai(nullable)]
     reason: Option<String>,
 }
@@ -60,9 +59,9 @@ impl From<JoinRequest> for JoinRequestView {
             username: r.username,
             message: r.message,
             status: r.status.as_str().to_owned(),
-            created_at: r.created_at,
+            created_at: r.created_at.into(),
             decided_by: r.decided_by,
-            decided_at: r.decided_at,
+            decided_at: r.decided_at.map(UtcTime),
             reason: r.reason,
         }
     }

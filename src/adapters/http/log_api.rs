@@ -3,7 +3,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use chrono::{DateTime, Utc};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
@@ -13,7 +12,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::caller::PublicClient;
 use super::error::{ApiError, ApiResult};
-use super::types::{list_of, page};
+use super::types::{UtcTime, list_of, page};
 use super::{ApiTags, AppState, State};
 use crate::domain::log::merkle::Hash;
 use crate::domain::log::ports::SignedCheckpoint;
@@ -36,7 +35,7 @@ pub struct CheckpointView {
     root_hash: String,
     /// The signed note, as `GET /log/checkpoint` serves it.
     checkpoint: String,
-    signed_at: DateTime<Utc>,
+    signed_at: UtcTime,
 }
 
 impl From<SignedCheckpoint> for CheckpointView {
@@ -45,7 +44,7 @@ impl From<SignedCheckpoint> for CheckpointView {
             tree_size: c.size,
             root_hash: B64.encode(c.root),
             checkpoint: c.note,
-            signed_at: c.signed_at,
+            signed_at: c.signed_at.into(),
         }
     }
 }

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use futures_util::{SinkExt as _, StreamExt as _};
 use poem::web::websocket::{BoxWebSocketUpgraded, Message, WebSocket, WebSocketStream};
 use poem_openapi::param::{Path, Query};
@@ -14,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::caller::{Caller, SocketCaller};
 use super::error::ApiResult;
-use super::types::{list_of, page};
+use super::types::{UtcTime, list_of, page};
 use super::{ApiTags, AppState, State};
 use crate::domain::identity::access::{Access, Principal};
 use crate::domain::identity::guard::{Presented, RequestFacts, RouteKind};
@@ -37,7 +36,7 @@ pub struct NotificationView {
     title: String,
     message: String,
     read: bool,
-    created_at: DateTime<Utc>,
+    created_at: UtcTime,
     data: serde_json::Value,
 }
 
@@ -49,7 +48,7 @@ impl From<Notification> for NotificationView {
             title: n.title,
             message: n.message,
             read: n.read,
-            created_at: n.created_at,
+            created_at: n.created_at.into(),
             data: n.data,
         }
     }

@@ -1,7 +1,6 @@
 //! Public pages: the settings managers write and the page anyone may read.
 
 use crate::domain::circuits::circuit::CircuitId;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -10,6 +9,7 @@ use super::caller::{Caller, PublicClient};
 use super::circuits_api::{AccessModeName, CircuitResponse};
 use super::error::ApiResult;
 use super::history_api::ProofBundleView;
+use super::types::UtcTime;
 use super::views::{EventView, IdentifierView, identifier_views};
 use super::{ApiTags, State};
 use crate::domain::circuits::public_page::AccessMode;
@@ -27,7 +27,7 @@ struct PublicSettingsBody {
     access_password: Option<String>,
     /// Required for `Scheduled`: the page opens then.
     #[oai(nullable)]
-    scheduled_date: Option<DateTime<Utc>>,
+    scheduled_date: Option<UtcTime>,
     public_name: String,
     #[oai(nullable)]
     public_description: Option<String>,
@@ -80,7 +80,7 @@ struct PublicPageView {
     member_count: u64,
     published_items: Vec<PublishedItemView>,
     #[oai(nullable)]
-    public_since: Option<DateTime<Utc>>,
+    public_since: Option<UtcTime>,
 }
 
 impl From<PublicPage> for PublicPageView {
@@ -107,7 +107,7 @@ impl From<PublicPage> for PublicPageView {
                     events: item.events.into_iter().map(Into::into).collect(),
                 })
                 .collect(),
-            public_since: s.public_since,
+            public_since: s.public_since.map(UtcTime),
         }
     }
 }
@@ -132,7 +132,7 @@ impl PublicPagesApi {
             enabled: b.enabled,
             access_mode: b.access_mode.into(),
             access_password: b.access_password,
-            scheduled_date: b.scheduled_date,
+            scheduled_date: b.scheduled_date.map(|time| time.0),
             public_name: b.public_name,
             public_description: b.public_description,
             primary_color: b.primary_color,

@@ -1,6 +1,5 @@
 //! `/api/receipts`: proof that some bytes existed by a time, optionally attached to an item.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
@@ -8,6 +7,7 @@ use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
 use super::caller::Caller;
 use super::error::ApiResult;
 use super::history_api::FactLogView;
+use super::types::UtcTime;
 use super::types::page;
 use super::{ApiTags, State};
 use crate::domain::Error;
@@ -53,7 +53,7 @@ pub struct ReceiptView {
     dfid: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     label: Option<String>,
-    created_at: DateTime<Utc>,
+    created_at: UtcTime,
     log: FactLogView,
 }
 
@@ -66,7 +66,7 @@ impl ReceiptView {
             content_type: receipt.content_type,
             dfid: receipt.dfid,
             label: receipt.label,
-            created_at: receipt.created_at,
+            created_at: receipt.created_at.into(),
             log: log.into(),
         }
     }

@@ -11,6 +11,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::domain::page::{DEFAULT_LIMIT, MAX_LIMIT};
+
 /// The document with the reshaping above applied.
 pub fn normalized(document: Value, tag_order: &[&str]) -> Value {
     let mut document = folded(document);
@@ -22,6 +24,7 @@ pub fn normalized(document: Value, tag_order: &[&str]) -> Value {
     share_error_responses(&mut document);
     declare_open_operations(&mut document);
     document_response_headers(&mut document);
+    declare_page_bounds(&mut document);
     document["servers"] = json!([{ "url": "/", "description": "The server that serves this document." }]);
     document["info"]["license"] = json!({
         "name": env!("CARGO_PKG_LICENSE"),
@@ -291,6 +294,22 @@ fn document_response_headers(document: &mut Value) {
     }
 }
 
+/// Every `limit` query parameter pages through `PageRequest`: the spec says its bounds and default.
+fn declare_page_bounds(document: &mut Value) {
+    for (_, operation) in operations(document) {
+        let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
+        for parameter in parameters.into_iter().flatten() {
+            if parameter["in"] == "query" && parameter["name"] == "limit" {
+                parameter["schema"]["minimum"] = json!(1);
+                parameter["schema"]["maximum"] = json!(MAX_LIMIT);
+                parameter["schema"]["default"] = json!(DEFAULT_LIMIT);
+                parameter["description"] =
+                    json!(format!("Items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."));
+            }
+        }
+    }
+}
+
 fn declare_open_operations(document: &mut Value) {
     for (_, operation) in operations(document) {
         if let Some(operation) = operation.as_object_mut() {
@@ -382,6 +401,7 @@ mod tests {
         };
         assert_eq!(statuses("/health", "get"), ["200", "503"]);
         assert_eq!(document["paths"]["/health"]["get"]["security"], json!([]));
+        assert!(document["paths"]["/health"]["get"].get("parameters").is_none());
         assert_eq!(
             statuses("/items/{id}", "get"),
             ["200", "400", "401", "403", "404", "429", "503"]

@@ -1,14 +1,13 @@
 //! Storage adapters, circuits' adapter choice, items' storage history, and stored content.
 
 use crate::domain::circuits::circuit::CircuitId;
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::caller::Caller;
 use super::error::ApiResult;
-use super::types::{TierName, list_of, page};
+use super::types::{TierName, UtcTime, list_of, page};
 use super::{ApiTags, State};
 use crate::domain::partners::storage::{AdapterInfo, StorageRecord};
 
@@ -57,9 +56,9 @@ pub struct StorageRecordView {
     location: String,
     triggered_by: String,
     triggered_by_id: String,
-    created_at: DateTime<Utc>,
+    created_at: UtcTime,
     #[oai(nullable)]
-    stored_at: Option<DateTime<Utc>>,
+    stored_at: Option<UtcTime>,
     metadata: serde_json::Value,
 }
 
@@ -73,8 +72,8 @@ impl From<StorageRecord> for StorageRecordView {
             location: r.location,
             triggered_by: r.triggered_by,
             triggered_by_id: r.triggered_by_id,
-            created_at: r.created_at,
-            stored_at: r.stored_at,
+            created_at: r.created_at.into(),
+            stored_at: r.stored_at.map(UtcTime),
             metadata: r.metadata,
         }
     }

@@ -1,14 +1,13 @@
 //! `/api/items/{dfid}/transfers` and `/api/transfers`: ownership moves only when the recipient
 //! accepts.
 
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::caller::Caller;
 use super::error::ApiResult;
-use super::types::{NoContent, list_of, mirror, page};
+use super::types::{NoContent, UtcTime, list_of, mirror, page};
 use super::{ApiTags, State};
 use crate::domain::items::transfer::{Direction, Transfer, TransferId, TransferStatus};
 
@@ -44,10 +43,10 @@ pub struct TransferView {
     #[oai(nullable)]
     message: Option<String>,
     status: TransferStatusName,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
+    created_at: UtcTime,
+    expires_at: UtcTime,
     #[oai(nullable)]
-    decided_at: Option<DateTime<Utc>>,
+    decided_at: Option<UtcTime>,
 }
 
 impl From<Transfer> for TransferView {
@@ -59,9 +58,9 @@ impl From<Transfer> for TransferView {
             to: t.recipient,
             message: t.message,
             status: t.status.into(),
-            created_at: t.created_at,
-            expires_at: t.expires_at,
-            decided_at: t.decided_at,
+            created_at: t.created_at.into(),
+            expires_at: t.expires_at.into(),
+            decided_at: t.decided_at.map(UtcTime),
         }
     }
 }

@@ -172,3 +172,52 @@ impl poem_openapi::types::ToJSON for JsonObject {
         Some(self.0.clone())
     }
 }
+
+/// A moment in UTC as every timestamp in the API is written: RFC 3339 ending in `Z`. (poem-openapi
+/// writes chrono's `+00:00`, which some fields had and others, written by the domain, did not.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcTime(pub chrono::DateTime<chrono::Utc>);
+
+impl From<chrono::DateTime<chrono::Utc>> for UtcTime {
+    fn from(time: chrono::DateTime<chrono::Utc>) -> Self {
+        Self(time)
+    }
+}
+
+impl poem_openapi::types::Type for UtcTime {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = chrono::DateTime<chrono::Utc>;
+    type RawElementValueType = chrono::DateTime<chrono::Utc>;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        "string_date-time".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "date-time")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(&self.0)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl poem_openapi::types::ParseFromJSON for UtcTime {
+    fn parse_from_json(value: Option<serde_json::Value>) -> poem_openapi::types::ParseResult<Self> {
+        chrono::DateTime::<chrono::Utc>::parse_from_json(value)
+            .map(Self)
+            .map_err(poem_openapi::types::ParseError::propagate)
+    }
+}
+
+impl poem_openapi::types::ToJSON for UtcTime {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(serde_json::Value::String(
+            self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        ))
+    }
+}

@@ -1,6 +1,5 @@
 //! Request and response shapes shared by the traceability APIs (items, events, circuits).
 
-use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 
 use crate::domain::audit::Activity;
@@ -12,7 +11,7 @@ use crate::domain::items::identifier::{IdType, Identifier, IdentifierInput, Name
 use crate::domain::items::item::{Item, LocalItem};
 use crate::domain::items::item_service::ItemView as DomainItemView;
 
-use super::types::{JsonObject, list_of, mirror};
+use super::types::{JsonObject, UtcTime, list_of, mirror};
 
 mirror!(
     /// Identifier namespace.
@@ -131,7 +130,7 @@ pub struct LocalItemView {
     pub enriched_data: JsonObject,
     #[oai(nullable)]
     pub dfid: Option<String>,
-    pub created_at: DateTime<Utc>,
+    pub created_at: UtcTime,
 }
 
 impl From<LocalItem> for LocalItemView {
@@ -142,7 +141,7 @@ impl From<LocalItem> for LocalItemView {
             identifiers: identifier_views(item.identifiers),
             enriched_data: item.enriched_data.into(),
             dfid: item.dfid,
-            created_at: item.created_at,
+            created_at: item.created_at.into(),
         }
     }
 }
@@ -163,8 +162,8 @@ pub struct ItemResponse {
     pub status: String,
     /// The owner: whoever minted the DFID.
     pub created_by: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
     /// Circuits holding the item that the caller belongs to.
     pub circuits: Vec<String>,
     /// CID of the newest stored copy, when the item lives in a circuit with a storage adapter.
@@ -192,8 +191,8 @@ impl From<Item> for ItemResponse {
             enriched_data: item.enriched_data.into(),
             status: item.status.as_str().to_owned(),
             created_by: item.created_by,
-            created_at: item.created_at,
-            updated_at: item.updated_at,
+            created_at: item.created_at.into(),
+            updated_at: item.updated_at.into(),
             circuits: Vec::new(),
             latest_cid: item.latest_cid,
             local_id: None,
@@ -219,7 +218,7 @@ pub struct EventView {
     pub metadata: JsonObject,
     /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (UTC, microseconds, trailing zeros dropped).
     pub occurred_at: String,
-    pub recorded_at: DateTime<Utc>,
+    pub recorded_at: UtcTime,
     /// Lowercase hex SHA-256 of the RFC 8785 canonical JSON of
     /// `{dfid, event_type, source, metadata, occurred_at}`.
     pub content_hash: String,
@@ -238,7 +237,7 @@ impl From<Event> for EventView {
             source: e.source,
             metadata: JsonObject(e.metadata),
             occurred_at: format_occurred_at(e.occurred_at),
-            recorded_at: e.recorded_at,
+            recorded_at: e.recorded_at.into(),
             content_hash: e.content_hash,
             was_deduplicated: None,
         }
@@ -259,7 +258,7 @@ pub struct LocalEventView {
     pub visibility: VisibilityName,
     pub metadata: JsonObject,
     pub occurred_at: String,
-    pub created_at: DateTime<Utc>,
+    pub created_at: UtcTime,
 }
 
 impl From<LocalEvent> for LocalEventView {
@@ -270,7 +269,7 @@ impl From<LocalEvent> for LocalEventView {
             visibility: e.visibility.into(),
             metadata: JsonObject(e.metadata),
             occurred_at: format_occurred_at(e.occurred_at),
-            created_at: e.created_at,
+            created_at: e.created_at.into(),
         }
     }
 }
@@ -292,7 +291,7 @@ pub struct MemberView {
     pub custom_role: Option<String>,
     /// Effective permissions: the role's plus the custom role's.
     pub permissions: Vec<PermissionName>,
-    pub joined_at: DateTime<Utc>,
+    pub joined_at: UtcTime,
 }
 
 impl From<Member> for MemberView {
@@ -303,7 +302,7 @@ impl From<Member> for MemberView {
             username: m.username,
             role: m.role.into(),
             custom_role: m.custom_role,
-            joined_at: m.joined_at,
+            joined_at: m.joined_at.into(),
         }
     }
 }
@@ -323,11 +322,11 @@ pub struct OperationView {
     pub operation_type: OperationTypeName,
     pub requester_id: String,
     pub status: OperationStatusName,
-    pub created_at: DateTime<Utc>,
+    pub created_at: UtcTime,
     #[oai(nullable)]
     pub decided_by: Option<String>,
     #[oai(nullable)]
-    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<UtcTime>,
     #[oai(nullable)]
     pub reason: Option<String>,
 }
@@ -341,9 +340,9 @@ impl From<Operation> for OperationView {
             operation_type: op.operation_type.into(),
             requester_id: op.requester_id,
             status: op.status.into(),
-            created_at: op.created_at,
+            created_at: op.created_at.into(),
             decided_by: op.decided_by,
-            decided_at: op.decided_at,
+            decided_at: op.decided_at.map(UtcTime),
             reason: op.reason,
         }
     }
@@ -360,7 +359,7 @@ list_of!(
 pub struct CircuitItemView {
     pub dfid: String,
     pub pushed_by: String,
-    pub pushed_at: DateTime<Utc>,
+    pub pushed_at: UtcTime,
 }
 
 impl From<CircuitItem> for CircuitItemView {
@@ -368,7 +367,7 @@ impl From<CircuitItem> for CircuitItemView {
         Self {
             dfid: i.dfid,
             pushed_by: i.pushed_by,
-            pushed_at: i.pushed_at,
+            pushed_at: i.pushed_at.into(),
         }
     }
 }
@@ -392,7 +391,7 @@ pub struct ActivityView {
     #[oai(nullable)]
     pub operation_id: Option<String>,
     pub summary: String,
-    pub at: DateTime<Utc>,
+    pub at: UtcTime,
 }
 
 impl From<Activity> for ActivityView {
@@ -405,7 +404,7 @@ impl From<Activity> for ActivityView {
             dfid: a.dfid,
             operation_id: a.operation_id,
             summary: a.summary,
-            at: a.at,
+            at: a.at.into(),
         }
     }
 }

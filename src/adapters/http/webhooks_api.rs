@@ -4,14 +4,13 @@ use crate::domain::circuits::circuit::CircuitId;
 use crate::domain::partners::webhook::redacted_url;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::caller::Caller;
 use super::error::ApiResult;
-use super::types::{list_of, mirror, page};
+use super::types::{UtcTime, list_of, mirror, page};
 use super::{ApiTags, State};
 use crate::domain::partners::ports::DeliveryFilter;
 use crate::domain::partners::trigger::TriggerKind;
@@ -194,8 +193,8 @@ pub struct WebhookView {
     has_credentials: bool,
     enabled: bool,
     retry_config: RetryConfigBody,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    created_at: UtcTime,
+    updated_at: UtcTime,
 }
 
 impl From<Webhook> for WebhookView {
@@ -211,8 +210,8 @@ impl From<Webhook> for WebhookView {
             has_credentials: w.auth_credentials.is_some(),
             enabled: w.enabled,
             retry_config: w.retry_config.into(),
-            created_at: w.created_at,
-            updated_at: w.updated_at,
+            created_at: w.created_at.into(),
+            updated_at: w.updated_at.into(),
         }
     }
 }
@@ -241,15 +240,15 @@ pub struct DeliveryView {
     event_type: String,
     status: DeliveryStatusName,
     attempts: u32,
-    next_attempt_at: DateTime<Utc>,
+    next_attempt_at: UtcTime,
     #[oai(nullable)]
     last_status_code: Option<u16>,
     #[oai(nullable)]
     last_error: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    created_at: UtcTime,
+    updated_at: UtcTime,
     #[oai(nullable)]
-    delivered_at: Option<DateTime<Utc>>,
+    delivered_at: Option<UtcTime>,
     /// The JSON body sent.
     payload: serde_json::Value,
 }
@@ -263,12 +262,12 @@ impl From<Delivery> for DeliveryView {
             event_type: d.event_type,
             status: d.status.into(),
             attempts: d.attempts,
-            next_attempt_at: d.next_attempt_at,
+            next_attempt_at: d.next_attempt_at.into(),
             last_status_code: d.last_status_code,
             last_error: d.last_error,
-            created_at: d.created_at,
-            updated_at: d.updated_at,
-            delivered_at: d.delivered_at,
+            created_at: d.created_at.into(),
+            updated_at: d.updated_at.into(),
+            delivered_at: d.delivered_at.map(UtcTime),
         }
     }
 }
