@@ -43,8 +43,8 @@ enum Command {
         #[arg(long)]
         key: String,
     },
-    /// Exit 0 when the service on `PORT` answers `GET /health` with 200 (for container health
-    /// checks, where no curl is installed).
+    /// Exit 0 when the service on `HOST`/`PORT` answers `GET /health` with 200 (for container
+    /// health checks, where no curl is installed); otherwise say why on stderr and exit 1.
     Healthcheck,
 }
 
@@ -71,10 +71,30 @@ enum AdminCommand {
         password: String,
         #[arg(long)]
         admin: bool,
-        /// Basic, Professional, Enterprise or Admin.
-        #[arg(long, default_value = "Basic")]
-        tier: String,
+        /// The account's tier (any letter case).
+        #[arg(long, value_enum, ignore_case = true, default_value_t = TierArg::Basic)]
+        tier: TierArg,
     },
+}
+
+/// Service tiers as the command line names them.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TierArg {
+    Basic,
+    Professional,
+    Enterprise,
+    Admin,
+}
+
+impl From<TierArg> for defarm::domain::identity::account::Tier {
+    fn from(tier: TierArg) -> Self {
+        match tier {
+            TierArg::Basic => Self::Basic,
+            TierArg::Professional => Self::Professional,
+            TierArg::Enterprise => Self::Enterprise,
+            TierArg::Admin => Self::Admin,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -212,27 +232,41 @@ fn log_keygen(origin: &str) -> ExitCode {
     }
 }
 
+/// Asks `GET /health` of the service on `HOST`/`PORT` (loopback when HOST listens everywhere).
 fn healthcheck() -> ExitCode {
     use std::io::{Read, Write};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
     use std::time::Duration;
     let port = std::env::var("PORT")
         .ok()
         .and_then(|p| p.parse::<u16>().ok())
         .unwrap_or(3000);
+    let host = match std::env::var("HOST").ok().and_then(|h| h.parse::<IpAddr>().ok()) {
+        Some(IpAddr::V4(any)) if any.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        Some(IpAddr::V6(any)) if any.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        Some(host) => host,
+        None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    };
+    let addr = SocketAddr::new(host, port);
     let timeout = Duration::from_secs(2);
-    let answered_ok = (|| -> std::io::Result<bool> {
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let answer = (|| -> std::io::Result<String> {
         let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
         stream.set_read_timeout(Some(timeout))?;
         stream.write_all(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
         let mut head = [0_u8; 12];
         stream.read_exact(&mut head)?;
-        Ok(head.ends_with(b" 200"))
+        Ok(String::from_utf8_lossy(&head).into_owned())
     })();
-    if matches!(answered_ok, Ok(true)) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    match answer {
+        Ok(head) if head.ends_with(" 200") => ExitCode::SUCCESS,
+        Ok(head) => {
+            eprintln!("unhealthy: http://{addr}/health answered {:?}", head.trim());
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("unhealthy: http://{addr}/health: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -244,7 +278,6 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
         admin,
         tier,
     } = command;
-    let tier = tier.parse().map_err(|e| anyhow::anyhow!("--tier: {e}"))?;
     let database = app::open_database(config).await?;
     let services = app::Services::build(config, database.clone(), app::Extras::default()).await?;
     let user = defarm::domain::identity::auth::NewUser {
@@ -252,7 +285,7 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
         email,
         password,
         is_admin: admin,
-        tier,
+        tier: tier.into(),
     };
     let account = services
         .auth

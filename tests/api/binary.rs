@@ -1,5 +1,5 @@
 //! The binary as an operator meets it: its version, a spec piped into `head`, a bad log filter, a
-//! port that is already taken.
+//! port that is already taken, a mistyped tier, a failing health check.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -74,4 +74,41 @@ fn a_second_instance_on_a_busy_port_changes_nothing() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen"));
     let left: Vec<_> = std::fs::read_dir(data.path()).unwrap().collect();
     assert!(left.is_empty(), "it wrote {left:?} before finding the port taken");
+}
+
+#[test]
+fn a_tier_is_named_in_any_case_and_a_wrong_one_lists_the_right_ones() {
+    let output = defarm()
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "x",
+            "--email",
+            "x@example.com",
+            "--tier",
+            "Gold",
+        ])
+        .env("DEFARM_NEW_USER_PASSWORD", "Correct-horse-9")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("basic, professional, enterprise, admin"), "{said}");
+}
+
+#[test]
+fn a_failed_healthcheck_says_why() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let output = defarm()
+        .arg("healthcheck")
+        .env("HOST", "0.0.0.0")
+        .env("PORT", port.to_string())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains(&format!("http://127.0.0.1:{port}/health")), "{said}");
 }
