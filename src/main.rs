@@ -60,7 +60,8 @@ enum LogCommand {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Create an account (the first administrator comes from here or `DEFARM_ADMIN_*`).
+    /// Create an account (the first administrator comes from here or `DEFARM_ADMIN_*`); prints
+    /// its id.
     CreateUser {
         #[arg(long)]
         username: String,
@@ -137,7 +138,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(err) = telemetry::init_tracing(config.log_format) {
+    let output = match cli.command {
+        None | Some(Command::Serve) => telemetry::LogOutput::Stdout,
+        Some(_) => telemetry::LogOutput::Stderr,
+    };
+    if let Err(err) = telemetry::init_tracing(config.log_format, output) {
         eprintln!("configuration error: {err}");
         return ExitCode::from(2);
     }
@@ -293,6 +298,8 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(user_id = %account.id, username = %account.username, is_admin = account.is_admin, "account created");
+    // The id alone on stdout, for scripts (`id=$(defarm admin create-user ...)`).
+    let _ = print_to_stdout(&account.id.to_string());
     database.close().await;
     Ok(())
 }

@@ -5,9 +5,18 @@ use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use super::config::LogFormat;
+
+/// Where log lines go: the server logs to stdout; one-off commands to stderr, so that what
+/// they print (an id, a key) is all their stdout holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogOutput {
+    Stdout,
+    Stderr,
+}
 
 /// Installs the tracing subscriber: JSON lines or text, filtered by `RUST_LOG` (default `info`;
 /// a filter that does not parse is an error, not a silent default). Text has colours only on a
@@ -15,7 +24,7 @@ use super::config::LogFormat;
 /// A span is logged when it closes, with its fields and its busy/idle time: that line is the
 /// access log for `request` spans and the timing of `db.*`, `password.*` and other phases.
 /// Calling it twice is harmless, which lets tests start several apps in one process.
-pub fn init_tracing(format: LogFormat) -> anyhow::Result<()> {
+pub fn init_tracing(format: LogFormat, output: LogOutput) -> anyhow::Result<()> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.trim().is_empty() => {
             EnvFilter::try_new(&directives).map_err(|e| anyhow::anyhow!("RUST_LOG={directives:?}: {e}"))?
@@ -23,20 +32,30 @@ pub fn init_tracing(format: LogFormat) -> anyhow::Result<()> {
         _ => EnvFilter::new("info"),
     };
     let registry = tracing_subscriber::registry().with(filter);
+    let (writer, terminal) = match output {
+        LogOutput::Stdout => (BoxMakeWriter::new(std::io::stdout), std::io::stdout().is_terminal()),
+        LogOutput::Stderr => (BoxMakeWriter::new(std::io::stderr), std::io::stderr().is_terminal()),
+    };
     let _ = match format {
         LogFormat::Json => registry
             .with(
                 fmt::layer()
                     .json()
+                    .with_writer(writer)
                     .with_span_events(FmtSpan::CLOSE)
                     .with_current_span(true)
                     .with_span_list(true),
             )
             .try_init(),
         LogFormat::Text => {
-            let colours = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let colours = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             registry
-                .with(fmt::layer().with_ansi(colours).with_span_events(FmtSpan::CLOSE))
+                .with(
+                    fmt::layer()
+                        .with_writer(writer)
+                        .with_ansi(colours)
+                        .with_span_events(FmtSpan::CLOSE),
+                )
                 .try_init()
         }
     };

@@ -112,3 +112,35 @@ fn a_failed_healthcheck_says_why() {
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(said.contains(&format!("http://127.0.0.1:{port}/health")), "{said}");
 }
+
+#[test]
+fn creating_a_user_prints_its_id_and_nothing_else() {
+    let data = tempfile::tempdir().unwrap();
+    let output = defarm()
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "nelore",
+            "--email",
+            "nelore@example.com",
+            "--tier",
+            "enterprise",
+        ])
+        .env("DEFARM_NEW_USER_PASSWORD", "Correct-horse-9")
+        .env("DATA_DIR", data.path())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/db.sqlite?mode=rwc", data.path().display()),
+        )
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with("user-") && stdout.trim().lines().count() == 1,
+        "{stdout:?}"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("account created"));
+}

@@ -123,7 +123,7 @@ impl AppThread {
     /// app needs meanwhile (the PostgreSQL proxy).
     async fn start(vars: &HashMap<String, String>, mail: &Arc<CapturedMail>) -> Self {
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
-        app::telemetry::init_tracing(config.log_format).expect("RUST_LOG parses");
+        app::telemetry::init_tracing(config.log_format, app::telemetry::LogOutput::Stdout).expect("RUST_LOG parses");
         let extras = Extras {
             mailer: Some(mail.clone() as Arc<dyn Mailer>),
         };
