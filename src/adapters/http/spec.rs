@@ -8,6 +8,8 @@
 //! - The error responses are written once, under `components/responses`, and each operation
 //!   lists only those its inputs can lead to.
 //! - Operations open to anyone say so (`security: []`); the document names its server and licence.
+//! - For readers in Swagger UI: tags in reading order, one-line summaries, the edge's response
+//!   headers and the paging bounds declared.
 
 use serde_json::{Map, Value, json};
 
