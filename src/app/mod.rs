@@ -100,6 +100,7 @@ pub async fn start_with(
     let workers = services.start_workers();
 
     let build = build_info();
+    let (version, commit) = (build.version.clone(), build.commit_short.clone());
     let commit_short = build
         .commit_short
         .parse()
@@ -172,8 +173,8 @@ pub async fn start_with(
     ));
     tracing::info!(
         %addr,
-        version = build_info().version,
-        commit = build_info().commit_short,
+        version,
+        commit,
         backend = crate::ports::DatabaseHealth::backend(database.as_ref()),
         docs = format!("http://{addr}/docs"),
         startup_ms = started.elapsed().as_millis() as u64,

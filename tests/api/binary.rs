@@ -8,6 +8,17 @@ fn defarm() -> Command {
     Command::new(env!("CARGO_BIN_EXE_defarm"))
 }
 
+/// `DATA_DIR` and a SQLite `DATABASE_URL`, both in `data`.
+fn fresh_sqlite(data: &std::path::Path) -> [(&'static str, String); 2] {
+    [
+        ("DATA_DIR", data.display().to_string()),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/db.sqlite?mode=rwc", data.display()),
+        ),
+    ]
+}
+
 #[test]
 fn the_version_names_the_commit() {
     let output = defarm().arg("--version").output().unwrap();
@@ -41,11 +52,7 @@ fn a_log_filter_that_does_not_parse_stops_the_start() {
     let output = defarm()
         .arg("serve")
         .env("RUST_LOG", "defarm=loud")
-        .env("DATA_DIR", data.path())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/db.sqlite?mode=rwc", data.path().display()),
-        )
+        .envs(fresh_sqlite(data.path()))
         .env("PORT", "0")
         .output()
         .unwrap();
@@ -63,11 +70,7 @@ fn a_second_instance_on_a_busy_port_changes_nothing() {
         .env_remove("RUST_LOG")
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
-        .env("DATA_DIR", data.path())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/db.sqlite?mode=rwc", data.path().display()),
-        )
+        .envs(fresh_sqlite(data.path()))
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -128,11 +131,7 @@ fn creating_a_user_prints_its_id_and_nothing_else() {
             "enterprise",
         ])
         .env("DEFARM_NEW_USER_PASSWORD", "Correct-horse-9")
-        .env("DATA_DIR", data.path())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/db.sqlite?mode=rwc", data.path().display()),
-        )
+        .envs(fresh_sqlite(data.path()))
         .env("RUST_LOG", "info")
         .output()
         .unwrap();

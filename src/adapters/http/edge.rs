@@ -127,9 +127,10 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         });
         req.extensions_mut().insert(context.clone());
         let method = req.method().clone();
-        let path: String = req.uri().path().chars().take(256).collect();
+        // Kept for the log line of a request no route matches; cloning shares the URI's bytes.
+        let uri = req.uri().clone();
         // Operations probes are scraped constantly; they are logged at debug, not info.
-        let quiet = matches!(path.as_str(), "/health" | "/metrics");
+        let quiet = matches!(uri.path(), "/health" | "/metrics");
         let span = if quiet {
             tracing::debug_span!("request", %method, route = tracing::field::Empty, path = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty, user_id = tracing::field::Empty, %request_id)
         } else {
@@ -182,6 +183,7 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
         // The metric label stays one of the spec's routes; the log line of a request no route
         // matched says which path it was (never the query string, which may carry secrets).
         if matched.is_none() {
+            let path: String = uri.path().chars().take(256).collect();
             span.record("path", path.as_str());
         }
         let route = matched

@@ -172,9 +172,10 @@ fn openapi_service() -> OpenApiService<Apis, ()> {
 /// The whole application endpoint: API routes, spec, Swagger UI, and the edge around them.
 pub fn endpoint(parts: HttpParts) -> impl Endpoint {
     let service = openapi_service();
-    let spec = spec_document();
+    let generated = service.spec();
+    let spec = served_spec(&generated);
     let (json, yaml) = (json_text(&spec), yaml_text(&spec));
-    let docs = docs_page(&service, &json);
+    let docs = docs_page(&service, &generated, &json);
     let route = Route::new()
         .at(
             "/openapi.json",
@@ -222,25 +223,27 @@ pub fn endpoint(parts: HttpParts) -> impl Endpoint {
 
 /// Swagger UI showing the served spec (poem-openapi embeds the one it generated, before
 /// `spec::normalized`), with the operation filter on and authorization kept across reloads.
-fn docs_page(service: &OpenApiService<Apis, ()>, served_spec: &str) -> String {
-    service
-        .swagger_ui_html()
-        .replacen(&service.spec(), served_spec, 1)
-        .replacen(
-            "filter: false,",
-            "filter: true,\n        persistAuthorization: true,",
-            1,
-        )
+fn docs_page(service: &OpenApiService<Apis, ()>, generated: &str, served: &str) -> String {
+    service.swagger_ui_html().replacen(generated, served, 1).replacen(
+        "filter: false,",
+        "filter: true,\n        persistAuthorization: true,",
+        1,
+    )
 }
 
 fn document(text: String, content_type: &'static str) -> poem::Response {
     poem::Response::builder().content_type(content_type).body(text)
 }
 
-fn spec_document() -> serde_json::Value {
+/// The spec clients get, from the one poem-openapi generated.
+fn served_spec(generated: &str) -> serde_json::Value {
     // poem-openapi's own JSON always parses.
-    let document = serde_json::from_str(&openapi_service().spec()).unwrap_or_default();
+    let document = serde_json::from_str(generated).unwrap_or_default();
     spec::normalized(document, &TAG_ORDER.map(|tag| Tags::name(&tag)))
+}
+
+fn spec_document() -> serde_json::Value {
+    served_spec(&openapi_service().spec())
 }
 
 /// The spec as JSON, as `defarm openapi` prints it and `openapi/openapi.json` stores it.

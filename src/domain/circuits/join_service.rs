@@ -65,10 +65,7 @@ impl JoinService {
         message: Option<String>,
         meta: &RequestMeta,
     ) -> Result<JoinRequest> {
-        let (circuit, public) = self.gate.open(circuit_id).await?;
-        self.gate
-            .check_password(circuit_id, &public, access_password, meta.ip)
-            .await?;
+        let (circuit, _) = self.gate.enter(circuit_id, access_password, meta.ip).await?;
         self.new_request(principal, &circuit, message).await
     }
 
@@ -138,10 +135,7 @@ impl JoinService {
         message: Option<String>,
         meta: &RequestMeta,
     ) -> Result<PublicJoin> {
-        let (circuit, public) = self.gate.open(circuit_id).await?;
-        self.gate
-            .check_password(circuit_id, &public, access_password, meta.ip)
-            .await?;
+        let (circuit, public) = self.gate.enter(circuit_id, access_password, meta.ip).await?;
         if !public.auto_approve_members {
             return self
                 .new_request(principal, &circuit, message)

@@ -69,7 +69,7 @@ pub struct PageGate {
 
 impl PageGate {
     /// The circuit, for a caller going through its public page: 404 unless the page is open.
-    pub async fn open(&self, circuit_id: &str) -> Result<(Circuit, PublicSettings)> {
+    async fn open(&self, circuit_id: &str) -> Result<(Circuit, PublicSettings)> {
         let circuit = self
             .circuits
             .circuit(circuit_id)
@@ -82,10 +82,22 @@ impl PageGate {
         }
     }
 
+    /// `open`, then `check_password`: what every route through a public page passes first.
+    pub async fn enter(
+        &self,
+        circuit_id: &str,
+        password: Option<&str>,
+        client: IpAddr,
+    ) -> Result<(Circuit, PublicSettings)> {
+        let (circuit, public) = self.open(circuit_id).await?;
+        self.check_password(circuit_id, &public, password, client).await?;
+        Ok((circuit, public))
+    }
+
     /// Checks a `Protected` page's password (401 `access_password_required` when missing or
     /// wrong). Failures count per (circuit, client): 10 in 15 minutes lock that pair alone for
     /// 15 minutes (429), so a guesser never locks out anyone else, the owner included.
-    pub async fn check_password(
+    async fn check_password(
         &self,
         circuit_id: &str,
         public: &PublicSettings,

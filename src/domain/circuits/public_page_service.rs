@@ -188,10 +188,7 @@ impl PublicPageService {
         access_password: Option<&str>,
         client: IpAddr,
     ) -> Result<PublicPage> {
-        let (circuit, public) = self.gate.open(circuit_id).await?;
-        self.gate
-            .check_password(circuit_id, &public, access_password, client)
-            .await?;
+        let (circuit, public) = self.gate.enter(circuit_id, access_password, client).await?;
         let (member_count, _) = self.store.circuit_counts(circuit_id).await?;
         let mut published_items = Vec::new();
         for dfid in self.store.published_items(circuit_id, 200).await? {
@@ -225,10 +222,7 @@ impl PublicPageService {
         access_password: Option<&str>,
         client: IpAddr,
     ) -> Result<Item> {
-        let (_, public) = self.gate.open(circuit_id).await?;
-        self.gate
-            .check_password(circuit_id, &public, access_password, client)
-            .await?;
+        self.gate.enter(circuit_id, access_password, client).await?;
         let dfid = Dfid::parse(dfid)?;
         if !(self.store.is_published(circuit_id, dfid.as_str()).await?
             && self.store.holds_item(circuit_id, dfid.as_str()).await?)
