@@ -457,7 +457,7 @@ async fn receipts_are_logged_attached_as_evidence_and_found_by_their_bytes() {
         201,
     )
     .await;
-    assert!(private.get("size_bytes").is_none());
+    assert!(private["size_bytes"].is_null());
     assert_error(
         app.post_as("/api/receipts", &owner, &json!({ "sha256": "abc" })).await,
         400,

@@ -27,24 +27,24 @@ pub struct HistoryApi;
 pub struct FactLogView {
     /// `pending` or `integrated`.
     status: String,
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     leaf_index: Option<u64>,
     /// Hex, 16 bytes.
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     salt: Option<String>,
     /// Hex: SHA-256(salt || digest).
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     commitment: Option<String>,
     /// Base64, 41 bytes: kind || commitment || logged_at (big-endian Unix milliseconds).
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     entry: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     tree_size: Option<u64>,
     /// Base64 hashes, leaf side first (RFC 9162).
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     inclusion_proof: Option<Vec<String>>,
     /// The signed checkpoint note the proof leads to.
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     checkpoint: Option<String>,
 }
 
@@ -85,7 +85,7 @@ struct VersionChangeView {
     /// The state event recorded with the change (`Tokenized`, `Enriched`, `StatusChanged`,
     /// `IdentifierReassigned`), or `Updated`.
     kind: String,
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     event_id: Option<String>,
 }
 

@@ -45,13 +45,13 @@ pub struct ReceiptView {
     receipt_id: String,
     /// Hex SHA-256 of the payload: the digest the log commits to.
     sha256: String,
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     size_bytes: Option<u64>,
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     content_type: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     dfid: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     label: Option<String>,
     created_at: UtcTime,
     log: FactLogView,

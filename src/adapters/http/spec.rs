@@ -8,8 +8,12 @@
 //! - The error responses are written once, under `components/responses`, and each operation
 //!   lists only those its inputs can lead to.
 //! - Operations open to anyone say so (`security: []`); the document names its server and licence.
+//! - A schema only answered, never sent, lists every property as required: the server writes
+//!   each one (`null` when it has no value), and typed clients need not test for absence.
 //! - For readers in Swagger UI: tags in reading order, one-line summaries, the edge's response
 //!   headers and the paging bounds declared.
+
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
@@ -27,6 +31,7 @@ pub fn normalized(document: Value, tag_order: &[&str]) -> Value {
     declare_open_operations(&mut document);
     document_response_headers(&mut document);
     declare_page_bounds(&mut document);
+    require_sent_properties(&mut document);
     document["servers"] = json!([{ "url": "/", "description": "The server that serves this document." }]);
     document["info"]["license"] = json!({
         "name": env!("CARGO_PKG_LICENSE"),
@@ -312,6 +317,68 @@ fn declare_page_bounds(document: &mut Value) {
     }
 }
 
+/// Marks required every property of the schemas that only responses carry (poem-openapi makes an
+/// `Option` field optional, but no response skips one: the server sends `null`).
+fn require_sent_properties(document: &mut Value) {
+    let mut sent = BTreeSet::new();
+    let mut answered = BTreeSet::new();
+    for (_, operation) in operations(document) {
+        schema_names(&operation["requestBody"], &mut sent);
+        let responses = operation["responses"].as_object().into_iter().flatten();
+        for (_, response) in responses.filter(|(status, _)| status.starts_with('2')) {
+            schema_names(response, &mut answered);
+        }
+    }
+    let schemas = &mut document["components"]["schemas"];
+    let sent = with_nested(schemas, sent);
+    let answered = with_nested(schemas, answered);
+    for name in answered.difference(&sent) {
+        let Some(schema) = schemas.get_mut(name.as_str()) else {
+            continue;
+        };
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        let every: Vec<Value> = properties.keys().map(|key| json!(key)).collect();
+        schema["required"] = Value::Array(every);
+    }
+}
+
+/// The names of the component schemas `value` refers to.
+fn schema_names(value: &Value, names: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(object) => {
+            for (key, value) in object {
+                let schema = value
+                    .as_str()
+                    .and_then(|target| target.strip_prefix("#/components/schemas/"));
+                match (key.as_str(), schema) {
+                    ("$ref", Some(name)) => {
+                        names.insert(name.to_owned());
+                    }
+                    _ => schema_names(value, names),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| schema_names(item, names)),
+        _ => {}
+    }
+}
+
+/// `names` and every schema they refer to, transitively.
+fn with_nested(schemas: &Value, names: BTreeSet<String>) -> BTreeSet<String> {
+    let mut reached = BTreeSet::new();
+    let mut waiting: Vec<String> = names.into_iter().collect();
+    while let Some(name) = waiting.pop() {
+        if reached.insert(name.clone()) {
+            let mut nested = BTreeSet::new();
+            schema_names(&schemas[name.as_str()], &mut nested);
+            waiting.extend(nested);
+        }
+    }
+    reached
+}
+
 fn declare_open_operations(document: &mut Value) {
     for (_, operation) in operations(document) {
         if let Some(operation) = operation.as_object_mut() {
@@ -368,6 +435,28 @@ mod tests {
     fn compositions_of_two_schemas_stay() {
         let both = json!({ "allOf": [{ "$ref": "#/components/schemas/A" }, { "$ref": "#/components/schemas/B" }] });
         assert_eq!(normalized_for_test(json!({ "x": both.clone() }))["x"], both);
+    }
+
+    #[test]
+    fn properties_of_schemas_only_answered_are_required() {
+        let body = |name: &str| json!({ "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } } });
+        let optional = |nested: &str| json!({ "type": "object", "properties": { "a": { "type": "string" }, "nested": { "$ref": format!("#/components/schemas/{nested}") } } });
+        let document = normalized_for_test(json!({
+            "paths": { "/x": { "post": { "requestBody": body("Sent"), "responses": { "200": body("Answered"), "400": body("Failure") } } } },
+            "components": { "schemas": {
+                "Sent": optional("Shared"),
+                "Answered": optional("Nested"),
+                "Nested": optional("Shared"),
+                "Shared": { "type": "object", "properties": { "b": { "type": "string" } } },
+                "Failure": { "type": "object", "properties": { "c": { "type": "string" } } }
+            } }
+        }));
+        let required = |name: &str| document["components"]["schemas"][name].get("required").cloned();
+        assert_eq!(required("Answered"), Some(json!(["a", "nested"])));
+        assert_eq!(required("Nested"), Some(json!(["a", "nested"])));
+        assert_eq!(required("Sent"), None);
+        assert_eq!(required("Shared"), None, "also sent by clients");
+        assert_eq!(required("Failure"), None, "not a success response");
     }
 
     fn error(description: &str) -> serde_json::Value {

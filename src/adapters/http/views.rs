@@ -170,7 +170,7 @@ pub struct ItemResponse {
     #[oai(nullable)]
     pub latest_cid: Option<String>,
     /// The caller's local item for it (owner only).
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     pub local_id: Option<String>,
 }
 
@@ -222,8 +222,8 @@ pub struct EventView {
     /// Lowercase hex SHA-256 of the RFC 8785 canonical JSON of
     /// `{dfid, event_type, source, metadata, occurred_at}`.
     pub content_hash: String,
-    /// Present on creation: true when identical content had been recorded before.
-    #[oai(skip_serializing_if_is_none)]
+    /// On creation: true when identical content had been recorded before; otherwise null.
+    #[oai(nullable)]
     pub was_deduplicated: Option<bool>,
 }
 
