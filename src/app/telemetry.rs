@@ -163,6 +163,7 @@ fn describe_metrics() {
     for &(name, help) in METRICS {
         metrics::describe_counter!(name, help);
     }
+    metrics_process::Collector::default().describe();
     let build = super::build_info();
     metrics::gauge!("defarm_build_info", "version" => build.version, "commit" => build.commit_short).set(1.0);
 }

@@ -118,6 +118,13 @@ async fn metrics_describe_every_family_and_name_routes_as_the_spec_does() {
         "{text}"
     );
     assert!(text.contains("defarm_build_info{"), "{text}");
+    for process in [
+        "process_cpu_seconds_total ",
+        "process_resident_memory_bytes ",
+        "process_open_fds ",
+    ] {
+        assert!(text.contains(process), "{process}: {text}");
+    }
     for family in text.lines().filter_map(|line| line.strip_prefix("# TYPE ")) {
         let name = family.split(' ').next().unwrap();
         assert!(text.contains(&format!("# HELP {name} ")), "no # HELP for {name}");

@@ -189,6 +189,9 @@ impl OpsApi {
         ] {
             metrics::gauge!("defarm_db_pool_connections", "state" => pool_state).set(f64::from(value));
         }
+        // CPU time, memory, open file descriptors and threads, as Prometheus's own clients name
+        // them (`process_*`).
+        metrics_process::Collector::default().collect();
         PlainText(state.metrics.render())
     }
 }
