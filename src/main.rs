@@ -7,7 +7,12 @@ use defarm::adapters::http;
 use defarm::app::{self, Config, telemetry};
 
 #[derive(Parser)]
-#[command(name = "defarm", version, about = "DeFarm Engines: supply-chain traceability API")]
+#[command(
+    name = "defarm",
+    version,
+    about = "DeFarm Engines: supply-chain traceability API",
+    after_help = "Configuration comes from environment variables: `defarm serve --help` lists them."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -15,12 +20,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API (the default).
+    /// Serve the API (the default), configured by the environment variables below.
+    #[command(after_help = app::config::variables_help())]
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI spec (JSON, or YAML with --yaml).
     Openapi {
+        /// YAML instead of JSON.
         #[arg(long)]
         yaml: bool,
     },
@@ -63,6 +70,7 @@ enum AdminCommand {
     /// Create an account (the first administrator comes from here or `DEFARM_ADMIN_*`); prints
     /// its id.
     CreateUser {
+        /// 3 to 64 characters of A-Z a-z 0-9 . _ -
         #[arg(long)]
         username: String,
         #[arg(long)]
@@ -70,11 +78,58 @@ enum AdminCommand {
         /// Prefer `DEFARM_NEW_USER_PASSWORD` in the environment: arguments show up in `ps`.
         #[arg(long, env = "DEFARM_NEW_USER_PASSWORD", hide_env_values = true)]
         password: String,
+        /// Make the account an administrator.
         #[arg(long)]
         admin: bool,
         /// The account's tier (any letter case).
         #[arg(long, value_enum, ignore_case = true, default_value_t = TierArg::Basic)]
         tier: TierArg,
+    },
+    /// List accounts, newest first, one per line: id, username, email, tier, status, admin,
+    /// created (tab-separated, after a header line).
+    ListUsers {
+        /// Only accounts whose username or email contains this (any letter case).
+        #[arg(long)]
+        query: Option<String>,
+        #[arg(long, value_enum, ignore_case = true)]
+        tier: Option<TierArg>,
+        #[arg(long, value_enum, ignore_case = true)]
+        status: Option<StatusArg>,
+    },
+    /// Change an account's tier (its limits); prints the account's line.
+    SetTier {
+        /// The account's id, username or email.
+        user: String,
+        /// Any letter case.
+        #[arg(value_enum, ignore_case = true)]
+        tier: TierArg,
+    },
+    /// Change an account's status (suspend, ban, reactivate). Logins see it at once; running
+    /// servers on their next request with REDIS_URL, else within a minute (their account
+    /// cache). Prints the account's line.
+    SetStatus {
+        /// The account's id, username or email.
+        user: String,
+        /// Any letter case.
+        #[arg(value_enum, ignore_case = true)]
+        status: StatusArg,
+        /// Told to the user in their notification; kept in the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Make an account an administrator (or, with --revoke, no longer one). Prints its line.
+    SetAdmin {
+        /// The account's id, username or email.
+        user: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// Print a one-time password reset token for an account, for the operator to hand over
+    /// (this build sends no mail); the user sends it with a new password to
+    /// `POST /api/auth/reset-password`.
+    ResetPassword {
+        /// The account's id, username or email.
+        user: String,
     },
 }
 
@@ -85,6 +140,28 @@ enum TierArg {
     Professional,
     Enterprise,
     Admin,
+}
+
+/// Account statuses as the command line names them.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StatusArg {
+    Active,
+    Suspended,
+    Banned,
+    PendingVerification,
+    TrialExpired,
+}
+
+impl From<StatusArg> for defarm::domain::identity::account::AccountStatus {
+    fn from(status: StatusArg) -> Self {
+        match status {
+            StatusArg::Active => Self::Active,
+            StatusArg::Suspended => Self::Suspended,
+            StatusArg::Banned => Self::Banned,
+            StatusArg::PendingVerification => Self::PendingVerification,
+            StatusArg::TrialExpired => Self::TrialExpired,
+        }
+    }
 }
 
 impl From<TierArg> for defarm::domain::identity::account::Tier {
@@ -276,30 +353,108 @@ fn healthcheck() -> ExitCode {
 }
 
 async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
-    let AdminCommand::CreateUser {
-        username,
-        email,
-        password,
-        admin,
-        tier,
-    } = command;
     let database = app::open_database(config).await?;
     let services = app::Services::build(config, database.clone(), app::Extras::default()).await?;
-    let user = defarm::domain::identity::auth::NewUser {
-        username,
-        email,
-        password,
-        is_admin: admin,
-        tier: tier.into(),
-    };
-    let account = services
-        .auth
-        .create_user(user, &app::system_meta("cli"))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    tracing::info!(user_id = %account.id, username = %account.username, is_admin = account.is_admin, "account created");
-    // The id alone on stdout, for scripts (`id=$(defarm admin create-user ...)`).
-    let _ = print_to_stdout(&account.id.to_string());
+    let outcome = admin(&services, command).await;
     database.close().await;
+    outcome.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// One administrative command; what it prints goes to stdout alone, for scripts.
+async fn admin(services: &app::Services, command: AdminCommand) -> defarm::domain::Result<()> {
+    use defarm::domain::identity::admin::Actor;
+    use defarm::domain::identity::ports::AccountFilter;
+    use defarm::domain::page::PageRequest;
+    let meta = app::system_meta("cli");
+    let account = match command {
+        AdminCommand::CreateUser {
+            username,
+            email,
+            password,
+            admin,
+            tier,
+        } => {
+            let user = defarm::domain::identity::auth::NewUser {
+                username,
+                email,
+                password,
+                is_admin: admin,
+                tier: tier.into(),
+            };
+            let account = services.auth.create_user(user, &meta).await?;
+            tracing::info!(user_id = %account.id, username = %account.username, is_admin = account.is_admin, "account created");
+            // The id alone, for scripts (`id=$(defarm admin create-user ...)`).
+            let _ = print_to_stdout(&account.id);
+            return Ok(());
+        }
+        AdminCommand::ListUsers { query, tier, status } => {
+            let filter = AccountFilter {
+                tier: tier.map(Into::into),
+                status: status.map(Into::into),
+                query,
+            };
+            let mut lines = vec![["id", "username", "email", "tier", "status", "admin", "created"].join("\t")];
+            let mut page = PageRequest::first(defarm::domain::page::MAX_LIMIT);
+            loop {
+                let found = services.admin.users(&filter, &page).await?;
+                lines.extend(found.data.iter().map(account_line));
+                match found.next_cursor {
+                    Some(cursor) => page = PageRequest::new(Some(page.limit), Some(&cursor))?,
+                    None => break,
+                }
+            }
+            let _ = print_to_stdout(&lines.join("\n"));
+            return Ok(());
+        }
+        AdminCommand::SetTier { user, tier } => {
+            let account = services.admin.find(&user).await?;
+            services
+                .admin
+                .set_tier(Actor::Operator, &account.id, tier.into(), &meta)
+                .await?
+        }
+        AdminCommand::SetStatus { user, status, reason } => {
+            let account = services.admin.find(&user).await?;
+            let status = status.into();
+            services
+                .admin
+                .set_status(Actor::Operator, &account.id, status, reason, &meta)
+                .await?
+        }
+        AdminCommand::SetAdmin { user, revoke } => {
+            let account = services.admin.find(&user).await?;
+            services
+                .admin
+                .set_admin(Actor::Operator, &account.id, !revoke, &meta)
+                .await?
+        }
+        AdminCommand::ResetPassword { user } => {
+            let account = services.admin.find(&user).await?;
+            let token = services.auth.issue_reset_token(&account, &meta).await?;
+            eprintln!(
+                "A one-time reset token for {} (valid {} minutes): they send it with a new password to \
+                 POST /api/auth/reset-password {{\"token\": ..., \"new_password\": ...}}. It revokes their \
+                 sessions and API keys.",
+                account.username,
+                services.auth.reset_ttl().num_minutes()
+            );
+            let _ = print_to_stdout(&token);
+            return Ok(());
+        }
+    };
+    let _ = print_to_stdout(&account_line(&account));
     Ok(())
+}
+
+fn account_line(account: &defarm::domain::identity::account::Account) -> String {
+    [
+        account.id.as_str(),
+        &account.username,
+        &account.email,
+        account.tier.as_str(),
+        account.status.as_str(),
+        if account.is_admin { "yes" } else { "no" },
+        &account.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    ]
+    .join("\t")
 }

@@ -257,6 +257,44 @@ fn parse_secrets_key(text: &str) -> Result<[u8; 32], String> {
     <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| format!("must decode to 32 bytes, got {}", bytes.len()))
 }
 
+/// The README's configuration table: `defarm serve --help` prints it, so the two never differ.
+const README: &str = include_str!("../../README.md");
+const TABLE_HEAD: &str = "| Variable | Default | Meaning |";
+
+/// Every environment variable the binary reads, with its default and meaning, for a terminal.
+pub fn variables_help() -> String {
+    let mut help = String::from("Environment variables [default]:\n");
+    let rows = README
+        .lines()
+        .skip_while(|line| *line != TABLE_HEAD)
+        .skip(2)
+        .take_while(|line| line.starts_with('|'));
+    for row in rows {
+        let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(|cell| cell.trim()).collect();
+        if let [names, default, meaning] = cells[..] {
+            let plain = |text: &str| text.replace('`', "");
+            help.push_str(&format!(
+                "  {} [{}]\n      {}\n",
+                expanded_names(&plain(names)),
+                plain(default),
+                plain(meaning)
+            ));
+        }
+    }
+    help
+}
+
+/// `A_B_BASIC / _PROFESSIONAL` (the README's shorthand) as `A_B_BASIC, A_B_PROFESSIONAL`.
+fn expanded_names(names: &str) -> String {
+    let mut parts = names.split(" / ");
+    let first = parts.next().unwrap_or_default();
+    let stem = first.rsplit_once('_').map_or(first, |(stem, _)| stem);
+    std::iter::once(first.to_owned())
+        .chain(parts.map(|suffix| format!("{stem}{suffix}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Typed access to the variables, with errors that name the variable.
 struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
 
@@ -341,6 +379,35 @@ impl Env<'_> {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn the_help_lists_every_variable_read() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        Config::from_lookup(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            None
+        })
+        .unwrap();
+        let help = variables_help();
+        let asked = asked.into_inner();
+        assert!(asked.len() > 30, "{asked:?}");
+        let listed: Vec<&str> = help
+            .lines()
+            .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+            .filter_map(|line| line.trim().split_once(" ["))
+            .flat_map(|(names, _)| names.split(", "))
+            .collect();
+        for name in asked.iter().map(String::as_str).chain(["RUST_LOG", "NO_COLOR"]) {
+            assert!(listed.contains(&name), "{name} missing from {listed:?}");
+        }
+        assert!(help.contains(
+            "  RATE_LIMIT_PER_HOUR_BASIC, RATE_LIMIT_PER_HOUR_PROFESSIONAL, RATE_LIMIT_PER_HOUR_ENTERPRISE ["
+        ));
+        assert!(
+            help.contains("  PORT [3000]\n      Listen port (0 picks a free one)\n"),
+            "{help}"
+        );
+    }
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();

@@ -47,6 +47,11 @@ pub enum Change {
         tier: Tier,
         at: Timestamp,
     },
+    SetAdmin {
+        user_id: String,
+        is_admin: bool,
+        at: Timestamp,
+    },
     SetStatus {
         user_id: String,
         status: AccountStatus,

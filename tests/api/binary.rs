@@ -4,6 +4,10 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, assert_error, json_with_status, spawn_app};
+
 fn defarm() -> Command {
     Command::new(env!("CARGO_BIN_EXE_defarm"))
 }
@@ -142,4 +146,71 @@ fn creating_a_user_prints_its_id_and_nothing_else() {
         "{stdout:?}"
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("account created"));
+}
+
+/// The operator's account commands, run against the database a live app uses: what they change
+/// is what the API then does (login refused while suspended, the printed reset token works).
+#[tokio::test]
+async fn the_operator_manages_accounts_from_the_command_line() {
+    let app = spawn_app().await;
+    app.register("nelore").await;
+    let cli = |args: &[&str]| {
+        let output = defarm()
+            .arg("admin")
+            .args(args)
+            .envs(&app.vars)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        (output.status.code(), stdout, stderr)
+    };
+    let succeeded = |(code, stdout, stderr): (Option<i32>, String, String)| {
+        assert_eq!(code, Some(0), "{stderr}");
+        stdout
+    };
+    let fields = |line: &str| line.trim_end().split('\t').map(str::to_owned).collect::<Vec<_>>();
+
+    let listed = succeeded(cli(&["list-users"]));
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(
+        fields(lines[0]),
+        ["id", "username", "email", "tier", "status", "admin", "created"]
+    );
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert_eq!(
+        fields(lines[1])[1..6],
+        ["nelore", "nelore@example.com", "Basic", "Active", "no"]
+    );
+
+    let changed = succeeded(cli(&["set-tier", "nelore", "PROFESSIONAL"]));
+    assert_eq!(fields(&changed)[3], "Professional");
+    let changed = succeeded(cli(&["set-admin", "nelore@example.com"]));
+    assert_eq!(fields(&changed)[5], "yes");
+    let login = json_with_status(app.login("nelore", PASSWORD).await, 200).await;
+    let token = login["token"].as_str().unwrap();
+    json_with_status(app.get_as("/api/admin/users", token).await, 200).await;
+
+    let changed = succeeded(cli(&["set-status", "nelore", "suspended", "--reason", "unpaid"]));
+    assert_eq!(fields(&changed)[4], "Suspended");
+    assert_error(app.login("nelore", PASSWORD).await, 403, "account_suspended").await;
+    assert_eq!(
+        succeeded(cli(&["list-users", "--status", "SUSPENDED"])).lines().count(),
+        2
+    );
+    assert_eq!(succeeded(cli(&["list-users", "--status", "active"])).lines().count(), 1);
+    succeeded(cli(&["set-status", "nelore", "active"]));
+
+    let (code, reset, stderr) = cli(&["reset-password", "nelore"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("POST /api/auth/reset-password"), "{stderr}");
+    let body = json!({ "token": reset.trim(), "new_password": "An0ther-horse!" });
+    let reset = app.post_json("/api/auth/reset-password", &body).await;
+    assert_eq!(reset.status(), 204);
+    json_with_status(app.login("nelore", "An0ther-horse!").await, 200).await;
+
+    let (code, stdout, stderr) = cli(&["set-tier", "ghost", "basic"]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.is_empty() && stderr.contains("not found"), "{stderr}");
 }

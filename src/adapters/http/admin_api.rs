@@ -11,6 +11,7 @@ use super::error::ApiResult;
 use super::types::{StatusName, TierName, list_of, page};
 use super::{ApiTags, State};
 use crate::domain::audit::AuditFilter;
+use crate::domain::identity::admin::Actor;
 use crate::domain::identity::ports::AccountFilter;
 
 pub struct AdminApi;
@@ -81,7 +82,12 @@ impl AdminApi {
     ) -> ApiResult<Json<Profile>> {
         let account = state
             .admin
-            .set_tier(&admin.principal, &user_id.0, body.tier.into(), &admin.meta)
+            .set_tier(
+                Actor::Administrator(&admin.principal),
+                &user_id.0,
+                body.tier.into(),
+                &admin.meta,
+            )
             .await?;
         Ok(Json(account.into()))
     }
@@ -103,7 +109,7 @@ impl AdminApi {
         let account = state
             .admin
             .set_status(
-                &admin.principal,
+                Actor::Administrator(&admin.principal),
                 &user_id.0,
                 body.status.into(),
                 body.reason,

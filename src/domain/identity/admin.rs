@@ -21,6 +21,34 @@ combined_port!(
     pub trait AdminStore: UnitOfWork, AccountRepo, AuditRepo
 );
 
+/// Who changes an account: an administrator through the API, or the operator at the command
+/// line (audited with no actor; the request metadata says `defarm cli`).
+#[derive(Clone, Copy)]
+pub enum Actor<'a> {
+    Administrator(&'a Principal),
+    Operator,
+}
+
+impl Actor<'_> {
+    fn user_id(&self) -> Option<&str> {
+        match self {
+            Self::Administrator(admin) => Some(&admin.user_id),
+            Self::Operator => None,
+        }
+    }
+
+    /// An administrator may not lock themselves out; the operator can always undo a change.
+    fn check_not_self(&self, account: &Account) -> Result<()> {
+        if self.user_id() == Some(account.id.as_str()) {
+            return Err(Error::conflict(
+                "cannot_change_own_status",
+                "administrators cannot lock themselves out",
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub struct AdminService {
     pub(crate) store: Arc<dyn AdminStore>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -43,7 +71,19 @@ impl AdminService {
             .ok_or_else(|| Error::not_found("user"))
     }
 
-    pub async fn set_tier(&self, admin: &Principal, user_id: &str, tier: Tier, meta: &RequestMeta) -> Result<Account> {
+    /// The account with this id, or else this username or email (for the command line).
+    pub async fn find(&self, id_or_login: &str) -> Result<Account> {
+        match self.store.account(id_or_login).await? {
+            Some(account) => Ok(account),
+            None => self
+                .store
+                .account_by_login(id_or_login)
+                .await?
+                .ok_or_else(|| Error::not_found("user")),
+        }
+    }
+
+    pub async fn set_tier(&self, actor: Actor<'_>, user_id: &str, tier: Tier, meta: &RequestMeta) -> Result<Account> {
         let account = self.user(user_id).await?;
         let now = self.clock.now();
         self.store
@@ -65,7 +105,7 @@ impl AdminService {
                 Change::Audit(AuditEntry::new(
                     self.ids.new_id(),
                     "tier_changed",
-                    Some(&admin.user_id),
+                    actor.user_id(),
                     ("user", Some(&account.id)),
                     meta,
                     now,
@@ -80,7 +120,7 @@ impl AdminService {
     /// Takes effect on the user's next request, on every replica.
     pub async fn set_status(
         &self,
-        admin: &Principal,
+        actor: Actor<'_>,
         user_id: &str,
         status: AccountStatus,
         reason: Option<String>,
@@ -90,11 +130,8 @@ impl AdminService {
             return Err(Error::field("reason", "at most 500 characters"));
         }
         let account = self.user(user_id).await?;
-        if account.id == admin.user_id && status != AccountStatus::Active {
-            return Err(Error::conflict(
-                "cannot_change_own_status",
-                "administrators cannot lock themselves out",
-            ));
+        if status != AccountStatus::Active {
+            actor.check_not_self(&account)?;
         }
         let now = self.clock.now();
         self.store
@@ -117,11 +154,47 @@ impl AdminService {
                 Change::Audit(AuditEntry::new(
                     self.ids.new_id(),
                     "status_changed",
-                    Some(&admin.user_id),
+                    actor.user_id(),
                     ("user", Some(&account.id)),
                     meta,
                     now,
                     json!({ "from": account.status.as_str(), "to": status.as_str(), "reason": reason }),
+                )),
+            ])
+            .await?;
+        self.auth.forget_account(&account.id).await;
+        self.user(user_id).await
+    }
+
+    /// Makes the account an administrator, or no longer one; takes effect on its next request.
+    pub async fn set_admin(
+        &self,
+        actor: Actor<'_>,
+        user_id: &str,
+        is_admin: bool,
+        meta: &RequestMeta,
+    ) -> Result<Account> {
+        let account = self.user(user_id).await?;
+        if !is_admin {
+            actor.check_not_self(&account)?;
+        }
+        let now = self.clock.now();
+        let action = if is_admin { "admin_granted" } else { "admin_revoked" };
+        self.store
+            .commit(vec![
+                Change::SetAdmin {
+                    user_id: account.id.clone(),
+                    is_admin,
+                    at: now,
+                },
+                Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
+                    action,
+                    actor.user_id(),
+                    ("user", Some(&account.id)),
+                    meta,
+                    now,
+                    json!({ "from": account.is_admin, "to": is_admin }),
                 )),
             ])
             .await?;

@@ -433,6 +433,27 @@ impl AuthService {
         }) else {
             return Ok(());
         };
+        let token = self.issue_reset_token(&account, meta).await?;
+        let minutes = self.settings.reset_ttl.num_minutes();
+        let message = MailMessage {
+            to: account.email.clone(),
+            subject: "Reset your DeFarm password".to_owned(),
+            body: format!(
+                "Someone asked to reset the password of {}. If it was you, send this token to \
+                 POST /api/auth/reset-password within {minutes} minutes:\n\n{token}\n\nIf it was \
+                 not you, ignore this message.",
+                account.username
+            ),
+        };
+        if let Err(err) = self.mailer.send(message).await {
+            tracing::warn!(error = %err, "could not send a password reset message");
+        }
+        Ok(())
+    }
+
+    /// Stores a new one-time reset token for the account and returns it (sent by mail, or
+    /// printed for the operator by `defarm admin reset-password`).
+    pub async fn issue_reset_token(&self, account: &Account, meta: &RequestMeta) -> Result<String> {
         let token = random_token(32);
         let now = self.clock.now();
         self.store
@@ -454,21 +475,12 @@ impl AuthService {
                 )),
             ])
             .await?;
-        let minutes = self.settings.reset_ttl.num_minutes();
-        let message = MailMessage {
-            to: account.email.clone(),
-            subject: "Reset your DeFarm password".to_owned(),
-            body: format!(
-                "Someone asked to reset the password of {}. If it was you, send this token to \
-                 POST /api/auth/reset-password within {minutes} minutes:\n\n{token}\n\nIf it was \
-                 not you, ignore this message.",
-                account.username
-            ),
-        };
-        if let Err(err) = self.mailer.send(message).await {
-            tracing::warn!(error = %err, "could not send a password reset message");
-        }
-        Ok(())
+        Ok(token)
+    }
+
+    /// How long a reset token stays usable.
+    pub fn reset_ttl(&self) -> Duration {
+        self.settings.reset_ttl
     }
 
     /// Uses a reset token once (two concurrent uses: one wins, the other gets 400), sets the new

@@ -79,6 +79,21 @@ pub(super) async fn set_tier<C: ConnectionTrait>(txn: &C, user_id: String, tier:
     Ok(())
 }
 
+pub(super) async fn set_admin<C: ConnectionTrait>(
+    txn: &C,
+    user_id: String,
+    is_admin: bool,
+    at: Timestamp,
+) -> Result<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::IsAdmin, Expr::value(is_admin))
+        .col_expr(user::Column::UpdatedAt, Expr::value(at))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn set_status<C: ConnectionTrait>(
     txn: &C,
     user_id: String,
