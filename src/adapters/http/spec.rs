@@ -10,6 +10,8 @@
 //! - Operations open to anyone say so (`security: []`); the document names its server and licence.
 //! - A schema only answered, never sent, lists every property as required: the server writes
 //!   each one (`null` when it has no value), and typed clients need not test for absence.
+//! - Every request body and answer carries an example, captured from a real server
+//!   (`scripts/spec_examples.py` writes `examples.json`): what Swagger UI's "Try it out" sends.
 //! - For readers in Swagger UI: tags in reading order, one-line summaries, the edge's response
 //!   headers and the paging bounds declared.
 
@@ -32,6 +34,7 @@ pub fn normalized(document: Value, tag_order: &[&str]) -> Value {
     document_response_headers(&mut document);
     declare_page_bounds(&mut document);
     require_sent_properties(&mut document);
+    add_examples(&mut document);
     document["servers"] = json!([{ "url": "/", "description": "The server that serves this document." }]);
     document["info"]["license"] = json!({
         "name": env!("CARGO_PKG_LICENSE"),
@@ -342,6 +345,69 @@ fn require_sent_properties(document: &mut Value) {
         let every: Vec<Value> = properties.keys().map(|key| json!(key)).collect();
         schema["required"] = Value::Array(every);
     }
+}
+
+/// Real requests and answers: `schemas` by schema name, `operations` (bodies without a named
+/// schema) by operation id.
+const EXAMPLES: &str = include_str!("examples.json");
+
+/// Puts an example beside each body: Swagger UI fills "Try it out" with it and shows it as the
+/// answer, and linters check it against the schema. A named schema's example is written once,
+/// under `components/examples`, and referred to from every body of that schema.
+fn add_examples(document: &mut Value) {
+    let Ok(mut examples) = serde_json::from_str::<Value>(EXAMPLES) else {
+        return;
+    };
+    let by_schema = examples["schemas"].take();
+    let by_operation = examples["operations"].take();
+    let mut used = BTreeSet::new();
+    for (_, operation) in operations(document) {
+        let own = by_operation[operation["operationId"].as_str().unwrap_or_default()].clone();
+        let Some(parts) = operation.as_object_mut() else {
+            continue;
+        };
+        let bodies = parts.iter_mut().flat_map(|(part, value)| match part.as_str() {
+            "requestBody" => vec![value],
+            "responses" => value
+                .as_object_mut()
+                .into_iter()
+                .flatten()
+                .filter(|(status, _)| status.starts_with('2'))
+                .map(|(_, answer)| answer)
+                .collect(),
+            _ => Vec::new(),
+        });
+        for body in bodies {
+            let media = body
+                .get_mut("content")
+                .and_then(Value::as_object_mut)
+                .into_iter()
+                .flatten();
+            for (media_type, media) in media.filter(|(kind, _)| !kind.starts_with("application/octet-stream")) {
+                let schema = &media["schema"];
+                let named = |reference: &Value| {
+                    let name = reference.as_str()?.strip_prefix("#/components/schemas/")?;
+                    by_schema.get(name).map(|_| name.to_owned())
+                };
+                if let Some(name) = named(&schema["$ref"]) {
+                    media["examples"] = json!({ &name: { "$ref": format!("#/components/examples/{name}") } });
+                    used.insert(name);
+                } else if let Some(name) = named(&schema["items"]["$ref"]) {
+                    media["example"] = json!([by_schema[&name]]);
+                } else if !own.is_null() && (media_type == "application/json" || own.is_string()) {
+                    media["example"] = own.clone();
+                }
+            }
+        }
+    }
+    let shared: Map<String, Value> = used
+        .into_iter()
+        .map(|name| {
+            let value = by_schema[&name].clone();
+            (name, json!({ "value": value }))
+        })
+        .collect();
+    document["components"]["examples"] = Value::Object(shared);
 }
 
 /// The names of the component schemas `value` refers to.
