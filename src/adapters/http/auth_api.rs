@@ -1,7 +1,7 @@
 //! `/api/auth` and `/api/users/me`: accounts, sessions, passwords.
 
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::caller::{Caller, PublicClient, SessionCaller};
 use super::error::ApiResult;
@@ -33,13 +33,18 @@ struct LoginRequest {
     password: String,
 }
 
+/// How to send the token: always `Bearer`.
+#[derive(Enum)]
+enum TokenType {
+    Bearer,
+}
+
 /// A session token.
 #[derive(Object)]
 struct TokenResponse {
     /// Send as `Authorization: Bearer <token>`.
     token: String,
-    /// Always `Bearer`.
-    token_type: String,
+    token_type: TokenType,
     expires_at: UtcTime,
     user_id: String,
     workspace_id: String,
@@ -49,7 +54,7 @@ impl From<IssuedToken> for TokenResponse {
     fn from(issued: IssuedToken) -> Self {
         Self {
             token: issued.token,
-            token_type: "Bearer".to_owned(),
+            token_type: TokenType::Bearer,
             expires_at: issued.expires_at.into(),
             user_id: issued.user_id,
             workspace_id: issued.workspace_id,

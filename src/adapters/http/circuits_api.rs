@@ -206,6 +206,11 @@ impl From<PublicSettings> for PublicSettingsView {
     }
 }
 
+super::types::mirror!(
+    /// An `Inactive` circuit takes no more pushes, pulls or members.
+    CircuitStatusName <=> crate::domain::circuits::circuit::CircuitStatus, "PascalCase" { Active, Inactive }
+);
+
 /// A circuit, as one of its members sees it.
 #[derive(Object)]
 pub(super) struct CircuitResponse {
@@ -214,8 +219,7 @@ pub(super) struct CircuitResponse {
     #[oai(nullable)]
     description: Option<String>,
     owner_id: String,
-    /// `Active` or `Inactive`.
-    status: String,
+    status: CircuitStatusName,
     permissions: CircuitPermissions,
     alias_config: AliasConfigBody,
     adapter_config: AdapterConfig,
@@ -237,7 +241,7 @@ impl From<CircuitView> for CircuitResponse {
             name: c.name,
             description: c.description,
             owner_id: c.owner_id,
-            status: c.status.as_str().to_owned(),
+            status: c.status.into(),
             permissions: c.settings.into(),
             alias_config: c.alias_config.into(),
             adapter_config: AdapterConfig {
@@ -262,7 +266,7 @@ pub struct CircuitSummary {
     #[oai(nullable)]
     description: Option<String>,
     owner_id: String,
-    status: String,
+    status: CircuitStatusName,
     permissions: CircuitPermissions,
     adapter_type: String,
     created_at: UtcTime,
@@ -276,7 +280,7 @@ impl From<Circuit> for CircuitSummary {
             name: c.name,
             description: c.description,
             owner_id: c.owner_id,
-            status: c.status.as_str().to_owned(),
+            status: c.status.into(),
             permissions: c.settings.into(),
             adapter_type: c.adapter_type,
             created_at: c.created_at.into(),

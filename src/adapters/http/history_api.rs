@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 use serde_json::Value;
 
 use super::caller::Caller;
@@ -21,12 +21,19 @@ use crate::domain::log::service::FactLog;
 
 pub struct HistoryApi;
 
+/// `pending`: recorded, not yet in a signed checkpoint (within `LOG_INTEGRATE_MS`).
+#[derive(Enum)]
+#[oai(rename_all = "lowercase")]
+enum FactLogStatus {
+    Pending,
+    Integrated,
+}
+
 /// Where a fact stands in the transparency log. When integrated: its entry, the salt that opens
 /// its commitment, and the inclusion proof against `checkpoint`.
 #[derive(Object)]
 pub struct FactLogView {
-    /// `pending` or `integrated`.
-    status: String,
+    status: FactLogStatus,
     #[oai(nullable)]
     leaf_index: Option<u64>,
     /// Hex, 16 bytes.
@@ -52,7 +59,7 @@ impl From<FactLog> for FactLogView {
     fn from(log: FactLog) -> Self {
         match log {
             FactLog::Pending => Self {
-                status: "pending".into(),
+                status: FactLogStatus::Pending,
                 leaf_index: None,
                 salt: None,
                 commitment: None,
@@ -67,7 +74,7 @@ impl From<FactLog> for FactLogView {
                 proof,
                 checkpoint,
             } => Self {
-                status: "integrated".into(),
+                status: FactLogStatus::Integrated,
                 leaf_index: Some(leaf_index),
                 salt: Some(hex::encode(entry.salt)),
                 commitment: Some(hex::encode(entry.commitment)),

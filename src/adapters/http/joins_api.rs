@@ -4,7 +4,7 @@ use crate::domain::circuits::circuit::CircuitId;
 use crate::domain::identity::account::UserId;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 
 use super::caller::Caller;
 use super::error::ApiResult;
@@ -32,6 +32,11 @@ struct ApproveRequestBody {
     role: Option<RoleName>,
 }
 
+super::types::mirror!(
+    /// Where a request to join stands.
+    RequestStatusName <=> crate::domain::circuits::join_request::RequestStatus, "PascalCase" { Pending, Approved, Rejected }
+);
+
 /// A request to join a circuit.
 #[derive(Object)]
 pub struct JoinRequestView {
@@ -40,8 +45,7 @@ pub struct JoinRequestView {
     username: String,
     #[oai(nullable)]
     message: Option<String>,
-    /// `Pending`, `Approved` or `Rejected`.
-    status: String,
+    status: RequestStatusName,
     created_at: UtcTime,
     #[oai(nullable)]
     decided_by: Option<String>,
@@ -58,7 +62,7 @@ impl From<JoinRequest> for JoinRequestView {
             user_id: r.user_id,
             username: r.username,
             message: r.message,
-            status: r.status.as_str().to_owned(),
+            status: r.status.into(),
             created_at: r.created_at.into(),
             decided_by: r.decided_by,
             decided_at: r.decided_at.map(UtcTime),
@@ -82,11 +86,17 @@ struct PublicJoinBody {
     message: Option<String>,
 }
 
+/// `Joined`: auto-approved as `Member`; `Pending`: a join request awaits a manager.
+#[derive(Enum)]
+enum PublicJoinStatus {
+    Joined,
+    Pending,
+}
+
 /// The outcome of joining through a public page.
 #[derive(Object)]
 struct PublicJoinResponse {
-    /// `Joined` (auto-approved as `Member`) or `Pending` (a join request awaits a manager).
-    status: String,
+    status: PublicJoinStatus,
     #[oai(nullable)]
     member: Option<MemberView>,
     #[oai(nullable)]
@@ -228,12 +238,12 @@ impl JoinsApi {
             .await?;
         let response = match joined {
             PublicJoin::Joined(member) => PublicJoinResponse {
-                status: "Joined".to_owned(),
+                status: PublicJoinStatus::Joined,
                 member: Some(member.into()),
                 request: None,
             },
             PublicJoin::Requested(request) => PublicJoinResponse {
-                status: "Pending".to_owned(),
+                status: PublicJoinStatus::Pending,
                 member: None,
                 request: Some(request.into()),
             },

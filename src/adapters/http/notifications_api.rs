@@ -24,15 +24,20 @@ pub struct NotificationsApi;
 /// How often a socket re-checks its session, so a revoked session closes it.
 const SESSION_RECHECK: Duration = Duration::from_secs(2);
 
+super::types::mirror!(
+    /// What a notification is about.
+    NotificationTypeName <=> crate::domain::partners::notification::NotificationType, "PascalCase" {
+        JoinRequestReceived, JoinRequestApproved, JoinRequestRejected, MemberAdded, MemberRemoved,
+        RoleChanged, CircuitItemPendingApproval, CircuitItemApproved, CircuitItemRejected,
+        AccountUpdated, TransferReceived, TransferAccepted, TransferDeclined, DisputeResolved,
+    }
+);
+
 /// A notification.
 #[derive(Object)]
 pub struct NotificationView {
     id: String,
-    /// `JoinRequestReceived`, `JoinRequestApproved`, `JoinRequestRejected`, `MemberAdded`,
-    /// `MemberRemoved`, `RoleChanged`, `CircuitItemPendingApproval`, `CircuitItemApproved`,
-    /// `CircuitItemRejected`, `AccountUpdated`, `TransferReceived`, `TransferAccepted`,
-    /// `TransferDeclined` or `DisputeResolved`.
-    notification_type: String,
+    notification_type: NotificationTypeName,
     title: String,
     message: String,
     read: bool,
@@ -44,7 +49,7 @@ impl From<Notification> for NotificationView {
     fn from(n: Notification) -> Self {
         Self {
             id: n.id,
-            notification_type: n.notification_type.as_str().to_owned(),
+            notification_type: n.notification_type.into(),
             title: n.title,
             message: n.message,
             read: n.read,

@@ -1,8 +1,9 @@
 //! Operations endpoints: health, readiness, version and metrics. Public and never rate limited.
 
 use poem_openapi::payload::{Json, PlainText};
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
+use super::types::UtcTime;
 use super::{ApiTags, State};
 
 /// What this binary was built from, as `/version` reports it.
@@ -25,11 +26,17 @@ pub struct BuildInfo {
 
 pub struct OpsApi;
 
+/// Always `healthy` when the process answers.
+#[derive(Enum)]
+#[oai(rename_all = "lowercase")]
+enum HealthStatus {
+    Healthy,
+}
+
 #[derive(Object)]
 struct Health {
-    /// Always `healthy` when the process answers.
-    status: String,
-    timestamp: chrono::DateTime<chrono::Utc>,
+    status: HealthStatus,
+    timestamp: UtcTime,
     uptime_seconds: u64,
 }
 
@@ -42,12 +49,24 @@ struct PoolNumbers {
     waiting: u32,
 }
 
+#[derive(Enum)]
+#[oai(rename_all = "lowercase")]
+enum DatabaseReachability {
+    Connected,
+    Unreachable,
+}
+
+#[derive(Enum)]
+#[oai(rename_all = "lowercase")]
+enum DatabaseBackend {
+    Postgres,
+    Sqlite,
+}
+
 #[derive(Object)]
 struct DatabaseStatus {
-    /// `connected` or `unreachable`.
-    status: String,
-    /// `postgres` or `sqlite`.
-    backend: String,
+    status: DatabaseReachability,
+    backend: DatabaseBackend,
     /// The round trip's time; null when the database did not answer.
     #[oai(nullable)]
     ping_ms: Option<f64>,
@@ -69,19 +88,34 @@ enum DatabaseHealthResponse {
     Unreachable(Json<DatabaseHealthBody>, #[oai(header = "Retry-After")] u64),
 }
 
+/// `disabled`: the service runs without Redis.
+#[derive(Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+enum CheckOutcome {
+    Ok,
+    Unavailable,
+    Disabled,
+}
+
 #[derive(Object)]
 struct ReadinessChecks {
-    /// `ok` or `unavailable`.
-    database: String,
-    /// `ok`, `unavailable`, or `disabled` when running without Redis.
-    cache: String,
+    database: CheckOutcome,
+    cache: CheckOutcome,
+}
+
+/// `degraded`: Redis is down; requests still work, limits and cache run in process.
+/// `not_ready`: the database is down.
+#[derive(Enum)]
+#[oai(rename_all = "snake_case")]
+enum ReadinessStatus {
+    Ready,
+    Degraded,
+    NotReady,
 }
 
 #[derive(Object)]
 struct Readiness {
-    /// `ready`, `degraded` (Redis is down: requests still work, limits and cache run in
-    /// process), or `not_ready` (the database is down).
-    status: String,
+    status: ReadinessStatus,
     checks: ReadinessChecks,
 }
 
@@ -101,8 +135,8 @@ impl OpsApi {
     #[oai(path = "/health", method = "get", operation_id = "health")]
     async fn health(&self, state: State<'_>) -> Json<Health> {
         Json(Health {
-            status: "healthy".to_owned(),
-            timestamp: chrono::Utc::now(),
+            status: HealthStatus::Healthy,
+            timestamp: chrono::Utc::now().into(),
             uptime_seconds: state.started.elapsed().as_secs(),
         })
     }
@@ -113,11 +147,16 @@ impl OpsApi {
     async fn health_db(&self, state: State<'_>) -> DatabaseHealthResponse {
         let ping = state.database.ping().await;
         let stats = state.database.pool_stats();
-        let body = |status: &str, ping_ms| {
+        let backend = if state.database.backend() == "postgres" {
+            DatabaseBackend::Postgres
+        } else {
+            DatabaseBackend::Sqlite
+        };
+        let body = |status, ping_ms| {
             Json(DatabaseHealthBody {
                 database: DatabaseStatus {
-                    status: status.to_owned(),
-                    backend: state.database.backend().to_owned(),
+                    status,
+                    backend,
                     ping_ms,
                     pool: PoolNumbers {
                         max: stats.max,
@@ -130,8 +169,11 @@ impl OpsApi {
             })
         };
         match ping {
-            Ok(elapsed) => DatabaseHealthResponse::Connected(body("connected", Some(elapsed.as_secs_f64() * 1000.0))),
-            Err(_) => DatabaseHealthResponse::Unreachable(body("unreachable", None), 1),
+            Ok(elapsed) => DatabaseHealthResponse::Connected(body(
+                DatabaseReachability::Connected,
+                Some(elapsed.as_secs_f64() * 1000.0),
+            )),
+            Err(_) => DatabaseHealthResponse::Unreachable(body(DatabaseReachability::Unreachable, None), 1),
         }
     }
 
@@ -140,28 +182,33 @@ impl OpsApi {
     async fn health_ready(&self, state: State<'_>) -> ReadinessResponse {
         let database_ok = state.database.ping().await.is_ok();
         let cache = match &state.redis_cache {
-            None => "disabled",
-            Some(cache) if cache.ping().await => "ok",
-            Some(_) => "unavailable",
+            None => CheckOutcome::Disabled,
+            Some(cache) if cache.ping().await => CheckOutcome::Ok,
+            Some(_) => CheckOutcome::Unavailable,
         };
         let checks = ReadinessChecks {
-            database: if database_ok { "ok" } else { "unavailable" }.to_owned(),
-            cache: cache.to_owned(),
+            database: if database_ok {
+                CheckOutcome::Ok
+            } else {
+                CheckOutcome::Unavailable
+            },
+            cache,
         };
         if !database_ok {
             return ReadinessResponse::NotReady(
                 Json(Readiness {
-                    status: "not_ready".to_owned(),
+                    status: ReadinessStatus::NotReady,
                     checks,
                 }),
                 1,
             );
         }
-        let status = if cache == "unavailable" { "degraded" } else { "ready" };
-        ReadinessResponse::Ready(Json(Readiness {
-            status: status.to_owned(),
-            checks,
-        }))
+        let status = if cache == CheckOutcome::Unavailable {
+            ReadinessStatus::Degraded
+        } else {
+            ReadinessStatus::Ready
+        };
+        ReadinessResponse::Ready(Json(Readiness { status, checks }))
     }
 
     /// What this binary was built from.

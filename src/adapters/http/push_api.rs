@@ -17,6 +17,15 @@ use crate::domain::circuits::push_service::PushLocalResult;
 
 pub struct PushApi;
 
+super::types::mirror!(
+    /// What a push did: `NewItemCreated` (201), `ExistingItemEnriched` (a canonical identifier
+    /// named an item the caller may change; 200), or `AlreadyPushed` (this local item is in this
+    /// circuit already, nothing changed; 200).
+    PushOutcomeName <=> crate::domain::circuits::push_service::PushOutcome, "PascalCase" {
+        NewItemCreated, ExistingItemEnriched, AlreadyPushed
+    }
+);
+
 #[derive(Object)]
 struct LocalPush {
     local_id: String,
@@ -33,10 +42,7 @@ struct LocalPush {
 struct LocalPushOutcome {
     dfid: String,
     local_id: String,
-    /// `NewItemCreated` (201), `ExistingItemEnriched` (a canonical identifier named an item the
-    /// caller may change; 200), or `AlreadyPushed` (this local item is in this circuit already,
-    /// nothing changed; 200).
-    status: String,
+    status: PushOutcomeName,
     operation_id: String,
     operation_status: OperationStatusName,
 }
@@ -46,7 +52,7 @@ impl From<PushLocalResult> for LocalPushOutcome {
         Self {
             dfid: r.dfid,
             local_id: r.local_id,
-            status: r.outcome.as_str().to_owned(),
+            status: r.outcome.into(),
             operation_id: r.operation.operation_id,
             operation_status: r.operation.status.into(),
         }

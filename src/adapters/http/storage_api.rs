@@ -45,14 +45,18 @@ struct AdapterConfigBody {
     adapter_type: String,
 }
 
+super::types::mirror!(
+    /// Where a stored copy stands.
+    StorageStatusName <=> crate::domain::partners::storage::StorageStatus, "PascalCase" { Pending, Stored, Failed }
+);
+
 /// One stored copy of an item's document.
 #[derive(Object)]
 pub struct StorageRecordView {
     record_id: String,
     adapter_type: String,
     cid: String,
-    /// `Pending`, `Stored` or `Failed`.
-    status: String,
+    status: StorageStatusName,
     location: String,
     triggered_by: String,
     triggered_by_id: String,
@@ -68,7 +72,7 @@ impl From<StorageRecord> for StorageRecordView {
             record_id: r.record_id,
             adapter_type: r.adapter_type,
             cid: r.cid,
-            status: r.status.as_str().to_owned(),
+            status: r.status.into(),
             location: r.location,
             triggered_by: r.triggered_by,
             triggered_by_id: r.triggered_by_id,

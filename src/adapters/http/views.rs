@@ -152,14 +152,18 @@ list_of!(
     LocalItemView
 );
 
+mirror!(
+    /// A `Deprecated` item takes no more changes.
+    ItemStatusName <=> crate::domain::items::item::ItemStatus, "PascalCase" { Active, Deprecated, Merged, Split }
+);
+
 /// A global item (DFID), as the caller sees it.
 #[derive(Debug, Object)]
 pub struct ItemResponse {
     pub dfid: String,
     pub identifiers: Vec<IdentifierView>,
     pub enriched_data: JsonObject,
-    /// `Active`, `Deprecated`, `Merged` or `Split`.
-    pub status: String,
+    pub status: ItemStatusName,
     /// The owner: whoever minted the DFID.
     pub created_by: String,
     pub created_at: UtcTime,
@@ -189,7 +193,7 @@ impl From<Item> for ItemResponse {
             dfid: item.dfid,
             identifiers: identifier_views(item.identifiers),
             enriched_data: item.enriched_data.into(),
-            status: item.status.as_str().to_owned(),
+            status: item.status.into(),
             created_by: item.created_by,
             created_at: item.created_at.into(),
             updated_at: item.updated_at.into(),
