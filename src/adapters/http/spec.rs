@@ -10,6 +10,8 @@
 //! - Operations open to anyone say so (`security: []`); the document names its server and licence.
 //! - A schema only answered, never sent, lists every property as required: the server writes
 //!   each one (`null` when it has no value), and typed clients need not test for absence.
+//! - The text rules the domain enforces are declared where the spec can say them: the shape of
+//!   DFIDs, usernames and event types, and which strings are email addresses.
 //! - Every request body and answer carries an example, captured from a real server
 //!   (`scripts/spec_examples.py` writes `examples.json`): what Swagger UI's "Try it out" sends.
 //! - For readers in Swagger UI: tags in reading order, one-line summaries, the edge's response
@@ -19,6 +21,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use crate::domain::identity::account::USERNAME_PATTERN;
+use crate::domain::items::dfid::DFID_PATTERN;
+use crate::domain::items::event::EVENT_TYPE_PATTERN;
 use crate::domain::page::{DEFAULT_LIMIT, MAX_LIMIT};
 
 /// The document with the reshaping above applied.
@@ -34,6 +39,7 @@ pub fn normalized(document: Value, tag_order: &[&str]) -> Value {
     document_response_headers(&mut document);
     declare_page_bounds(&mut document);
     require_sent_properties(&mut document);
+    declare_text_rules(&mut document);
     add_examples(&mut document);
     document["servers"] = json!([{ "url": "/", "description": "The server that serves this document." }]);
     document["info"]["license"] = json!({
@@ -315,6 +321,34 @@ fn declare_page_bounds(document: &mut Value) {
                 parameter["schema"]["default"] = json!(DEFAULT_LIMIT);
                 parameter["description"] =
                     json!(format!("Items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."));
+            }
+        }
+    }
+}
+
+/// Patterns and formats for the strings the domain checks (the domain stays the judge: the spec
+/// declares its rule, the server's answer does not change).
+fn declare_text_rules(document: &mut Value) {
+    let dfid = || json!(DFID_PATTERN);
+    for (_, operation) in operations(document) {
+        let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
+        for parameter in parameters.into_iter().flatten() {
+            if parameter["name"] == "dfid" {
+                parameter["schema"]["pattern"] = dfid();
+            }
+        }
+    }
+    let schemas = document["components"]["schemas"].as_object_mut().into_iter().flatten();
+    for (schema, definition) in schemas {
+        let properties = definition.get_mut("properties").and_then(Value::as_object_mut);
+        for (property, rule) in properties.into_iter().flatten() {
+            match (schema.as_str(), property.as_str()) {
+                (_, "dfid" | "holder_dfid") => rule["pattern"] = dfid(),
+                ("PublicSettingsBody", "published_items") => rule["items"]["pattern"] = dfid(),
+                ("RegisterRequest", "username") => rule["pattern"] = json!(USERNAME_PATTERN),
+                ("NewEvent" | "NewLocalEvent", "event_type") => rule["pattern"] = json!(EVENT_TYPE_PATTERN),
+                (_, "email") => rule["format"] = json!("email"),
+                _ => {}
             }
         }
     }

@@ -93,6 +93,9 @@ pub fn new_user_id(ids: &dyn IdGenerator) -> String {
     format!("user-{}", ids.new_id())
 }
 
+/// `validate_username`'s rule as a regular expression, for the spec.
+pub const USERNAME_PATTERN: &str = "^[A-Za-z0-9._-]{3,64}$";
+
 /// 3 to 64 characters of `A-Z a-z 0-9 . _ -`.
 pub fn validate_username(username: &str) -> Result<(), Error> {
     let ok_chars = username
@@ -155,8 +158,37 @@ pub fn check_password_policy(password: &str) -> Result<(), Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Every string of up to 3 characters from an alphabet of edge cases, and lengths around
+    /// the limit: the spec's pattern and the validator agree on each.
+    pub(crate) fn samples() -> Vec<String> {
+        let alphabet = ['a', 'Z', '0', '.', '_', '-', ':', ' ', 'é', '/', '@'];
+        let mut samples = vec![String::new()];
+        let mut level = vec![String::new()];
+        for _ in 0..3 {
+            level = level
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            samples.extend(level.iter().cloned());
+        }
+        samples.extend([63, 64, 65].map(|n| "a".repeat(n)));
+        samples
+    }
+
+    #[test]
+    fn the_username_pattern_is_the_rule() {
+        let pattern = regex::Regex::new(USERNAME_PATTERN).unwrap();
+        for sample in samples() {
+            assert_eq!(
+                pattern.is_match(&sample),
+                validate_username(&sample).is_ok(),
+                "{sample:?}"
+            );
+        }
+    }
 
     #[test]
     fn usernames() {

@@ -21,6 +21,10 @@ fn checksum(date_and_sequence: &str) -> String {
     format!("{:X}", h % 0xFFFF)
 }
 
+/// What every DFID looks like, as a regular expression, for the spec (`Dfid::parse` also checks
+/// the date and the checksum).
+pub const DFID_PATTERN: &str = "^DFID-[0-9]{8}-[0-9]{6,}-[0-9A-F]{1,4}$";
+
 impl Dfid {
     pub fn new(date: NaiveDate, sequence: u64) -> Self {
         let date = date.format("%Y%m%d").to_string();
@@ -68,6 +72,16 @@ impl fmt::Display for Dfid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_dfid_matches_the_spec_pattern() {
+        let pattern = regex::Regex::new(DFID_PATTERN).unwrap();
+        for sequence in (0..5_000).chain([999_999, 1_000_000, 123_456_789]) {
+            let dfid = Dfid::new(day(2026, 11, 26), sequence);
+            assert!(pattern.is_match(dfid.as_str()), "{dfid:?}");
+        }
+        assert!(!pattern.is_match("dfid-20261126-000001-FF10"));
+    }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -39,6 +39,9 @@ pub const RESERVED_TYPES: &[&str] = &[
     "StatusChanged",
 ];
 
+/// The shape `validate_client_event_type` accepts, as a regular expression, for the spec.
+pub const EVENT_TYPE_PATTERN: &str = "^[A-Za-z0-9_.:-]{1,64}$";
+
 /// 1 to 64 characters of `A-Z a-z 0-9 _ . : -`, and not reserved (compared ignoring case).
 pub fn validate_client_event_type(event_type: &str) -> Result<(), Error> {
     let shape_ok = (1..=64).contains(&event_type.len())
@@ -198,6 +201,21 @@ pub struct LocalEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_event_type_pattern_is_the_rule_for_unreserved_types() {
+        let pattern = regex::Regex::new(EVENT_TYPE_PATTERN).unwrap();
+        let unreserved = crate::domain::identity::account::tests::samples()
+            .into_iter()
+            .filter(|sample| !RESERVED_TYPES.iter().any(|r| r.eq_ignore_ascii_case(sample)));
+        for sample in unreserved {
+            assert_eq!(
+                pattern.is_match(&sample),
+                validate_client_event_type(&sample).is_ok(),
+                "{sample:?}"
+            );
+        }
+    }
 
     #[test]
     fn content_hash_known_answer() {
