@@ -214,3 +214,41 @@ async fn the_operator_manages_accounts_from_the_command_line() {
     assert_eq!(code, Some(1));
     assert!(stdout.is_empty() && stderr.contains("not found"), "{stderr}");
 }
+
+/// A database that cannot be opened is named once, with the reason, never with the URL's
+/// password.
+#[test]
+fn a_database_that_cannot_be_opened_says_why_once() {
+    let data = tempfile::tempdir().unwrap();
+    let missing = data.path().join("no-such-dir/db.sqlite");
+    for (url, reason) in [
+        ("mysql://root:hunter2@db/defarm".to_owned(), "use postgres://"),
+        (
+            format!("sqlite://{}?mode=rwc", missing.display()),
+            "cannot open the SQLite file",
+        ),
+        (
+            "postgres://defarm:hunter2@127.0.0.1:1/defarm".to_owned(),
+            "127.0.0.1:1: Connection refused",
+        ),
+    ] {
+        let output = defarm()
+            .arg("migrate")
+            .env("DATA_DIR", data.path())
+            .env("DATABASE_URL", &url)
+            .env("JWT_SECRET", "test-secret-test-secret-test-secret-0123")
+            .env("SECRETS_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .env(
+                "LOG_SIGNING_KEY",
+                "PRIVATE+KEY+defarm.local/log+80ac2818+AbJ23t+4fEAGtzEccB9iZe0uluCzi/5+9oer27YOJIFc",
+            )
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{url}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let line = stderr.lines().find(|line| line.starts_with("error: ")).unwrap();
+        assert!(line.contains(reason), "{url}: {line}");
+        assert_eq!(line.matches(reason).count(), 1, "said twice: {line}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+}

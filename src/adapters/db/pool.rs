@@ -56,9 +56,10 @@ struct PingOutcome {
 
 impl Database {
     /// Opens the pool. Fails when the database cannot be reached at all, so a misconfigured
-    /// start stops early with the reason.
-    pub async fn connect(settings: DbSettings) -> Result<Self, DbErr> {
-        create_private_sqlite_file(&settings.url).map_err(|err| DbErr::Custom(format!("DATABASE_URL: {err}")))?;
+    /// start stops early, naming the reason once.
+    pub async fn connect(settings: DbSettings) -> Result<Self, ConnectError> {
+        check_scheme(&settings.url)?;
+        create_private_sqlite_file(&settings.url)?;
         let mut options = ConnectOptions::new(settings.url.clone());
         options
             .max_connections(settings.pool_max)
@@ -79,7 +80,10 @@ impl Database {
                 .busy_timeout(busy_timeout)
                 .foreign_keys(true)
         });
-        let conn = sea_orm::Database::connect(options).await?;
+        let conn = match sea_orm::Database::connect(options).await {
+            Ok(conn) => conn,
+            Err(err) => return Err(unreachable(&settings, &err).await),
+        };
         let backend = conn.get_database_backend();
         Ok(Self {
             conn,
@@ -265,10 +269,57 @@ impl DatabaseHealth for Database {
     }
 }
 
+/// Why the database could not be opened, said once: the scheme, the SQLite file, or the server
+/// that did not answer (never the URL itself, which may hold a password).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConnectError(String);
+
+fn check_scheme(url: &str) -> Result<(), ConnectError> {
+    let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+    if matches!(scheme, "postgres" | "postgresql" | "sqlite") {
+        return Ok(());
+    }
+    let got = if scheme.is_empty() || scheme.len() > 20 {
+        "no scheme".to_owned()
+    } else {
+        format!("{scheme:?}")
+    };
+    Err(ConnectError(format!(
+        "use postgres://USER:PASSWORD@HOST:PORT/DATABASE or sqlite://PATH?mode=rwc (got {got})"
+    )))
+}
+
+/// The connection failed: for a server, whether its address answers at all (the pool only says
+/// it timed out); otherwise the driver's innermost message.
+async fn unreachable(settings: &DbSettings, err: &DbErr) -> ConnectError {
+    let mut innermost: &dyn std::error::Error = err;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    let cause = innermost.to_string();
+    let Some((host, port)) = url::Url::parse(&settings.url)
+        .ok()
+        .filter(|url| url.scheme().starts_with("postgres"))
+        .and_then(|url| Some((url.host_str()?.to_owned(), url.port().unwrap_or(5432))))
+    else {
+        return ConnectError(cause);
+    };
+    let probe = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(settings.acquire_timeout, probe).await {
+        Ok(Ok(_)) => ConnectError(format!("PostgreSQL at {host}:{port}: {cause}")),
+        Ok(Err(refused)) => ConnectError(format!("PostgreSQL at {host}:{port}: {refused}")),
+        Err(_) => ConnectError(format!(
+            "PostgreSQL at {host}:{port}: no answer within {} ms",
+            settings.acquire_timeout.as_millis()
+        )),
+    }
+}
+
 /// Creates a SQLite database file readable by the service's user only (0600) before SQLite
 /// would create it with the process umask; its `-wal` and `-shm` files take the same mode.
 /// Nothing to do for PostgreSQL, in-memory databases or a file that exists.
-fn create_private_sqlite_file(url: &str) -> std::io::Result<()> {
+fn create_private_sqlite_file(url: &str) -> Result<(), ConnectError> {
     let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
         return Ok(());
     };
@@ -286,6 +337,6 @@ fn create_private_sqlite_file(url: &str) -> std::io::Result<()> {
     match options.open(path) {
         Ok(_) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(err) => Err(err),
+        Err(err) => Err(ConnectError(format!("cannot open the SQLite file {path}: {err}"))),
     }
 }
