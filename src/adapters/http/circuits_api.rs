@@ -105,7 +105,7 @@ struct NewCircuitBody {
     permissions: Option<CircuitPermissions>,
     #[oai(nullable)]
     alias_config: Option<AliasConfigBody>,
-    /// `none` (default), `local`, `ipfs-ipfs`, `stellar_testnet-ipfs`, `stellar_mainnet-ipfs`.
+    /// Default `none`.
     #[oai(nullable)]
     adapter_type: Option<String>,
 }

@@ -25,6 +25,7 @@ use crate::domain::identity::account::USERNAME_PATTERN;
 use crate::domain::items::dfid::DFID_PATTERN;
 use crate::domain::items::event::EVENT_TYPE_PATTERN;
 use crate::domain::page::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::domain::partners::storage::adapter_types;
 
 /// The document with the reshaping above applied.
 pub fn normalized(document: Value, tag_order: &[&str]) -> Value {
@@ -40,6 +41,7 @@ pub fn normalized(document: Value, tag_order: &[&str]) -> Value {
     declare_page_bounds(&mut document);
     require_sent_properties(&mut document);
     declare_text_rules(&mut document);
+    declare_adapter_types(&mut document);
     add_examples(&mut document);
     document["servers"] = json!([{ "url": "/", "description": "The server that serves this document." }]);
     document["info"]["license"] = json!({
@@ -352,6 +354,40 @@ fn declare_text_rules(document: &mut Value) {
             }
         }
     }
+}
+
+/// Every `adapter_type` names one of the storage adapters: one named schema lists them (the
+/// server's answer to another name does not change: 400 `validation_error`).
+fn declare_adapter_types(document: &mut Value) {
+    const NAME: &str = "AdapterTypeName";
+    let reference = json!({ "$ref": format!("#/components/schemas/{NAME}") });
+    let schemas = document["components"]["schemas"].as_object_mut().into_iter().flatten();
+    for (_, definition) in schemas {
+        let property = definition.get_mut("properties").and_then(|p| p.get_mut("adapter_type"));
+        let Some(Value::Object(property)) = property else {
+            continue;
+        };
+        let nullable = property.get("type") == Some(&json!(["string", "null"]));
+        property.remove("type");
+        if nullable {
+            property.insert("anyOf".to_owned(), json!([reference, { "type": "null" }]));
+        } else {
+            property.extend(
+                reference
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+        }
+    }
+    let names: Vec<&str> = adapter_types().collect();
+    document["components"]["schemas"][NAME] = json!({
+        "type": "string",
+        "enum": names,
+        "description": "A storage adapter: where a circuit keeps copies of its items' documents. \
+            `GET /api/adapters` says which this server reaches and which tiers may use each."
+    });
 }
 
 /// Marks required every property of the schemas that only responses carry (poem-openapi makes an

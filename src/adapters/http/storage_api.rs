@@ -16,7 +16,6 @@ pub struct StorageApi;
 /// A storage adapter.
 #[derive(Object)]
 pub struct AdapterView {
-    /// `none`, `local`, `ipfs-ipfs`, `stellar_testnet-ipfs`, `stellar_mainnet-ipfs`.
     adapter_type: String,
     /// Whether this server can reach it.
     available: bool,

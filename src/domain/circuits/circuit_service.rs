@@ -2,6 +2,7 @@
 //! the activity feed).
 
 use crate::domain::circuits::circuit::CircuitId;
+use crate::domain::partners::storage::adapter_types;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -146,15 +147,9 @@ impl CircuitService {
     /// 409 `adapter_unavailable` for an adapter this server cannot reach; `ipfs-ipfs` publishes
     /// to a public network, so it needs `allow_public_visibility`.
     fn check_adapter(&self, adapter_type: &str, settings: &CircuitSettings) -> Result<String> {
-        const KNOWN: &[&str] = &[
-            "none",
-            "local",
-            "ipfs-ipfs",
-            "stellar_testnet-ipfs",
-            "stellar_mainnet-ipfs",
-        ];
-        if !KNOWN.contains(&adapter_type) {
-            return Err(Error::field("adapter_type", format!("one of {}", KNOWN.join(", "))));
+        if !adapter_types().any(|known| known == adapter_type) {
+            let known: Vec<&str> = adapter_types().collect();
+            return Err(Error::field("adapter_type", format!("one of {}", known.join(", "))));
         }
         if !self.available_adapters.iter().any(|a| a == adapter_type) {
             return Err(Error::conflict(

@@ -126,20 +126,31 @@ pub struct AdapterInfo {
 
 const ALL_TIERS: &[Tier] = &[Tier::Basic, Tier::Professional, Tier::Enterprise, Tier::Admin];
 
+/// Every storage adapter a circuit can name, with the lowest tier allowed it (an index in
+/// `ALL_TIERS`).
+const ADAPTERS: &[(&str, usize)] = &[
+    ("none", 0),
+    ("local", 0),
+    ("ipfs-ipfs", 0),
+    ("stellar_testnet-ipfs", 1),
+    ("stellar_mainnet-ipfs", 2),
+];
+
+/// The names of every storage adapter, whether or not this server reaches it.
+pub fn adapter_types() -> impl Iterator<Item = &'static str> {
+    ADAPTERS.iter().map(|&(adapter_type, _)| adapter_type)
+}
+
 /// Every adapter, with availability on this server (`available` lists the reachable ones).
 pub fn adapter_catalog(available: &[String]) -> Vec<AdapterInfo> {
-    let entry = |adapter_type: &'static str, from: usize| AdapterInfo {
-        adapter_type,
-        available: available.iter().any(|a| a == adapter_type),
-        allowed_tiers: ALL_TIERS[from..].to_vec(),
-    };
-    vec![
-        entry("none", 0),
-        entry("local", 0),
-        entry("ipfs-ipfs", 0),
-        entry("stellar_testnet-ipfs", 1),
-        entry("stellar_mainnet-ipfs", 2),
-    ]
+    ADAPTERS
+        .iter()
+        .map(|&(adapter_type, lowest)| AdapterInfo {
+            adapter_type,
+            available: available.iter().any(|a| a == adapter_type),
+            allowed_tiers: ALL_TIERS[lowest..].to_vec(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
