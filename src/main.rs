@@ -11,7 +11,9 @@ use defarm::app::{self, Config, telemetry};
     name = "defarm",
     version,
     about = "DeFarm Engines: supply-chain traceability API",
-    after_help = "Configuration comes from environment variables: `defarm serve --help` lists them."
+    after_help = "Configuration comes from environment variables: `defarm serve --help` lists them.",
+    // Debug builds (the tests) refuse an argument without help text.
+    help_expected = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -73,6 +75,7 @@ enum AdminCommand {
         /// 3 to 64 characters of A-Z a-z 0-9 . _ -
         #[arg(long)]
         username: String,
+        /// Where password reset tokens go; unique.
         #[arg(long)]
         email: String,
         /// Prefer `DEFARM_NEW_USER_PASSWORD` in the environment: arguments show up in `ps`.
@@ -91,8 +94,10 @@ enum AdminCommand {
         /// Only accounts whose username or email contains this (any letter case).
         #[arg(long)]
         query: Option<String>,
+        /// Only accounts of this tier (any letter case).
         #[arg(long, value_enum, ignore_case = true)]
         tier: Option<TierArg>,
+        /// Only accounts in this status (any letter case).
         #[arg(long, value_enum, ignore_case = true)]
         status: Option<StatusArg>,
     },
@@ -121,6 +126,7 @@ enum AdminCommand {
     SetAdmin {
         /// The account's id, username or email.
         user: String,
+        /// Take administration away instead.
         #[arg(long)]
         revoke: bool,
     },
