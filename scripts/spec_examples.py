@@ -99,7 +99,8 @@ def main():
         DEFARM_ADMIN_PASSWORD=PASSWORD,
     )
     env.pop("REDIS_URL", None)
-    server = subprocess.Popen([os.path.join(ROOT, "target/debug/defarm")], env=env)
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    server = subprocess.Popen([os.path.join(target, "debug/defarm")], env=env)
     try:
         for _ in range(100):
             try:
@@ -270,6 +271,10 @@ def journey():
     call("list_activities", "GET", "/api/activities", token=joao)
     call("users_me_audit", "GET", "/api/users/me/audit", token=joao)
     call("admin_list_users", "GET", "/api/admin/users", token=admin)
+    vet = call("admin_create_user", "POST", "/api/admin/users", {
+        "username": "vet.carla", "email": "carla@clinicavet.example", "tier": "Professional", "status": "Active"}, token=admin)
+    call("admin_update_user", "PATCH", f"/api/admin/users/{vet['user_id']}", {"email": "carla.souza@clinicavet.example"}, token=admin)
+    call("admin_reset_password", "POST", f"/api/admin/users/{vet['user_id']}/reset-password", token=admin)
     call("admin_set_tier", "PUT", f"/api/admin/users/{farm['user_id']}/tier", {"tier": "Professional"}, token=admin)
     call("admin_set_status", "PUT", f"/api/admin/users/{buyer['user_id']}/status", {"status": "Active", "reason": "Documents verified"}, token=admin)
     call("admin_audit", "GET", "/api/admin/audit", token=admin)

@@ -383,11 +383,12 @@ async fn admin(services: &app::Services, command: AdminCommand) -> defarm::domai
             let user = defarm::domain::identity::auth::NewUser {
                 username,
                 email,
-                password,
+                password: Some(password),
                 is_admin: admin,
                 tier: tier.into(),
+                status: defarm::domain::identity::account::AccountStatus::Active,
             };
-            let account = services.auth.create_user(user, &meta).await?;
+            let account = services.auth.create_user(user, None, &meta).await?;
             tracing::info!(user_id = %account.id, username = %account.username, is_admin = account.is_admin, "account created");
             // The id alone, for scripts (`id=$(defarm admin create-user ...)`).
             let _ = print_to_stdout(&account.id);
@@ -436,7 +437,7 @@ async fn admin(services: &app::Services, command: AdminCommand) -> defarm::domai
         }
         AdminCommand::ResetPassword { user } => {
             let account = services.admin.find(&user).await?;
-            let token = services.auth.issue_reset_token(&account, &meta).await?;
+            let token = services.auth.issue_reset_token(&account, None, &meta).await?;
             eprintln!(
                 "A one-time reset token for {} (valid {} minutes): they send it with a new password to \
                  POST /api/auth/reset-password {{\"token\": ..., \"new_password\": ...}}. It revokes their \

@@ -30,7 +30,7 @@ use crate::domain::circuits::public_page::PageGate;
 use crate::domain::circuits::public_page_service::PublicPageService;
 use crate::domain::circuits::push_service::PushService;
 use crate::domain::identity::access::{RequestMeta, TierPolicy};
-use crate::domain::identity::account::Tier;
+use crate::domain::identity::account::{AccountStatus, Tier};
 use crate::domain::identity::admin::AdminService;
 use crate::domain::identity::api_keys::ApiKeyService;
 use crate::domain::identity::auth::{AuthService, AuthSettings, NewUser};
@@ -391,9 +391,10 @@ impl Services {
                 NewUser {
                     username: admin.username.clone(),
                     email: admin.email.clone(),
-                    password: admin.password.clone(),
+                    password: Some(admin.password.clone()),
                     is_admin: true,
                     tier: Tier::Admin,
+                    status: AccountStatus::Active,
                 },
                 &system_meta("bootstrap"),
             )

@@ -47,6 +47,13 @@ pub enum Change {
         tier: Tier,
         at: Timestamp,
     },
+    /// New username and/or email (`None` keeps it).
+    SetLogin {
+        user_id: String,
+        username: Option<String>,
+        email: Option<String>,
+        at: Timestamp,
+    },
     SetAdmin {
         user_id: String,
         is_admin: bool,

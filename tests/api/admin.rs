@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use crate::auth::token_from;
 use crate::helpers::{PASSWORD, TestApp, assert_error, json_with_status, spawn_with};
 
 const ADMIN_PASSWORD: &str = "Adm1n-password!";
@@ -225,4 +226,90 @@ async fn user_search_takes_underscore_and_percent_literally() {
     assert_eq!(names, vec!["ana_lima"]);
     let none = json_with_status(app.get_as("/api/admin/users?q=%25", &token).await, 200).await;
     assert!(none["data"].as_array().unwrap().is_empty(), "% is not a wildcard");
+}
+
+/// An administrator creates an account without knowing its password: its owner gets a token by
+/// mail, chooses the password, and logs in; the audit names the administrator.
+#[tokio::test]
+async fn an_administrator_creates_an_account_whose_owner_chooses_the_password() {
+    let (app, admin) = app_with_admin().await;
+    let body = json!({ "username": "Fazenda.Boa.Vista", "email": "joao@fazenda.example", "tier": "Professional" });
+    let created = json_with_status(app.post_as("/api/admin/users", &admin, &body).await, 201).await;
+    assert_eq!(created["username"], "Fazenda.Boa.Vista");
+    assert_eq!(created["tier"], "Professional");
+    assert_eq!(created["status"], "Active");
+    assert_eq!(created["is_admin"], false);
+    let user_id = created["user_id"].as_str().unwrap();
+
+    let mail = app.mail.wait_for(1).await;
+    assert_eq!(mail[0].to, "joao@fazenda.example");
+    assert!(mail[0].body.contains("An administrator created"), "{}", mail[0].body);
+    let reset = json!({ "token": token_from(&mail[0].body), "new_password": PASSWORD });
+    assert_eq!(app.post_json("/api/auth/reset-password", &reset).await.status(), 204);
+    json_with_status(app.login("fazenda.boa.vista", PASSWORD).await, 200).await;
+
+    let audit = json_with_status(
+        app.get_as(
+            &format!("/api/admin/audit?user_id={user_id}&action=account_created"),
+            &admin,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let root = json_with_status(app.get_as("/api/users/me", &admin).await, 200).await;
+    assert_eq!(audit["data"][0]["actor_id"], root["user_id"]);
+
+    let again = json!({ "username": "fazenda.boa.vista", "email": "other@fazenda.example" });
+    assert_error(
+        app.post_as("/api/admin/users", &admin, &again).await,
+        409,
+        "username_taken",
+    )
+    .await;
+    let again = json!({ "username": "outra", "email": "JOAO@fazenda.example" });
+    assert_error(
+        app.post_as("/api/admin/users", &admin, &again).await,
+        409,
+        "email_taken",
+    )
+    .await;
+    let suspended = json!({ "username": "suspensa", "email": "s@fazenda.example", "status": "Suspended" });
+    let created = json_with_status(app.post_as("/api/admin/users", &admin, &suspended).await, 201).await;
+    assert_eq!(created["status"], "Suspended");
+}
+
+#[tokio::test]
+async fn an_administrator_changes_login_names_and_sends_reset_tokens() {
+    let (app, admin) = app_with_admin().await;
+    let (_, user_id) = app.register("grower").await;
+    app.register("neighbour").await;
+    let path = format!("/api/admin/users/{user_id}");
+    let change = json!({ "username": "grower.sul", "email": "grower@sul.example" });
+    let changed = json_with_status(app.patch_as(&path, &admin, &change).await, 200).await;
+    assert_eq!(changed["username"], "grower.sul");
+    assert_eq!(changed["email"], "grower@sul.example");
+    json_with_status(app.login("GROWER@sul.example", PASSWORD).await, 200).await;
+    json_with_status(app.login("grower.sul", PASSWORD).await, 200).await;
+    assert_error(app.login("grower", PASSWORD).await, 401, "invalid_credentials").await;
+
+    let only_email = json!({ "email": "g@sul.example" });
+    let changed = json_with_status(app.patch_as(&path, &admin, &only_email).await, 200).await;
+    assert_eq!(changed["username"], "grower.sul");
+    assert_error(app.patch_as(&path, &admin, &json!({})).await, 400, "validation_error").await;
+    let taken = json!({ "username": "Neighbour" });
+    assert_error(app.patch_as(&path, &admin, &taken).await, 409, "username_taken").await;
+    let bad = json!({ "email": "not an email" });
+    assert_error(app.patch_as(&path, &admin, &bad).await, 400, "validation_error").await;
+    let unknown = "/api/admin/users/user-00000000-0000-0000-0000-000000000000";
+    assert_error(app.patch_as(unknown, &admin, &only_email).await, 404, "not_found").await;
+
+    let sent = app.post_as(&format!("{path}/reset-password"), &admin, &json!({})).await;
+    let sent = json_with_status(sent, 202).await;
+    assert!(sent["message"].is_string());
+    let mail = app.mail.wait_for(1).await;
+    assert_eq!(mail[0].to, "g@sul.example");
+    let reset = json!({ "token": token_from(&mail[0].body), "new_password": "N3w-password!" });
+    assert_eq!(app.post_json("/api/auth/reset-password", &reset).await.status(), 204);
+    json_with_status(app.login("grower.sul", "N3w-password!").await, 200).await;
 }

@@ -275,6 +275,10 @@ impl Matrix {
             "update_api_key" => json!({ "notes": "rotated" }),
             "admin_set_tier" => json!({ "tier": "Professional" }),
             "admin_set_status" => json!({ "status": "Suspended", "reason": "matrix" }),
+            "admin_create_user" => {
+                json!({ "username": format!("invited-{serial}"), "email": format!("invited-{serial}@example.com") })
+            }
+            "admin_update_user" => json!({ "email": format!("renamed-{serial}@example.com") }),
             "create_local_item" => json!({ "identifiers": [{ "key": "lote", "value": format!("N-{serial}") }] }),
             "enrich_item" => json!({ "enriched_data": { "serial": serial } }),
             "create_event" => {

@@ -3,15 +3,16 @@
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::auth_api::{AuditList, Profile};
+use super::auth_api::{AuditList, MessageResponse, Profile};
 use super::caller::AdminCaller;
 use super::error::ApiResult;
-use super::types::{StatusName, TierName, list_of, page};
+use super::types::{Created, StatusName, TierName, list_of, page};
 use super::{ApiTags, State};
 use crate::domain::audit::AuditFilter;
-use crate::domain::identity::admin::Actor;
+use crate::domain::identity::account::{AccountStatus, Tier};
+use crate::domain::identity::admin::{AccountChange, Actor, Invitation};
 use crate::domain::identity::ports::AccountFilter;
 
 pub struct AdminApi;
@@ -21,6 +22,38 @@ list_of!(
     UserList,
     Profile
 );
+
+/// An account for someone else: it gets no password; its owner is mailed a one-time token to
+/// choose one.
+#[derive(Object)]
+struct NewAccountBody {
+    /// 3 to 64 characters of `A-Z a-z 0-9 . _ -`; unique ignoring case.
+    username: String,
+    /// Where the token goes; unique ignoring case.
+    email: String,
+    /// Default `Basic`.
+    #[oai(nullable)]
+    tier: Option<TierName>,
+    /// Default `Active`.
+    #[oai(nullable)]
+    status: Option<StatusName>,
+}
+
+/// New login names; an absent one stays.
+#[derive(Object)]
+struct AccountChangeBody {
+    #[oai(nullable)]
+    username: Option<String>,
+    #[oai(nullable)]
+    email: Option<String>,
+}
+
+#[derive(ApiResponse)]
+enum ResetSent {
+    /// The token is on its way to the account's email.
+    #[oai(status = 202)]
+    Sent(Json<MessageResponse>),
+}
 
 #[derive(Object)]
 struct SetTierRequest {
@@ -59,6 +92,67 @@ impl AdminApi {
         };
         let page = page(limit.0, cursor.0)?;
         Ok(Json(state.admin.users(&filter, &page).await?.into()))
+    }
+
+    /// Create an account for someone: they receive a token by mail to choose its password.
+    #[oai(path = "/api/admin/users", method = "post", operation_id = "admin_create_user")]
+    async fn create_user(
+        &self,
+        state: State<'_>,
+        admin: AdminCaller,
+        body: Json<NewAccountBody>,
+    ) -> ApiResult<Created<Profile>> {
+        let body = body.0;
+        let invitation = Invitation {
+            username: body.username,
+            email: body.email,
+            tier: body.tier.map_or(Tier::Basic, Into::into),
+            status: body.status.map_or(AccountStatus::Active, Into::into),
+        };
+        let actor = Actor::Administrator(&admin.principal);
+        let account = state.admin.create_user(actor, invitation, &admin.meta).await?;
+        Ok(Created::Created(Json(account.into())))
+    }
+
+    /// Change a user's username or email; it takes effect on their next request.
+    #[oai(
+        path = "/api/admin/users/:user_id",
+        method = "patch",
+        operation_id = "admin_update_user"
+    )]
+    async fn update_user(
+        &self,
+        state: State<'_>,
+        admin: AdminCaller,
+        user_id: Path<String>,
+        body: Json<AccountChangeBody>,
+    ) -> ApiResult<Json<Profile>> {
+        let change = AccountChange {
+            username: body.0.username,
+            email: body.0.email,
+        };
+        let actor = Actor::Administrator(&admin.principal);
+        let account = state.admin.update_user(actor, &user_id.0, change, &admin.meta).await?;
+        Ok(Json(account.into()))
+    }
+
+    /// Mail a user a one-time password reset token.
+    #[oai(
+        path = "/api/admin/users/:user_id/reset-password",
+        method = "post",
+        operation_id = "admin_reset_password"
+    )]
+    async fn reset_password(
+        &self,
+        state: State<'_>,
+        admin: AdminCaller,
+        user_id: Path<String>,
+    ) -> ApiResult<ResetSent> {
+        let actor = Actor::Administrator(&admin.principal);
+        state.admin.send_password_reset(actor, &user_id.0, &admin.meta).await?;
+        Ok(ResetSent::Sent(Json(MessageResponse {
+            message: "A one-time reset token is on its way to the account's email.".to_owned(),
+        })))
     }
 
     /// One user.

@@ -119,8 +119,8 @@ struct ForgotPasswordRequest {
 }
 
 #[derive(Object)]
-struct MessageResponse {
-    message: String,
+pub(super) struct MessageResponse {
+    pub(super) message: String,
 }
 
 #[derive(Object)]

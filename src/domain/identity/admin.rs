@@ -9,7 +9,8 @@ use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::identity::access::{Principal, RequestMeta};
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
-use crate::domain::identity::auth::AuthService;
+use crate::domain::identity::account::{validate_email, validate_username};
+use crate::domain::identity::auth::{AuthService, NewUser, ResetPurpose};
 use crate::domain::identity::ports::{AccountFilter, AccountRepo};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::partners::notification::{Notification, NotificationType};
@@ -49,6 +50,20 @@ impl Actor<'_> {
     }
 }
 
+/// An account an administrator creates.
+pub struct Invitation {
+    pub username: String,
+    pub email: String,
+    pub tier: Tier,
+    pub status: AccountStatus,
+}
+
+/// New login names for an account; `None` keeps the current one.
+pub struct AccountChange {
+    pub username: Option<String>,
+    pub email: Option<String>,
+}
+
 pub struct AdminService {
     pub(crate) store: Arc<dyn AdminStore>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -81,6 +96,76 @@ impl AdminService {
                 .await?
                 .ok_or_else(|| Error::not_found("user")),
         }
+    }
+
+    /// Creates an account with no usable password and mails its owner a token to choose one (an
+    /// administrator never knows it); 409 `username_taken` / `email_taken`.
+    pub async fn create_user(&self, actor: Actor<'_>, invitation: Invitation, meta: &RequestMeta) -> Result<Account> {
+        let user = NewUser {
+            username: invitation.username,
+            email: invitation.email,
+            password: None,
+            is_admin: false,
+            tier: invitation.tier,
+            status: invitation.status,
+        };
+        self.auth.create_user(user, actor.user_id(), meta).await
+    }
+
+    /// Changes an account's username or email (what is absent stays); takes effect on its next
+    /// request. 409 `username_taken` / `email_taken`.
+    pub async fn update_user(
+        &self,
+        actor: Actor<'_>,
+        user_id: &str,
+        change: AccountChange,
+        meta: &RequestMeta,
+    ) -> Result<Account> {
+        let username = change.username.map(|name| name.trim().to_owned());
+        let email = change.email.map(|email| email.trim().to_owned());
+        if username.is_none() && email.is_none() {
+            return Err(Error::field("username", "give a username, an email or both"));
+        }
+        if let Some(username) = &username {
+            validate_username(username)?;
+        }
+        if let Some(email) = &email {
+            validate_email(email)?;
+        }
+        let account = self.user(user_id).await?;
+        let now = self.clock.now();
+        self.store
+            .commit(vec![
+                Change::SetLogin {
+                    user_id: account.id.clone(),
+                    username: username.clone(),
+                    email: email.clone(),
+                    at: now,
+                },
+                Change::Audit(AuditEntry::new(
+                    self.ids.new_id(),
+                    "account_updated",
+                    actor.user_id(),
+                    ("user", Some(&account.id)),
+                    meta,
+                    now,
+                    json!({
+                        "username": username.as_ref().map(|to| json!({ "from": account.username, "to": to })),
+                        "email": email.as_ref().map(|to| json!({ "from": account.email, "to": to })),
+                    }),
+                )),
+            ])
+            .await?;
+        self.auth.forget_account(&account.id).await;
+        self.user(user_id).await
+    }
+
+    /// Mails the account a one-time reset token, as `POST /api/auth/forgot-password` would.
+    pub async fn send_password_reset(&self, actor: Actor<'_>, user_id: &str, meta: &RequestMeta) -> Result<()> {
+        let account = self.user(user_id).await?;
+        self.auth
+            .mail_reset_token(&account, ResetPurpose::Requested, actor.user_id(), meta)
+            .await
     }
 
     pub async fn set_tier(&self, actor: Actor<'_>, user_id: &str, tier: Tier, meta: &RequestMeta) -> Result<Account> {

@@ -91,9 +91,21 @@ impl ResetRequest {
 pub struct NewUser {
     pub username: String,
     pub email: String,
-    pub password: String,
+    /// `None`: the account gets no usable password and its owner is mailed a token to choose
+    /// one (an administrator never knows it).
+    pub password: Option<String>,
     pub is_admin: bool,
     pub tier: Tier,
+    pub status: AccountStatus,
+}
+
+/// Why a one-time reset token is mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetPurpose {
+    /// Someone asked (`POST /api/auth/forgot-password`) or an administrator sent it.
+    Requested,
+    /// An administrator created the account: its owner chooses the first password.
+    NewAccount,
 }
 
 impl AuthService {
@@ -433,16 +445,45 @@ impl AuthService {
         }) else {
             return Ok(());
         };
-        let token = self.issue_reset_token(&account, meta).await?;
+        self.mail_reset_token(&account, ResetPurpose::Requested, None, meta)
+            .await
+    }
+
+    /// Mails the account a new one-time reset token. A mailer that fails is logged, not
+    /// answered: the token is stored, and the person can ask again.
+    pub async fn mail_reset_token(
+        &self,
+        account: &Account,
+        purpose: ResetPurpose,
+        actor: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let token = self.issue_reset_token(account, actor, meta).await?;
         let minutes = self.settings.reset_ttl.num_minutes();
+        let (subject, opening) = match purpose {
+            ResetPurpose::Requested => (
+                "Reset your DeFarm password",
+                format!(
+                    "Someone asked to reset the password of {}. If it was you, send this token",
+                    account.username
+                ),
+            ),
+            ResetPurpose::NewAccount => (
+                "Your DeFarm account",
+                format!(
+                    "An administrator created the DeFarm account {} for you. To choose its \
+                     password, send this token",
+                    account.username
+                ),
+            ),
+        };
         let message = MailMessage {
             to: account.email.clone(),
-            subject: "Reset your DeFarm password".to_owned(),
+            subject: subject.to_owned(),
             body: format!(
-                "Someone asked to reset the password of {}. If it was you, send this token to \
-                 POST /api/auth/reset-password within {minutes} minutes:\n\n{token}\n\nIf it was \
-                 not you, ignore this message.",
-                account.username
+                "{opening} with a new password to POST /api/auth/reset-password within {minutes} \
+                 minutes:\n\n{token}\n\nWhen it has expired, ask for another at POST \
+                 /api/auth/forgot-password. If you did not expect this message, ignore it."
             ),
         };
         if let Err(err) = self.mailer.send(message).await {
@@ -451,9 +492,14 @@ impl AuthService {
         Ok(())
     }
 
-    /// Stores a new one-time reset token for the account and returns it (sent by mail, or
-    /// printed for the operator by `defarm admin reset-password`).
-    pub async fn issue_reset_token(&self, account: &Account, meta: &RequestMeta) -> Result<String> {
+    /// Stores a new one-time reset token for the account and returns it (mailed, or printed for
+    /// the operator by `defarm admin reset-password`). `actor`: the administrator who asked.
+    pub async fn issue_reset_token(
+        &self,
+        account: &Account,
+        actor: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<String> {
         let token = random_token(32);
         let now = self.clock.now();
         self.store
@@ -467,7 +513,7 @@ impl AuthService {
                 Change::Audit(AuditEntry::new(
                     self.ids.new_id(),
                     "password_reset_requested",
-                    None,
+                    actor,
                     ("user", Some(&account.id)),
                     meta,
                     now,
@@ -526,21 +572,29 @@ impl AuthService {
         Ok(())
     }
 
-    /// Creates an account from the command line (or the bootstrap variables); 409 if the
-    /// username or email is taken.
-    pub async fn create_user(&self, user: NewUser, meta: &RequestMeta) -> Result<Account> {
-        validate_username(&user.username)?;
-        validate_email(&user.email)?;
-        check_password_policy(&user.password)?;
-        let password_hash = self.hasher.hash(user.password).await?;
+    /// Creates an account for the command line, the bootstrap variables or an administrator
+    /// (`actor`); 409 if the username or email is taken.
+    pub async fn create_user(&self, user: NewUser, actor: Option<&str>, meta: &RequestMeta) -> Result<Account> {
+        let username = user.username.trim().to_owned();
+        let email = user.email.trim().to_owned();
+        validate_username(&username)?;
+        validate_email(&email)?;
+        if let Some(password) = &user.password {
+            check_password_policy(password)?;
+        }
+        let invited = user.password.is_none();
+        // An invited account's password is random and never shown: nobody can log in with it
+        // until its owner chooses one, and its hash costs a login what any other does.
+        let password = user.password.unwrap_or_else(|| random_token(32));
+        let password_hash = self.hasher.hash(password).await?;
         let now = self.clock.now();
         let account = Account {
             id: new_user_id(self.ids.as_ref()),
-            username: user.username,
-            email: user.email,
+            username,
+            email,
             password_hash,
             tier: user.tier,
-            status: AccountStatus::Active,
+            status: user.status,
             is_admin: user.is_admin,
             workspace_id: self.ids.new_id(),
             session_epoch: 0,
@@ -560,14 +614,27 @@ impl AuthService {
                 Change::Audit(AuditEntry::new(
                     self.ids.new_id(),
                     "account_created",
-                    None,
+                    actor,
                     ("user", Some(&account.id)),
                     meta,
                     now,
-                    json!({ "username": account.username, "is_admin": account.is_admin, "tier": account.tier.as_str() }),
+                    json!({
+                        "username": account.username,
+                        "is_admin": account.is_admin,
+                        "tier": account.tier.as_str(),
+                        "status": account.status.as_str(),
+                    }),
                 )),
             ])
             .await?;
+        // The account exists either way; an administrator can send the token again.
+        if invited
+            && let Err(err) = self
+                .mail_reset_token(&account, ResetPurpose::NewAccount, actor, meta)
+                .await
+        {
+            tracing::warn!(error = %err, user_id = %account.id, "could not send a new account its password token");
+        }
         Ok(account)
     }
 
@@ -582,7 +649,7 @@ impl AuthService {
         {
             return Ok(false);
         }
-        match self.create_user(user, meta).await {
+        match self.create_user(user, None, meta).await {
             Ok(_) => Ok(true),
             // Another replica created it first.
             Err(err) if err.is("username_taken") => Ok(false),

@@ -146,6 +146,7 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::SetPasswordHash { .. }
         | Change::SetTier { .. }
         | Change::SetAdmin { .. }
+        | Change::SetLogin { .. }
         | Change::SetStatus { .. }
         | Change::InsertSession(_)
         | Change::ExtendSession { .. }
@@ -214,6 +215,12 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         } => identity_writes::set_password_hash(txn, user_id, password_hash, at).await,
         Change::SetTier { user_id, tier, at } => identity_writes::set_tier(txn, user_id, tier, at).await,
         Change::SetAdmin { user_id, is_admin, at } => identity_writes::set_admin(txn, user_id, is_admin, at).await,
+        Change::SetLogin {
+            user_id,
+            username,
+            email,
+            at,
+        } => identity_writes::set_login(txn, user_id, username, email, at).await,
         Change::SetStatus {
             user_id,
             status,

@@ -94,6 +94,29 @@ pub(super) async fn set_admin<C: ConnectionTrait>(
     Ok(())
 }
 
+pub(super) async fn set_login<C: ConnectionTrait>(
+    txn: &C,
+    user_id: String,
+    username: Option<String>,
+    email: Option<String>,
+    at: Timestamp,
+) -> Result<()> {
+    let mut update = user::Entity::update_many().col_expr(user::Column::UpdatedAt, Expr::value(at));
+    // The keys are what logins and the unique indexes compare (ignoring case).
+    if let Some(username) = username {
+        update = update
+            .col_expr(user::Column::UsernameKey, Expr::value(username.to_lowercase()))
+            .col_expr(user::Column::Username, Expr::value(username));
+    }
+    if let Some(email) = email {
+        update = update
+            .col_expr(user::Column::EmailKey, Expr::value(email.to_lowercase()))
+            .col_expr(user::Column::Email, Expr::value(email));
+    }
+    update.filter(user::Column::Id.eq(user_id)).exec(txn).await?;
+    Ok(())
+}
+
 pub(super) async fn set_status<C: ConnectionTrait>(
     txn: &C,
     user_id: String,
