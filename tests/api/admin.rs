@@ -304,12 +304,35 @@ async fn an_administrator_changes_login_names_and_sends_reset_tokens() {
     let unknown = "/api/admin/users/user-00000000-0000-0000-0000-000000000000";
     assert_error(app.patch_as(unknown, &admin, &only_email).await, 404, "not_found").await;
 
+    // Each email change was told to the address it left.
+    let mail = app.mail.wait_for(2).await;
+    assert_eq!(mail[0].to, "grower@example.com");
+    assert_eq!(mail[1].to, "grower@sul.example");
+    assert!(mail[1].body.contains("g@sul.example"), "{}", mail[1].body);
+
     let sent = app.post_as(&format!("{path}/reset-password"), &admin, &json!({})).await;
     let sent = json_with_status(sent, 202).await;
     assert!(sent["message"].is_string());
-    let mail = app.mail.wait_for(1).await;
-    assert_eq!(mail[0].to, "g@sul.example");
-    let reset = json!({ "token": token_from(&mail[0].body), "new_password": "N3w-password!" });
+    let mail = app.mail.wait_for(3).await;
+    assert_eq!(mail[2].to, "g@sul.example");
+    let reset = json!({ "token": token_from(&mail[2].body), "new_password": "N3w-password!" });
     assert_eq!(app.post_json("/api/auth/reset-password", &reset).await.status(), 204);
     json_with_status(app.login("grower.sul", "N3w-password!").await, 200).await;
+
+    // Another administrator's login names are theirs to change.
+    let root = json_with_status(app.get_as("/api/users/me", &admin).await, 200).await;
+    let own = format!("/api/admin/users/{}", root["user_id"].as_str().unwrap());
+    let body = json!({ "email": "root@ops.example" });
+    json_with_status(app.patch_as(&own, &admin, &body).await, 200).await;
+    let other = json!({ "username": "second", "email": "second@example.com" });
+    let other = json_with_status(app.post_as("/api/admin/users", &admin, &other).await, 201).await;
+    let other_id = other["user_id"].as_str().unwrap();
+    let granted = std::process::Command::new(env!("CARGO_BIN_EXE_defarm"))
+        .args(["admin", "set-admin", other_id])
+        .envs(&app.vars)
+        .output()
+        .unwrap();
+    assert!(granted.status.success(), "{}", String::from_utf8_lossy(&granted.stderr));
+    let path = format!("/api/admin/users/{other_id}");
+    assert_error(app.patch_as(&path, &admin, &body).await, 403, "forbidden").await;
 }

@@ -113,7 +113,9 @@ impl AdminService {
     }
 
     /// Changes an account's username or email (what is absent stays); takes effect on its next
-    /// request. 409 `username_taken` / `email_taken`.
+    /// request. 409 `username_taken` / `email_taken`. An administrator may not change another
+    /// administrator's (403: with the email and a reset token they would become that person).
+    /// The account is notified, and an email change is also told to the old address.
     pub async fn update_user(
         &self,
         actor: Actor<'_>,
@@ -133,9 +135,24 @@ impl AdminService {
             validate_email(email)?;
         }
         let account = self.user(user_id).await?;
+        if account.is_admin && actor.user_id().is_some_and(|actor| actor != account.id) {
+            return Err(Error::forbidden(
+                "forbidden",
+                "another administrator's username and email are theirs to change",
+            ));
+        }
         let now = self.clock.now();
         self.store
             .commit(vec![
+                Change::Notify(Notification::new(
+                    self.ids.new_id(),
+                    &account.id,
+                    NotificationType::AccountUpdated,
+                    "Your login details changed",
+                    "An administrator changed your username or email".to_owned(),
+                    json!({ "username": username, "email": email }),
+                    now,
+                )),
                 Change::SetLogin {
                     user_id: account.id.clone(),
                     username: username.clone(),
@@ -157,6 +174,9 @@ impl AdminService {
             ])
             .await?;
         self.auth.forget_account(&account.id).await;
+        if let Some(email) = email.filter(|new| !new.eq_ignore_ascii_case(&account.email)) {
+            self.auth.mail_email_changed(&account, &email).await;
+        }
         self.user(user_id).await
     }
 

@@ -492,6 +492,24 @@ impl AuthService {
         Ok(())
     }
 
+    /// Tells the account's old address that its login email is now `new` (best effort: a mailer
+    /// that fails is logged).
+    pub async fn mail_email_changed(&self, account: &Account, new: &str) {
+        let message = MailMessage {
+            to: account.email.clone(),
+            subject: "Your DeFarm login email changed".to_owned(),
+            body: format!(
+                "An administrator changed the email of the DeFarm account {} from this address to \
+                 {new}. Password reset tokens now go there. If you did not ask for this, contact \
+                 your DeFarm administrator.",
+                account.username
+            ),
+        };
+        if let Err(err) = self.mailer.send(message).await {
+            tracing::warn!(error = %err, "could not tell an old address that its login email changed");
+        }
+    }
+
     /// Stores a new one-time reset token for the account and returns it (mailed, or printed for
     /// the operator by `defarm admin reset-password`). `actor`: the administrator who asked.
     pub async fn issue_reset_token(
