@@ -629,3 +629,68 @@ async fn the_circuit_limit_holds_under_parallel_creations() {
     assert_eq!(created, 5, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 201 || *s == 403), "{statuses:?}");
 }
+
+/// A minimal RFC 4180 reader for the tests: rows of fields, quotes undone.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn members_export_the_circuits_items_as_a_spreadsheet() {
+    let app = spawn_app().await;
+    let (owner, owner_id) = app.register("fazenda").await;
+    let (outsider, _) = app.register("outsider").await;
+    let circuit = app.circuit(&owner, json!({})).await;
+    let body = json!({
+        "identifiers": [{ "key": "sisbov", "value": "BR123456789012" }, { "key": "lote", "value": "=1+1" }],
+        "enriched_data": { "breed": "Nelore", "note": "line one\nline \"two\", three" }
+    });
+    let created = json_with_status(app.post_as("/api/items/local", &owner, &body).await, 201).await;
+    let local = created["local_id"].as_str().unwrap();
+    let dfid = app.push_local(&owner, &circuit, local, 201).await["dfid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = app.item_in(&owner, &circuit, 2).await;
+
+    let response = app.get_as(&format!("/api/circuits/{circuit}/items.csv"), &owner).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with("dfid,status,owner_id,created_at,updated_at,identifiers,enriched_data\r\n"));
+    let rows = csv_rows(&text);
+    assert_eq!(rows.len(), 3, "{text}");
+    let steer = rows.iter().find(|row| row[0] == dfid).unwrap();
+    assert_eq!(steer[1], "Active");
+    assert_eq!(steer[2], owner_id);
+    assert!(steer[3].ends_with('Z'), "{steer:?}");
+    assert_eq!(steer[5], "sisbov:BR123456789012; lote:=1+1");
+    let data: serde_json::Value = serde_json::from_str(&steer[6]).unwrap();
+    assert_eq!(data["note"], "line one\nline \"two\", three");
+    assert!(rows.iter().any(|row| row[0] == second));
+
+    let response = app
+        .get_as(&format!("/api/circuits/{circuit}/items.csv"), &outsider)
+        .await;
+    assert_error(response, 404, "not_found").await;
+}

@@ -7,6 +7,7 @@ mod auth_api;
 mod caller;
 mod circuits_api;
 pub mod connections;
+mod csv;
 mod disputes_api;
 mod edge;
 mod error;

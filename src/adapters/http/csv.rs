@@ -1,0 +1,59 @@
+//! Spreadsheets out: RFC 4180 rows (CRLF, fields quoted when they hold a comma, a quote or a line
+//! break) in UTF-8, with formulas neutralised: a cell that a spreadsheet would evaluate (one
+//! starting with `=`, `+`, `-`, `@`, a tab or a carriage return) starts with `'` instead, so a
+//! value someone else typed into an item never runs in the reader's spreadsheet.
+
+/// One CSV line, CRLF included.
+pub fn row<'a>(fields: impl IntoIterator<Item = &'a str>) -> String {
+    let mut line = String::new();
+    for (index, field) in fields.into_iter().enumerate() {
+        if index > 0 {
+            line.push(',');
+        }
+        push_field(&mut line, field);
+    }
+    line.push_str("\r\n");
+    line
+}
+
+fn push_field(line: &mut String, field: &str) {
+    let evaluated = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quoted = evaluated || field.contains([',', '"', '\n', '\r']);
+    if quoted {
+        line.push('"');
+    }
+    if evaluated {
+        line.push('\'');
+    }
+    line.push_str(&field.replace('"', "\"\""));
+    if quoted {
+        line.push('"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::row;
+
+    #[test]
+    fn fields_are_quoted_only_when_they_must_be() {
+        assert_eq!(row(["a", "b c", ""]), "a,b c,\r\n");
+        assert_eq!(
+            row(["1,5", "say \"hi\"", "two\nlines"]),
+            "\"1,5\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
+        );
+    }
+
+    #[test]
+    fn formulas_never_reach_the_spreadsheet() {
+        for formula in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            let line = row([formula]);
+            assert!(line.starts_with("\"'"), "{line:?}");
+        }
+        assert_eq!(
+            row(["=HYPERLINK(\"http://x\")"]),
+            "\"'=HYPERLINK(\"\"http://x\"\")\"\r\n"
+        );
+        assert_eq!(row(["a=1", "x-1"]), "a=1,x-1\r\n");
+    }
+}
