@@ -221,6 +221,7 @@ def journey():
     call("get_item_proof", "GET", f"/api/items/{dfid}/proof", token=joao)
     call("item_storage_history", "GET", f"/api/items/{dfid}/storage-history", token=joao)
     by_operation["export_circuit_items"] = raw(f"/api/circuits/{cid}/items.csv", token=joao)
+    by_operation["export_circuit_events"] = raw(f"/api/circuits/{cid}/events.csv", token=joao)
 
     call("set_post_actions", "PUT", f"/api/circuits/{cid}/post-actions", {
         "enabled": True, "trigger_events": ["item_pushed", "event_created"], "include_storage_details": False}, token=joao)

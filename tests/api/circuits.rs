@@ -694,3 +694,69 @@ async fn members_export_the_circuits_items_as_a_spreadsheet() {
         .await;
     assert_error(response, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn members_export_the_events_they_may_see_as_a_spreadsheet() {
+    let app = spawn_app().await;
+    let (owner, _) = app.register("fazenda").await;
+    let (member, member_id) = app.register("frigorifico").await;
+    let (outsider, _) = app.register("outsider").await;
+    let circuit = app.circuit(&owner, json!({})).await;
+    app.add_member(&owner, &circuit, &member_id, "Member").await;
+    let dfid = app.item_in(&owner, &circuit, 1).await;
+    let elsewhere = app.circuit(&owner, json!({ "name": "Other" })).await;
+    let other = app.item_in(&owner, &elsewhere, 2).await;
+    for (item, visibility, kind) in [
+        (&dfid, "CircuitOnly", "weighing"),
+        (&dfid, "Private", "treatment"),
+        (&other, "CircuitOnly", "elsewhere"),
+    ] {
+        let body = json!({ "dfid": item, "event_type": kind, "visibility": visibility, "metadata": { "note": "=cmd, \"quoted\"" } });
+        json_with_status(app.post_as("/api/events", &owner, &body).await, 201).await;
+    }
+
+    let text = app
+        .get_as(&format!("/api/circuits/{circuit}/events.csv"), &member)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows = csv_rows(&text);
+    assert_eq!(
+        rows[0],
+        [
+            "event_id",
+            "dfid",
+            "event_type",
+            "visibility",
+            "source",
+            "occurred_at",
+            "recorded_at",
+            "content_hash",
+            "metadata"
+        ]
+    );
+    let kinds: Vec<&str> = rows[1..].iter().map(|row| row[2].as_str()).collect();
+    assert!(kinds.contains(&"weighing"), "{kinds:?}");
+    assert!(
+        !kinds.contains(&"treatment"),
+        "a Private event of another user: {kinds:?}"
+    );
+    assert!(!kinds.contains(&"elsewhere"), "an item of another circuit: {kinds:?}");
+    assert!(rows[1..].iter().all(|row| row[1] == dfid));
+    let weighing = rows.iter().find(|row| row[2] == "weighing").unwrap();
+    let metadata: Value = serde_json::from_str(&weighing[8]).unwrap();
+    assert_eq!(metadata["note"], "=cmd, \"quoted\"");
+
+    let owners = app.get_as(&format!("/api/circuits/{circuit}/events.csv"), &owner).await;
+    let owners = csv_rows(&owners.text().await.unwrap());
+    assert!(
+        owners.iter().any(|row| row[2] == "treatment"),
+        "the owner sees their Private event"
+    );
+
+    let refused = app
+        .get_as(&format!("/api/circuits/{circuit}/events.csv"), &outsider)
+        .await;
+    assert_error(refused, 404, "not_found").await;
+}

@@ -3,6 +3,46 @@
 //! starting with `=`, `+`, `-`, `@`, a tab or a carriage return) starts with `'` instead, so a
 //! value someone else typed into an item never runs in the reader's spreadsheet.
 
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::{StreamExt, TryStreamExt};
+
+use crate::domain::page::Page;
+use crate::domain::{Error, Result};
+
+/// A header line, then the rows of `first` and of each page after it, asked of `next` with the
+/// previous page's cursor only when the reader wants more: nothing is held while it waits. An
+/// error part way ends the file early (the status is sent already) and is logged.
+pub fn streamed<T, Next, Pending>(columns: &[&str], first: Page<T>, next: Next, row_of: fn(&T) -> String) -> poem::Body
+where
+    T: Send + 'static,
+    Next: Fn(String) -> Pending + Send + Sync + 'static,
+    Pending: Future<Output = Result<Page<T>>> + Send + 'static,
+{
+    let next = Arc::new(next);
+    let rows = futures_util::stream::try_unfold(Some(first), move |page| {
+        let next = next.clone();
+        async move {
+            let Some(page) = page else {
+                return Ok(None);
+            };
+            let chunk: String = page.data.iter().map(row_of).collect();
+            let following = match page.next_cursor {
+                Some(cursor) => Some(next(cursor).await?),
+                None => None,
+            };
+            Ok(Some((chunk, following)))
+        }
+    });
+    let header = futures_util::stream::once(std::future::ready(Ok(row(columns.iter().copied()))));
+    let body = header.chain(rows).map_err(|err: Error| {
+        tracing::warn!(error = %err, "a CSV export stopped part way");
+        std::io::Error::other(err.to_string())
+    });
+    poem::Body::from_bytes_stream(body)
+}
+
 /// One CSV line, CRLF included.
 pub fn row<'a>(fields: impl IntoIterator<Item = &'a str>) -> String {
     let mut line = String::new();

@@ -141,6 +141,7 @@ impl EventsApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<EventList>> {
         let filter = EventFilter {
+            circuit_id: None,
             dfid: dfid.0,
             event_type: event_type.0,
             visibility: visibility.0.map(Into::into),

@@ -170,7 +170,15 @@ impl EventService {
         .await
     }
 
+    /// Events the caller can see; with `circuit_id`, only on that circuit's items (404 for
+    /// non-members).
     pub async fn list(&self, principal: &Principal, filter: &EventFilter, page: &PageRequest) -> Result<Page<Event>> {
+        if let Some(circuit_id) = &filter.circuit_id {
+            self.store
+                .member(circuit_id, &principal.user_id)
+                .await?
+                .ok_or_else(|| Error::not_found("circuit"))?;
+        }
         if let Some(dfid) = &filter.dfid {
             Dfid::parse(dfid)?;
         }

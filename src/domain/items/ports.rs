@@ -66,6 +66,8 @@ pub trait VersionRepo: Send + Sync {
 /// Filters for the events a caller can see.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
+    /// Events on the items this circuit holds (the caller must be a member).
+    pub circuit_id: Option<String>,
     pub dfid: Option<String>,
     pub event_type: Option<String>,
     pub visibility: Option<Visibility>,

@@ -1,9 +1,9 @@
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::items::{items_in_users_circuits, items_owned_by, items_pulled_by};
 use super::{SqlStore, paged};
-use crate::adapters::db::entities::{event, local_event};
+use crate::adapters::db::entities::{circuit_item, event, local_event};
 use crate::domain::Result;
 use crate::domain::items::event::{Event, LocalEvent, Visibility};
 use crate::domain::items::ports::{EventFilter, EventRepo};
@@ -115,6 +115,14 @@ impl EventRepo for SqlStore {
                     .add(own_or(&["Public"])),
             );
         let mut select = event::Entity::find().filter(visible);
+        if let Some(circuit_id) = &filter.circuit_id {
+            let held = Query::select()
+                .column(circuit_item::Column::Dfid)
+                .from(circuit_item::Entity)
+                .and_where(circuit_item::Column::CircuitId.eq(circuit_id.as_str()))
+                .to_owned();
+            select = select.filter(event::Column::Dfid.in_subquery(held));
+        }
         if let Some(dfid) = &filter.dfid {
             select = select.filter(event::Column::Dfid.eq(dfid.as_str()));
         }
