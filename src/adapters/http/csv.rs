@@ -73,7 +73,27 @@ fn push_field(line: &mut String, field: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::row;
+    use super::{row, streamed};
+    use crate::domain::page::Page;
+
+    #[tokio::test]
+    async fn pages_are_asked_for_one_after_another_until_the_last() {
+        let page = |data: Vec<&'static str>, next: Option<&str>| Page {
+            data,
+            next_cursor: next.map(str::to_owned),
+        };
+        let next = move |cursor: String| async move {
+            Ok(match cursor.as_str() {
+                "2" => page(vec!["c", "d"], Some("3")),
+                _ => page(vec!["e"], None),
+            })
+        };
+        let body = streamed(&["letter"], page(vec!["a", "b"], Some("2")), next, |letter| {
+            row([*letter])
+        });
+        let text = body.into_string().await.unwrap();
+        assert_eq!(text, "letter\r\na\r\nb\r\nc\r\nd\r\ne\r\n");
+    }
 
     #[test]
     fn fields_are_quoted_only_when_they_must_be() {
