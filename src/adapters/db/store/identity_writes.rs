@@ -60,23 +60,17 @@ pub(super) async fn set_password_hash<C: ConnectionTrait>(
     password_hash: String,
     at: Timestamp,
 ) -> Result<()> {
-    user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
-        .col_expr(user::Column::UpdatedAt, Expr::value(at))
-        .filter(user::Column::Id.eq(user_id))
-        .exec(txn)
-        .await?;
-    Ok(())
+    update_account(
+        txn,
+        user_id,
+        at,
+        vec![(user::Column::PasswordHash, password_hash.into())],
+    )
+    .await
 }
 
 pub(super) async fn set_tier<C: ConnectionTrait>(txn: &C, user_id: String, tier: Tier, at: Timestamp) -> Result<()> {
-    user::Entity::update_many()
-        .col_expr(user::Column::Tier, Expr::value(tier.as_str()))
-        .col_expr(user::Column::UpdatedAt, Expr::value(at))
-        .filter(user::Column::Id.eq(user_id))
-        .exec(txn)
-        .await?;
-    Ok(())
+    update_account(txn, user_id, at, vec![(user::Column::Tier, tier.as_str().into())]).await
 }
 
 pub(super) async fn set_admin<C: ConnectionTrait>(
@@ -85,13 +79,7 @@ pub(super) async fn set_admin<C: ConnectionTrait>(
     is_admin: bool,
     at: Timestamp,
 ) -> Result<()> {
-    user::Entity::update_many()
-        .col_expr(user::Column::IsAdmin, Expr::value(is_admin))
-        .col_expr(user::Column::UpdatedAt, Expr::value(at))
-        .filter(user::Column::Id.eq(user_id))
-        .exec(txn)
-        .await?;
-    Ok(())
+    update_account(txn, user_id, at, vec![(user::Column::IsAdmin, is_admin.into())]).await
 }
 
 pub(super) async fn set_login<C: ConnectionTrait>(
@@ -101,20 +89,17 @@ pub(super) async fn set_login<C: ConnectionTrait>(
     email: Option<String>,
     at: Timestamp,
 ) -> Result<()> {
-    let mut update = user::Entity::update_many().col_expr(user::Column::UpdatedAt, Expr::value(at));
     // The keys are what logins and the unique indexes compare (ignoring case).
+    let mut columns = Vec::new();
     if let Some(username) = username {
-        update = update
-            .col_expr(user::Column::UsernameKey, Expr::value(username.to_lowercase()))
-            .col_expr(user::Column::Username, Expr::value(username));
+        columns.push((user::Column::UsernameKey, username.to_lowercase().into()));
+        columns.push((user::Column::Username, username.into()));
     }
     if let Some(email) = email {
-        update = update
-            .col_expr(user::Column::EmailKey, Expr::value(email.to_lowercase()))
-            .col_expr(user::Column::Email, Expr::value(email));
+        columns.push((user::Column::EmailKey, email.to_lowercase().into()));
+        columns.push((user::Column::Email, email.into()));
     }
-    update.filter(user::Column::Id.eq(user_id)).exec(txn).await?;
-    Ok(())
+    update_account(txn, user_id, at, columns).await
 }
 
 pub(super) async fn set_status<C: ConnectionTrait>(
@@ -124,13 +109,25 @@ pub(super) async fn set_status<C: ConnectionTrait>(
     reason: Option<String>,
     at: Timestamp,
 ) -> Result<()> {
-    user::Entity::update_many()
-        .col_expr(user::Column::Status, Expr::value(status.as_str()))
-        .col_expr(user::Column::StatusReason, Expr::value(reason))
-        .col_expr(user::Column::UpdatedAt, Expr::value(at))
-        .filter(user::Column::Id.eq(user_id))
-        .exec(txn)
-        .await?;
+    let columns = vec![
+        (user::Column::Status, status.as_str().into()),
+        (user::Column::StatusReason, reason.into()),
+    ];
+    update_account(txn, user_id, at, columns).await
+}
+
+/// Sets `columns`, and `updated_at` to `at`, on one account.
+async fn update_account<C: ConnectionTrait>(
+    txn: &C,
+    user_id: String,
+    at: Timestamp,
+    columns: Vec<(user::Column, sea_orm::Value)>,
+) -> Result<()> {
+    let update = columns.into_iter().fold(
+        user::Entity::update_many().col_expr(user::Column::UpdatedAt, Expr::value(at)),
+        |update, (column, value)| update.col_expr(column, Expr::value(value)),
+    );
+    update.filter(user::Column::Id.eq(user_id)).exec(txn).await?;
     Ok(())
 }
 
