@@ -12,6 +12,7 @@ mod disputes_api;
 mod edge;
 mod error;
 mod events_api;
+mod exports_api;
 mod history_api;
 mod items_api;
 mod joins_api;
@@ -129,6 +130,7 @@ type Apis = (
         receipts_api::ReceiptsApi,
         auth_api::UsersApi,
         circuits_api::ActivitiesApi,
+        exports_api::ExportsApi,
     ),
 );
 
@@ -156,6 +158,7 @@ fn apis() -> Apis {
             receipts_api::ReceiptsApi,
             auth_api::UsersApi,
             circuits_api::ActivitiesApi,
+            exports_api::ExportsApi,
         ),
     )
 }

@@ -216,8 +216,12 @@ impl poem_openapi::types::ParseFromJSON for UtcTime {
 
 impl poem_openapi::types::ToJSON for UtcTime {
     fn to_json(&self) -> Option<serde_json::Value> {
-        Some(serde_json::Value::String(
-            self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-        ))
+        Some(serde_json::Value::String(self.to_string()))
+    }
+}
+
+impl std::fmt::Display for UtcTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
     }
 }
