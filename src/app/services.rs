@@ -96,7 +96,7 @@ pub struct Services {
 
 /// A password reset request waiting to be sent.
 pub type ResetJob = (
-    crate::domain::identity::auth::ResetRequest,
+    crate::domain::identity::password_reset::ResetRequest,
     crate::domain::identity::access::RequestMeta,
 );
 

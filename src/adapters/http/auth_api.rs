@@ -10,7 +10,8 @@ use super::{ApiTags, State};
 use crate::domain::Error;
 use crate::domain::audit::AuditEntry;
 use crate::domain::identity::account::Account;
-use crate::domain::identity::auth::{IssuedToken, Registration, ResetRequest};
+use crate::domain::identity::auth::{IssuedToken, Registration};
+use crate::domain::identity::password_reset::ResetRequest;
 
 pub struct AuthApi;
 

@@ -1,5 +1,5 @@
-//! Accounts and sessions: register, login, refresh, logout, passwords, resets, and the
-//! administrator bootstrap.
+//! Accounts and sessions: register, login, refresh, logout, password changes, and the
+//! administrator bootstrap (resets are in `password_reset`).
 
 use std::sync::Arc;
 
@@ -15,10 +15,9 @@ use crate::domain::identity::account::{
 };
 use crate::domain::identity::guard::{account_cache_key, api_key_cache_key, session_cache_key};
 use crate::domain::identity::lockout::Lockout;
-use crate::domain::identity::ports::{
-    AccountRepo, ApiKeyRepo, MailMessage, Mailer, PasswordCheck, PasswordHasher, TokenSigner,
-};
-use crate::domain::secrets::{random_token, sha256_hex};
+use crate::domain::identity::password_reset::ResetPurpose;
+use crate::domain::identity::ports::{AccountRepo, ApiKeyRepo, Mailer, PasswordCheck, PasswordHasher, TokenSigner};
+use crate::domain::secrets::random_token;
 use crate::domain::{Error, Result};
 use crate::ports::{Cache, Clock, IdGenerator, RateLimiter};
 
@@ -66,26 +65,6 @@ pub struct IssuedToken {
     pub workspace_id: String,
 }
 
-/// Who to send a reset link to.
-#[derive(Debug, Clone)]
-pub enum ResetRequest {
-    Email(String),
-    Username(String),
-}
-
-impl ResetRequest {
-    /// The login to look up, lowercased; 400 when there is none.
-    pub fn check(&self) -> Result<String> {
-        let login = match self {
-            ResetRequest::Email(email) | ResetRequest::Username(email) => email.trim().to_lowercase(),
-        };
-        if login.is_empty() || login.len() > 254 {
-            return Err(Error::field("email", "an email or a username is required"));
-        }
-        Ok(login)
-    }
-}
-
 /// An account created from the command line or the bootstrap variables.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -97,15 +76,6 @@ pub struct NewUser {
     pub is_admin: bool,
     pub tier: Tier,
     pub status: AccountStatus,
-}
-
-/// Why a one-time reset token is mailed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResetPurpose {
-    /// Someone asked (`POST /api/auth/forgot-password`) or an administrator sent it.
-    Requested,
-    /// An administrator created the account: its owner chooses the first password.
-    NewAccount,
 }
 
 impl AuthService {
@@ -434,162 +404,6 @@ impl AuthService {
         Ok(())
     }
 
-    /// Sends a one-time reset link if the account exists. Run off the request path (after
-    /// `ResetRequest::check`), so the answer takes the same time whether or not it does.
-    pub async fn send_reset(&self, request: ResetRequest, meta: &RequestMeta) -> Result<()> {
-        let login = request.check()?;
-        let account = self.store.account_by_login(&login).await?;
-        let Some(account) = account.filter(|a| match &request {
-            ResetRequest::Email(email) => a.email.eq_ignore_ascii_case(email.trim()),
-            ResetRequest::Username(name) => a.username.eq_ignore_ascii_case(name.trim()),
-        }) else {
-            return Ok(());
-        };
-        self.mail_reset_token(&account, ResetPurpose::Requested, None, meta)
-            .await
-    }
-
-    /// Mails the account a new one-time reset token. A mailer that fails is logged, not
-    /// answered: the token is stored, and the person can ask again.
-    pub async fn mail_reset_token(
-        &self,
-        account: &Account,
-        purpose: ResetPurpose,
-        actor: Option<&str>,
-        meta: &RequestMeta,
-    ) -> Result<()> {
-        let token = self.issue_reset_token(account, actor, meta).await?;
-        let minutes = self.settings.reset_ttl.num_minutes();
-        let (subject, opening) = match purpose {
-            ResetPurpose::Requested => (
-                "Reset your DeFarm password",
-                format!(
-                    "Someone asked to reset the password of {}. If it was you, send this token",
-                    account.username
-                ),
-            ),
-            ResetPurpose::NewAccount => (
-                "Your DeFarm account",
-                format!(
-                    "An administrator created the DeFarm account {} for you. To choose its \
-                     password, send this token",
-                    account.username
-                ),
-            ),
-        };
-        let message = MailMessage {
-            to: account.email.clone(),
-            subject: subject.to_owned(),
-            body: format!(
-                "{opening} with a new password to POST /api/auth/reset-password within {minutes} \
-                 minutes:\n\n{token}\n\nWhen it has expired, ask for another at POST \
-                 /api/auth/forgot-password. If you did not expect this message, ignore it."
-            ),
-        };
-        if let Err(err) = self.mailer.send(message).await {
-            tracing::warn!(error = %err, "could not send a password reset message");
-        }
-        Ok(())
-    }
-
-    /// Tells the account's old address that its login email is now `new` (best effort: a mailer
-    /// that fails is logged).
-    pub async fn mail_email_changed(&self, account: &Account, new: &str) {
-        let message = MailMessage {
-            to: account.email.clone(),
-            subject: "Your DeFarm login email changed".to_owned(),
-            body: format!(
-                "An administrator changed the email of the DeFarm account {} from this address to \
-                 {new}. Password reset tokens now go there. If you did not ask for this, contact \
-                 your DeFarm administrator.",
-                account.username
-            ),
-        };
-        if let Err(err) = self.mailer.send(message).await {
-            tracing::warn!(error = %err, "could not tell an old address that its login email changed");
-        }
-    }
-
-    /// Stores a new one-time reset token for the account and returns it (mailed, or printed for
-    /// the operator by `defarm admin reset-password`). `actor`: the administrator who asked.
-    pub async fn issue_reset_token(
-        &self,
-        account: &Account,
-        actor: Option<&str>,
-        meta: &RequestMeta,
-    ) -> Result<String> {
-        let token = random_token(32);
-        let now = self.clock.now();
-        self.store
-            .commit(vec![
-                Change::InsertResetToken {
-                    token_hash: sha256_hex(token.as_bytes()),
-                    user_id: account.id.clone(),
-                    created_at: now,
-                    expires_at: now + self.settings.reset_ttl,
-                },
-                Change::Audit(AuditEntry::new(
-                    self.ids.new_id(),
-                    "password_reset_requested",
-                    actor,
-                    ("user", Some(&account.id)),
-                    meta,
-                    now,
-                    json!({}),
-                )),
-            ])
-            .await?;
-        Ok(token)
-    }
-
-    /// How long a reset token stays usable.
-    pub fn reset_ttl(&self) -> Duration {
-        self.settings.reset_ttl
-    }
-
-    /// Uses a reset token once (two concurrent uses: one wins, the other gets 400), sets the new
-    /// password and revokes every session and every API key: whoever had the account before
-    /// the reset keeps nothing.
-    pub async fn reset_password(&self, token: &str, new: String, meta: &RequestMeta) -> Result<()> {
-        check_password_policy(&new)?;
-        let invalid = || Error::invalid("invalid_token", "this reset token is invalid, used or expired");
-        if token.is_empty() || token.len() > 256 {
-            return Err(invalid());
-        }
-        let token_hash = sha256_hex(token.as_bytes());
-        let now = self.clock.now();
-        let stored = self.store.reset_token(&token_hash).await?.ok_or_else(invalid)?;
-        if stored.used_at.is_some() || stored.expires_at <= now {
-            return Err(invalid());
-        }
-        let account = self.store.account(&stored.user_id).await?.ok_or_else(invalid)?;
-        let password_hash = self.hasher.hash(new).await?;
-        let keys = self.keys_to_revoke(&account, true).await?;
-        let mut changes = vec![
-            Change::ConsumeResetToken { token_hash, at: now },
-            Change::SetPasswordHash {
-                user_id: account.id.clone(),
-                password_hash,
-                at: now,
-            },
-            self.revoke_sessions(&account, None, now),
-            Change::Audit(AuditEntry::new(
-                self.ids.new_id(),
-                "password_reset",
-                Some(&account.id),
-                ("user", Some(&account.id)),
-                meta,
-                now,
-                json!({ "api_keys_revoked": keys.len() }),
-            )),
-        ];
-        changes.extend(revoke_keys(&account, &keys, now));
-        self.store.commit(changes).await?;
-        self.forget_account(&account.id).await;
-        self.forget_keys(&keys).await;
-        Ok(())
-    }
-
     /// Creates an account for the command line, the bootstrap variables or an administrator
     /// (`actor`); 409 if the username or email is taken.
     pub async fn create_user(&self, user: NewUser, actor: Option<&str>, meta: &RequestMeta) -> Result<Account> {
@@ -700,7 +514,7 @@ impl AuthService {
         })
     }
 
-    fn revoke_sessions(&self, account: &Account, keep: Option<String>, now: Timestamp) -> Change {
+    pub(super) fn revoke_sessions(&self, account: &Account, keep: Option<String>, now: Timestamp) -> Change {
         Change::RevokeSessions {
             user_id: account.id.clone(),
             keep,
@@ -710,7 +524,7 @@ impl AuthService {
     }
 
     /// The hashes of the keys to revoke with the account's sessions (none unless `revoke`).
-    async fn keys_to_revoke(&self, account: &Account, revoke: bool) -> Result<Vec<String>> {
+    pub(super) async fn keys_to_revoke(&self, account: &Account, revoke: bool) -> Result<Vec<String>> {
         if revoke {
             self.store.active_key_hashes(&account.id).await
         } else {
@@ -718,7 +532,7 @@ impl AuthService {
         }
     }
 
-    async fn forget_keys(&self, key_hashes: &[String]) {
+    pub(super) async fn forget_keys(&self, key_hashes: &[String]) {
         for key_hash in key_hashes {
             if !self.cache.delete(&api_key_cache_key(key_hash)).await {
                 tracing::error!("could not invalidate a revoked API key in the cache");
@@ -741,7 +555,7 @@ impl AuthService {
 
 /// Revokes every key of the account when there are any (a key made meanwhile goes too: the
 /// statement names the account, not the keys read).
-fn revoke_keys(account: &Account, key_hashes: &[String], now: Timestamp) -> Option<Change> {
+pub(super) fn revoke_keys(account: &Account, key_hashes: &[String], now: Timestamp) -> Option<Change> {
     (!key_hashes.is_empty()).then(|| Change::RevokeApiKeysOf {
         user_id: account.id.clone(),
         at: now,

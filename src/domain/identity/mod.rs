@@ -10,4 +10,5 @@ pub mod auth;
 mod auth_tests;
 pub mod guard;
 pub mod lockout;
+pub mod password_reset;
 pub mod ports;
