@@ -82,6 +82,19 @@ def call(operation, method, path, body=None, token=None, key=None):
     return answer
 
 
+def post_text(operation, path, text, content_type, token):
+    """A text request body; its JSON answer is kept like `call`'s."""
+    headers = {"Content-Type": content_type, "Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(BASE + path, data=text.encode(), method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = json.loads(response.read().decode())
+    except urllib.error.HTTPError as err:
+        sys.exit(f"{operation}: POST {path} answered {err.code}: {err.read().decode()}")
+    keep(SCHEMAS[operation][1], answer)
+    return answer
+
+
 def raw(path, token=None):
     """A text answer, as it comes."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -183,6 +196,16 @@ def journey():
     lid = steer["local_id"]
     call("get_local_item", "GET", f"/api/items/local/{lid}", token=joao)
     call("list_local_items", "GET", "/api/items/local", token=joao)
+    call("create_local_items", "POST", "/api/items/local/batch", {"items": [
+        {"identifiers": [{"key": "sisbov", "value": "BR123456789029", "namespace": "bovino"}],
+         "enriched_data": {"breed": "Nelore", "sex": "F", "birth_date": "2025-08-02"}},
+        {"identifiers": [{"key": "sisbov", "value": "BR123456789036", "namespace": "bovino"}],
+         "enriched_data": {"breed": "Nelore", "sex": "M", "birth_date": "2025-08-05"}}]}, token=joao)
+    herd = ("sisbov,rfid,namespace,breed,sex,birth_date,paddock\r\n"
+            "BR123456789043,982000123456790,bovino,Nelore,F,2025-09-01,Retiro 3\r\n"
+            "BR123456789050,982000123456791,bovino,Nelore,M,2025-09-03,Retiro 3\r\n")
+    by_operation["import_local_items"] = herd
+    post_text("import_local_items", "/api/items/local/import", herd, "text/csv; charset=utf-8", token=joao)
     local_event = call("create_local_event", "POST", "/api/events/local", {
         "event_type": "weighing", "metadata": {"weight_kg": 412.5, "scale": "BAL-02"},
         "occurred_at": "2026-11-20T09:30:00Z", "visibility": "CircuitOnly"}, token=joao)

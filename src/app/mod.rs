@@ -132,11 +132,13 @@ pub async fn start_with(
         receipts: services.receipts.clone(),
         notifier: services.notifier.clone(),
         reset_queue: services.reset_queue.clone(),
+        max_import_bytes: config.max_import_bytes,
     });
     let endpoint = http::endpoint(HttpParts {
         state,
         edge: EdgeSettings {
             max_body_bytes: config.max_body_bytes,
+            max_import_bytes: config.max_import_bytes,
             request_timeout: config.request_timeout,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             commit_short,

@@ -108,7 +108,8 @@ pub enum Change {
     },
     Audit(AuditEntry),
 
-    InsertLocalItem(LocalItem),
+    /// Local items of one owner, as few multi-row statements.
+    InsertLocalItems(Vec<LocalItem>),
     /// Guard: maps the local item to `dfid`; fails with `concurrent_write` if it was mapped
     /// meanwhile.
     MapLocalItem {
@@ -152,11 +153,13 @@ pub enum Change {
         owner_id: String,
         limit: u64,
     },
-    /// The same for the owner's new local items since `since` (the month's start).
+    /// The same for the owner's new local items since `since` (the month's start), with room
+    /// for `adding` more.
     HoldItemLimit {
         owner_id: String,
         since: Timestamp,
         limit: u64,
+        adding: u64,
     },
     InsertCircuit(Circuit),
     /// Writes the circuit's editable fields (name, description, status, settings, alias and

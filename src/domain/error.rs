@@ -17,6 +17,8 @@ pub enum ErrorKind {
     NotFound,
     /// Duplicates, or state that forbids the action (409).
     Conflict,
+    /// The input is larger than the service takes (413).
+    TooLarge,
     /// Too many requests (429).
     RateLimited,
     /// Overloaded or a dependency is down; the client may retry (503).
@@ -80,6 +82,11 @@ impl Error {
 
     pub fn conflict(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Conflict, code, message)
+    }
+
+    /// 413 `payload_too_large`.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::TooLarge, "payload_too_large", message)
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {

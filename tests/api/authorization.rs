@@ -280,6 +280,11 @@ impl Matrix {
             }
             "admin_update_user" => json!({ "email": format!("renamed-{serial}@example.com") }),
             "create_local_item" => json!({ "identifiers": [{ "key": "lote", "value": format!("N-{serial}") }] }),
+            "create_local_items" => {
+                json!({ "items": [{ "identifiers": [{ "key": "lote", "value": format!("B-{serial}") }] }] })
+            }
+            // A string is sent as a CSV file.
+            "import_local_items" => Value::String(format!("lote\nI-{serial}\n")),
             "enrich_item" => json!({ "enriched_data": { "serial": serial } }),
             "create_event" => {
                 json!({ "dfid": world.dfid, "event_type": "Inspected", "metadata": { "serial": serial } })
@@ -427,11 +432,12 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
                 if let Some(credential) = &matrix.callers[actor].credential {
                     request = request.header("authorization", credential);
                 }
-                if !body.is_null() {
-                    request = request.json(&body);
-                } else if method != "get" {
-                    request = request.header("content-type", "application/json").body("{}");
-                }
+                request = match &body {
+                    Value::String(csv) => request.header("content-type", "text/csv").body(csv.clone()),
+                    Value::Null if method != "get" => request.header("content-type", "application/json").body("{}"),
+                    Value::Null => request,
+                    _ => request.json(&body),
+                };
                 let status = request.send().await.unwrap().status();
                 statuses.push(status.as_u16().to_string());
                 if method != "get" && status.is_success() {

@@ -10,6 +10,7 @@ mod api_keys;
 mod auth;
 mod authorization;
 mod binary;
+mod bulk;
 mod circuits;
 mod disputes;
 mod events;

@@ -14,6 +14,7 @@ use tracing::Instrument;
 use crate::domain::identity::guard::RateStatus;
 
 use super::error::{REQUEST_ID, ShapedError, error_response, reshape};
+use super::import_api::IMPORT_PATH;
 use super::strict_types::BodyTypes;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -32,6 +33,8 @@ pub struct RequestContext {
 #[derive(Clone)]
 pub struct EdgeSettings {
     pub max_body_bytes: usize,
+    /// The limit of the one route whose body is parsed as it arrives (a spreadsheet import).
+    pub max_import_bytes: usize,
     pub request_timeout: Duration,
     pub trusted_proxies: Arc<Vec<IpNet>>,
     pub commit_short: HeaderValue,
@@ -220,7 +223,12 @@ impl<E> EdgeEndpoint<E> {
         if target.to_ascii_lowercase().contains("%00") {
             return Err(nul());
         }
-        let max = self.settings.max_body_bytes;
+        let streamed = req.uri().path() == IMPORT_PATH;
+        let max = if streamed {
+            self.settings.max_import_bytes
+        } else {
+            self.settings.max_body_bytes
+        };
         let too_large = || {
             error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -246,7 +254,8 @@ impl<E> EdgeEndpoint<E> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
         let chunked = declared.is_none() && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-        if !is_json && !chunked {
+        // A streamed body is counted by its reader, never held here.
+        if streamed || (!is_json && !chunked) {
             return Ok(());
         }
         let bytes = match req.take_body().into_bytes_limit(max).await {

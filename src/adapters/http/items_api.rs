@@ -12,6 +12,7 @@ use super::views::{
     identifier_inputs,
 };
 use super::{ApiTags, State};
+use crate::domain::items::local_batch;
 use crate::domain::items::ports::ItemFilter;
 
 pub struct ItemsApi;
@@ -23,6 +24,21 @@ struct NewLocalItem {
     /// A JSON object of the caller's data.
     #[oai(nullable)]
     enriched_data: Option<JsonObject>,
+}
+
+/// Local items to create together.
+#[derive(Object)]
+struct NewLocalItems {
+    /// 1 to 1,000 items, each as `POST /api/items/local` takes it.
+    #[oai(validator(min_items = 1, max_items = 1000))]
+    items: Vec<NewLocalItem>,
+}
+
+/// The local items a batch created, in the order they were sent.
+#[derive(Object)]
+struct CreatedLocalItems {
+    count: u64,
+    items: Vec<LocalItemView>,
 }
 
 #[derive(Object)]
@@ -52,6 +68,23 @@ enum LocalItemCreated {
     Created(Json<LocalItemView>),
 }
 
+#[derive(ApiResponse)]
+enum LocalItemsCreated {
+    /// Every item was created, owned by the caller.
+    #[oai(status = 201)]
+    Created(Json<CreatedLocalItems>),
+}
+
+impl From<NewLocalItem> for local_batch::NewLocalItem {
+    fn from(body: NewLocalItem) -> Self {
+        Self {
+            identifiers: identifier_inputs(body.identifiers),
+            enriched_data: body.enriched_data.map(|data| data.0),
+            namespace: None,
+        }
+    }
+}
+
 #[OpenApi(tag = "ApiTags::Items")]
 impl ItemsApi {
     /// Create a local item owned by the caller. Counts toward the tier's monthly item limit
@@ -73,6 +106,29 @@ impl ItemsApi {
             )
             .await?;
         Ok(LocalItemCreated::Created(Json(item.into())))
+    }
+
+    /// Create up to 1,000 local items at once, all or none, in one transaction. An item that
+    /// breaks a rule is 400 `invalid_rows`, whose `details.errors` name each bad item (`row` is its
+    /// index in `items`, `field` the path to what is wrong). The items count toward the monthly
+    /// item limit as a whole (403 `tier_limit_exceeded` when they do not all fit).
+    #[oai(
+        path = "/api/items/local/batch",
+        method = "post",
+        operation_id = "create_local_items"
+    )]
+    async fn create_local_batch(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        body: Json<NewLocalItems>,
+    ) -> ApiResult<LocalItemsCreated> {
+        let items = body.0.items.into_iter().map(Into::into).collect();
+        let created = state.items.create_local_batch(&caller.principal, items).await?;
+        Ok(LocalItemsCreated::Created(Json(CreatedLocalItems {
+            count: created.len() as u64,
+            items: created.into_iter().map(Into::into).collect(),
+        })))
     }
 
     /// The caller's local items.

@@ -14,6 +14,7 @@ mod error;
 mod events_api;
 mod exports_api;
 mod history_api;
+mod import_api;
 mod items_api;
 mod joins_api;
 mod log_api;
@@ -131,6 +132,7 @@ type Apis = (
         auth_api::UsersApi,
         circuits_api::ActivitiesApi,
         exports_api::ExportsApi,
+        import_api::ImportApi,
     ),
 );
 
@@ -159,6 +161,7 @@ fn apis() -> Apis {
             auth_api::UsersApi,
             circuits_api::ActivitiesApi,
             exports_api::ExportsApi,
+            import_api::ImportApi,
         ),
     )
 }

@@ -63,6 +63,8 @@ pub struct AppState {
     pub receipts: Arc<ReceiptService>,
     pub notifier: Arc<dyn Notifier>,
     pub reset_queue: ResetQueue,
+    /// `MAX_IMPORT_BYTES`.
+    pub max_import_bytes: usize,
 }
 
 /// The extractor handlers use for the state.

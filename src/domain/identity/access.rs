@@ -216,12 +216,18 @@ impl TierPolicy {
 
     /// 403 `tier_limit_exceeded` when creating one more would pass `limit`.
     pub fn check_count(limit: Option<u64>, current: u64, what: &str) -> Result<(), Error> {
+        Self::check_room(limit, current, 1, what)
+    }
+
+    /// 403 `tier_limit_exceeded` when creating `adding` more would pass `limit`: a batch counts
+    /// as a whole, all of it or none.
+    pub fn check_room(limit: Option<u64>, current: u64, adding: u64, what: &str) -> Result<(), Error> {
         match limit {
-            Some(limit) if current >= limit => Err(Error::forbidden(
+            Some(limit) if current.saturating_add(adding) > limit => Err(Error::forbidden(
                 "tier_limit_exceeded",
                 format!("your tier allows at most {limit} {what}"),
             )
-            .with_details(serde_json::json!({ "limit": limit, "current": current }))),
+            .with_details(serde_json::json!({ "limit": limit, "current": current, "requested": adding }))),
             _ => Ok(()),
         }
     }
@@ -376,5 +382,8 @@ mod tests {
             "tier_limit_exceeded"
         );
         assert!(TierPolicy::check_count(None, 1_000_000, "circuits").is_ok());
+        assert!(TierPolicy::check_room(Some(1_000), 400, 600, "items").is_ok());
+        let refused = TierPolicy::check_room(Some(1_000), 400, 601, "items").unwrap_err();
+        assert_eq!(refused.details.unwrap()["requested"], 601);
     }
 }

@@ -20,6 +20,7 @@ use crate::domain::items::identifier::{
     Identifier, IdentifierInput, MAX_IDENTIFIERS, Namespace, merge_identifier, parse_identifiers,
 };
 use crate::domain::items::item::{Item, ItemStatus, LocalItem, data_object, merge_data};
+use crate::domain::items::local_batch::NewLocalItem;
 use crate::domain::items::ports::{EventRepo, ItemFilter, ItemRepo};
 use crate::domain::items::relation::{ItemRelation, visible_item};
 use crate::domain::page::{Page, PageRequest};
@@ -68,7 +69,7 @@ impl ItemView {
     }
 }
 
-fn month_start(now: Timestamp) -> Timestamp {
+pub(crate) fn month_start(now: Timestamp) -> Timestamp {
     NaiveDate::from_ymd_opt(now.year(), now.month(), 1)
         .and_then(|day| day.and_hms_opt(0, 0, 0))
         .map_or(now, |start| Utc.from_utc_datetime(&start))
@@ -82,41 +83,16 @@ impl ItemService {
         identifiers: Vec<IdentifierInput>,
         enriched_data: Option<Value>,
     ) -> Result<LocalItem> {
-        let identifiers = parse_identifiers(identifiers, Namespace::Generic)?
-            .into_iter()
-            .map(|identifier| identifier.added_by(&principal.user_id))
-            .collect();
-        let enriched_data = data_object(enriched_data)?;
-        let now = self.clock.now();
-        // Counted inside the creating transaction, so parallel creations cannot all pass.
-        let hold = self
-            .policy
-            .max_items_per_month(principal.tier)
-            .map(|limit| Change::HoldItemLimit {
-                owner_id: principal.user_id.clone(),
-                since: month_start(now),
-                limit,
-            });
-        let item = LocalItem {
-            local_id: self.ids.new_id(),
-            owner_id: principal.user_id.clone(),
+        let new = NewLocalItem {
             identifiers,
             enriched_data,
-            dfid: None,
-            created_at: now,
+            namespace: None,
         };
-        let changes = hold.into_iter().chain([
-            Change::InsertLocalItem(item.clone()),
-            Change::Activity(Activity::new(
-                self.ids.new_id(),
-                "local_item_created",
-                &principal.user_id,
-                "created a local item".into(),
-                now,
-            )),
-        ]);
-        self.store.commit(changes.collect()).await?;
-        Ok(item)
+        let checked = self.check_local(principal, new)?;
+        let mut created = self.create_checked(principal, vec![checked]).await?;
+        created
+            .pop()
+            .ok_or_else(|| Error::internal("a created item went missing"))
     }
 
     pub async fn local_items(&self, principal: &Principal, page: &PageRequest) -> Result<Page<LocalItem>> {

@@ -11,6 +11,7 @@ pub mod event_service;
 pub mod identifier;
 pub mod item;
 pub mod item_service;
+pub mod local_batch;
 pub mod ports;
 pub mod receipt;
 pub mod receipt_service;

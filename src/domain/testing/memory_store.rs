@@ -10,7 +10,7 @@ use crate::domain::circuits::circuit::{AliasConfig, Circuit, CircuitItem, Circui
 use crate::domain::circuits::join_request::{JoinRequest, RequestStatus};
 use crate::domain::circuits::operation::{Operation, OperationStatus};
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole, PermissionSet};
-use crate::domain::identity::access::ApiKey;
+use crate::domain::identity::access::{ApiKey, TierPolicy};
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
 use crate::domain::items::dispute::{Dispute, DisputeStatus};
 use crate::domain::items::event::Event;
@@ -59,7 +59,7 @@ impl State {
     fn apply(&mut self, change: &Change) -> Result<()> {
         match change.clone() {
             Change::InsertAccount(account) => self.accounts.push(account),
-            Change::InsertLocalItem(local) => self.local_items.push(local),
+            Change::InsertLocalItems(locals) => self.local_items.extend(locals),
             Change::MapLocalItem { local_id, dfid } => {
                 for local in self.local_items.iter_mut().filter(|l| l.local_id == local_id) {
                     local.dfid = Some(dfid.clone());
@@ -262,6 +262,19 @@ impl State {
                 }
                 self.published.retain(|(c, d)| c != &circuit_id || d != &dfid);
             }
+            Change::HoldItemLimit {
+                owner_id,
+                since,
+                limit,
+                adding,
+            } => {
+                let created = self
+                    .local_items
+                    .iter()
+                    .filter(|item| item.owner_id == owner_id && item.created_at >= since)
+                    .count();
+                TierPolicy::check_room(Some(limit), created as u64, adding, "new items per month")?;
+            }
             // Kept in the log only: nothing these tests read depends on them.
             _ => {}
         }
@@ -457,6 +470,10 @@ impl MemoryStore {
             .find(|m| m.circuit_id == circuit_id && m.user_id == user_id)
             .cloned();
         found.map(|m| state.with_role(m))
+    }
+
+    pub fn local_item_count(&self) -> usize {
+        self.state().local_items.len()
     }
 
     pub fn item_count(&self) -> usize {

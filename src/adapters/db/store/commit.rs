@@ -134,7 +134,9 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::InsertEvent(_)
         | Change::InsertReceipt(_)
         | Change::RecordAttempt { .. }
-        | Change::RecordStorage(_) => false,
+        | Change::RecordStorage(_)
+        // One statement per thousand rows.
+        | Change::InsertLocalItems(_) => false,
         Change::InsertWorkspace { .. }
         | Change::InsertTransfer(_)
         | Change::InsertDispute(_)
@@ -158,7 +160,6 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::RevokeApiKey { .. }
         | Change::RevokeApiKeysOf { .. }
         | Change::Audit(_)
-        | Change::InsertLocalItem(_)
         | Change::MapLocalItem { .. }
         | Change::InsertItem(_)
         | Change::UpdateItem { .. }
@@ -250,7 +251,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         Change::RevokeApiKey { key_id, at } => identity_writes::revoke_api_key(txn, key_id, at).await,
         Change::RevokeApiKeysOf { user_id, at } => identity_writes::revoke_api_keys_of(txn, user_id, at).await,
         Change::Audit(entry) => identity_writes::audit(txn, entry).await,
-        Change::InsertLocalItem(local) => traceability_writes::insert_local_item(txn, local).await,
+        Change::InsertLocalItems(locals) => traceability_writes::insert_local_items(txn, locals).await,
         Change::MapLocalItem { local_id, dfid } => traceability_writes::map_local_item(txn, local_id, dfid).await,
         Change::InsertItem(new) => traceability_writes::insert_item(txn, new).await,
         Change::UpdateItem {
@@ -296,9 +297,12 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             event_id,
             dfid,
         } => traceability_writes::attach_local_event(txn, local_event_id, event_id, dfid).await,
-        Change::HoldItemLimit { owner_id, since, limit } => {
-            traceability_writes::hold_item_limit(txn, owner_id, since, limit).await
-        }
+        Change::HoldItemLimit {
+            owner_id,
+            since,
+            limit,
+            adding,
+        } => traceability_writes::hold_item_limit(txn, owner_id, since, limit, adding).await,
         Change::HoldCircuitLimit { owner_id, limit } => {
             traceability_writes::hold_circuit_limit(txn, owner_id, limit).await
         }

@@ -64,18 +64,28 @@ fn role_model(role: &CustomRole) -> circuit_role::ActiveModel {
     }
 }
 
-pub(super) async fn insert_local_item<C: ConnectionTrait>(txn: &C, local: LocalItem) -> Result<()> {
-    let identifiers = identifiers_json(&local.identifiers)?;
-    local_item::Entity::insert(local_item::ActiveModel {
-        local_id: Set(local.local_id),
-        owner_id: Set(local.owner_id),
-        identifiers: Set(identifiers),
-        enriched_data: Set(serde_json::Value::Object(local.enriched_data)),
-        dfid: Set(local.dfid),
-        created_at: Set(local.created_at),
-    })
-    .exec_without_returning(txn)
-    .await?;
+/// Rows per multi-row statement: few round trips, and far under both engines' limits on bound
+/// parameters (six per row).
+const LOCAL_ITEMS_PER_STATEMENT: usize = 1_000;
+
+pub(super) async fn insert_local_items<C: ConnectionTrait>(txn: &C, locals: Vec<LocalItem>) -> Result<()> {
+    let mut rows = Vec::with_capacity(locals.len());
+    for local in locals {
+        rows.push(local_item::ActiveModel {
+            identifiers: Set(identifiers_json(&local.identifiers)?),
+            local_id: Set(local.local_id),
+            owner_id: Set(local.owner_id),
+            enriched_data: Set(serde_json::Value::Object(local.enriched_data)),
+            dfid: Set(local.dfid),
+            created_at: Set(local.created_at),
+        });
+    }
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(LOCAL_ITEMS_PER_STATEMENT));
+        local_item::Entity::insert_many(std::mem::replace(&mut rows, rest))
+            .exec_without_returning(txn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -232,6 +242,7 @@ pub(super) async fn hold_item_limit<C: ConnectionTrait>(
     owner_id: String,
     since: Timestamp,
     limit: u64,
+    adding: u64,
 ) -> Result<()> {
     lock_owner(txn, &owner_id).await?;
     let created = local_item::Entity::find()
@@ -239,7 +250,7 @@ pub(super) async fn hold_item_limit<C: ConnectionTrait>(
         .filter(local_item::Column::CreatedAt.gte(since))
         .count(txn)
         .await?;
-    TierPolicy::check_count(Some(limit), created, "new items per month")
+    TierPolicy::check_room(Some(limit), created, adding, "new items per month")
 }
 
 /// Serializes an owner's limited creations on PostgreSQL; SQLite's immediate transactions run
