@@ -93,6 +93,27 @@ def p6(run, pg_insert):
                 f"pgbench single-row INSERT: {pg:,.0f} tps (x{run['rps'] / pg:.2f})", percentiles(run))]
 
 
+def i1(times, pg_insert):
+    times, pg = json.loads(times), float(pg_insert)
+    best = min(float(t) for t in times)
+    rate = 10_000 / best
+    spread = ", ".join(f"{float(t):.2f}" for t in times)
+    return [row("I1", "POST /api/items/local/import, 10,000 CSV rows", f"{best:.2f} s ({rate:,.0f} rows/s); runs {spread} s",
+                ">= the single-row INSERT rate in rows/s", rate >= pg,
+                f"pgbench single-row INSERT: {pg:,.0f} tps (x{rate / pg:.2f})")]
+
+
+def s1(user, circuit, admin):
+    rows = []
+    for rid, name, run in (("S1a", "GET /api/users/me/stats", user), ("S1b", "GET /api/circuits/{id}/stats", circuit),
+                           ("S1c", "GET /api/admin/stats", admin)):
+        run = json.loads(run)
+        ok = run["p99_ms"] < 20 and errors(run, "200") == 0
+        rows.append(row(rid, f"{name}, 4 conns, 100k items and events", wrk_line(run, "200"), "p99 < 20 ms", ok,
+                        "", percentiles(run)))
+    return rows
+
+
 def p7(run, deliveries):
     run, deliveries = json.loads(run), json.loads(deliveries)
     pushes = deliveries["pushed"]

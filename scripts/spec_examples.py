@@ -176,6 +176,7 @@ def journey():
                          "default_namespace": "bovino", "required_contextual": []}}, token=joao)
     call("get_circuit_adapter", "GET", f"/api/circuits/{cid}/adapter", token=joao)
     call("list_adapters", "GET", "/api/adapters", token=joao)
+    call("adapter_health", "GET", "/api/adapters/local/health", token=joao)
     call("list_circuits", "GET", "/api/circuits", token=joao)
     packer_id = packer["user_id"]
     call("add_member", "POST", f"/api/circuits/{cid}/members", {"username": "frigorifico.sul", "role": "Member"}, token=joao)
@@ -245,6 +246,8 @@ def journey():
     call("item_storage_history", "GET", f"/api/items/{dfid}/storage-history", token=joao)
     by_operation["export_circuit_items"] = raw(f"/api/circuits/{cid}/items.csv", token=joao)
     by_operation["export_circuit_events"] = raw(f"/api/circuits/{cid}/events.csv", token=joao)
+    call("users_me_stats", "GET", "/api/users/me/stats", token=joao)
+    call("circuit_stats", "GET", f"/api/circuits/{cid}/stats", token=joao)
 
     call("set_post_actions", "PUT", f"/api/circuits/{cid}/post-actions", {
         "enabled": True, "trigger_events": ["item_pushed", "event_created"], "include_storage_details": False}, token=joao)
@@ -316,6 +319,7 @@ def journey():
     call("admin_set_tier", "PUT", f"/api/admin/users/{farm['user_id']}/tier", {"tier": "Professional"}, token=admin)
     call("admin_set_status", "PUT", f"/api/admin/users/{buyer['user_id']}/status", {"status": "Active", "reason": "Documents verified"}, token=admin)
     call("admin_audit", "GET", "/api/admin/audit", token=admin)
+    call("admin_stats", "GET", "/api/admin/stats", token=admin)
     call("log_checkpoints", "GET", "/log/checkpoints")
     call("log_inclusion_proof", "GET", "/log/proof/inclusion?index=2&tree_size=8")
     call("log_consistency_proof", "GET", "/log/proof/consistency?from=4&to=8")

@@ -7,6 +7,7 @@ mod m20261126_000002_traceability;
 mod m20261126_000003_partners;
 mod m20261202_000004_trust;
 mod m20261202_000005_verifiable;
+mod m20261203_000006_dashboards;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_partners::Migration),
             Box::new(m20261202_000004_trust::Migration),
             Box::new(m20261202_000005_verifiable::Migration),
+            Box::new(m20261203_000006_dashboards::Migration),
         ]
     }
 }

@@ -130,6 +130,7 @@ pub async fn start_with(
         log: services.log.clone(),
         history: services.history.clone(),
         receipts: services.receipts.clone(),
+        dashboards: services.dashboards.clone(),
         notifier: services.notifier.clone(),
         reset_queue: services.reset_queue.clone(),
         max_import_bytes: config.max_import_bytes,

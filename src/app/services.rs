@@ -1,5 +1,6 @@
 //! Builds the adapters and the services on them, and runs the background workers.
 
+use crate::domain::dashboards::service::DashboardService;
 use futures_util::FutureExt;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -86,6 +87,7 @@ pub struct Services {
     pub log: Arc<LogService>,
     pub history: Arc<HistoryService>,
     pub receipts: Arc<ReceiptService>,
+    pub dashboards: Arc<DashboardService>,
     /// Woken by commits that record a fact.
     log_wake: Arc<tokio::sync::Notify>,
     log_integrate: Duration,
@@ -292,6 +294,7 @@ impl Services {
             clock: clock.clone(),
             ids: ids.clone(),
             content,
+            health: tokio::sync::Mutex::default(),
         });
         let circuits = Arc::new(CircuitService {
             store: store.clone(),
@@ -339,6 +342,10 @@ impl Services {
             clock: clock.clone(),
             ids: ids.clone(),
         });
+        let dashboards = Arc::new(DashboardService {
+            store: store.clone(),
+            clock: clock.clone(),
+        });
         let webhooks = Arc::new(WebhookService {
             store: store.clone(),
             clock,
@@ -372,6 +379,7 @@ impl Services {
             outbox,
             history,
             receipts,
+            dashboards,
             log,
             log_wake,
             log_integrate: config.log_integrate,

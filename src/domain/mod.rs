@@ -7,6 +7,7 @@
 //! - [`circuits`]: circuits, members and roles, join requests, push/pull with approvals, public pages.
 //! - [`partners`]: webhooks and their outbox, notifications, content-addressed storage.
 //! - [`audit`]: the audit log and the activity feed.
+//! - [`dashboards`]: counts for a user, a circuit and the whole service.
 //!
 //! Shared by all of them: the one [`Error`], cursor [`page`]s, and the unit of work ([`changes`]).
 
@@ -120,6 +121,7 @@ pub(crate) fn is_id_text(text: &str) -> bool {
 pub mod audit;
 pub mod changes;
 pub mod circuits;
+pub mod dashboards;
 pub mod error;
 pub mod identity;
 pub mod items;

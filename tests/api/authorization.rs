@@ -340,6 +340,7 @@ impl Matrix {
                 "{role_id}" => world.role.clone(),
                 "{operation_id}" => world.operation.clone(),
                 "{cid}" => world.cid.clone(),
+                "{adapter_type}" => "local".to_owned(),
                 other => other.to_owned(),
             })
             .collect::<Vec<_>>()

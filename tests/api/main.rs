@@ -12,6 +12,7 @@ mod authorization;
 mod binary;
 mod bulk;
 mod circuits;
+mod dashboards;
 mod disputes;
 mod events;
 mod items;

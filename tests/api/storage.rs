@@ -176,6 +176,10 @@ async fn fake_ipfs() -> (String, Arc<Mutex<HashMap<String, Vec<u8>>>>) {
                 poem::Response::builder()
                     .content_type("application/json")
                     .body(answer.to_string())
+            } else if path == "/api/v0/version" {
+                poem::Response::builder()
+                    .content_type("application/json")
+                    .body(json!({ "Version": "0.30.0" }).to_string())
             } else {
                 let cid = query.trim_start_matches("arg=").to_owned();
                 match store.lock().unwrap().get(&cid) {
@@ -249,4 +253,35 @@ async fn a_failed_store_does_not_undo_the_push() {
     })
     .await;
     assert!(history.is_some(), "the record waits for a retry");
+}
+
+#[tokio::test]
+async fn adapter_health_pings_each_store_without_revealing_its_address() {
+    let (api, _) = fake_ipfs().await;
+    let app = spawn_with(&[("IPFS_API_URL", api.as_str())]).await;
+    let (user, _) = app.register("user").await;
+    let health = |adapter: &'static str| {
+        let (app, user) = (&app, &user);
+        async move { json_with_status(app.get_as(&format!("/api/adapters/{adapter}/health"), user).await, 200).await }
+    };
+    for adapter in ["local", "ipfs-ipfs"] {
+        let answer = health(adapter).await;
+        assert_eq!(answer["available"], true, "{answer}");
+        assert_eq!(answer["reachable"], true, "{answer}");
+        assert!(answer["latency_ms"].as_f64().unwrap() >= 0.0);
+        assert_eq!(answer["problem"], Value::Null);
+    }
+    for adapter in ["none", "stellar_mainnet-ipfs"] {
+        let answer = health(adapter).await;
+        assert_eq!(answer["reachable"], Value::Null, "nothing to ask: {answer}");
+    }
+    assert_error(app.get_as("/api/adapters/ftp/health", &user).await, 404, "not_found").await;
+    assert_error(app.get("/api/adapters/local/health").await, 401, "unauthorized").await;
+
+    let app = spawn_with(&[("IPFS_API_URL", "http://127.0.0.1:9/")]).await;
+    let (user, _) = app.register("user").await;
+    let down = json_with_status(app.get_as("/api/adapters/ipfs-ipfs/health", &user).await, 200).await;
+    assert_eq!(down["reachable"], false, "{down}");
+    let problem = down["problem"].as_str().unwrap();
+    assert!(problem.contains("IPFS") && !problem.contains("127.0.0.1"), "{problem}");
 }

@@ -8,6 +8,7 @@ mod caller;
 mod circuits_api;
 pub mod connections;
 mod csv;
+mod dashboards_api;
 mod disputes_api;
 mod edge;
 mod error;
@@ -133,6 +134,7 @@ type Apis = (
         circuits_api::ActivitiesApi,
         exports_api::ExportsApi,
         import_api::ImportApi,
+        dashboards_api::DashboardsApi,
     ),
 );
 
@@ -162,6 +164,7 @@ fn apis() -> Apis {
             circuits_api::ActivitiesApi,
             exports_api::ExportsApi,
             import_api::ImportApi,
+            dashboards_api::DashboardsApi,
         ),
     )
 }

@@ -1,6 +1,7 @@
 //! What handlers reach through `Data<&Arc<AppState>>`: the services and ports, built by the
 //! composition root. API structs stay empty, so the spec can be generated without any of it.
 
+use crate::domain::dashboards::service::DashboardService;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -61,6 +62,7 @@ pub struct AppState {
     pub log: Arc<LogService>,
     pub history: Arc<HistoryService>,
     pub receipts: Arc<ReceiptService>,
+    pub dashboards: Arc<DashboardService>,
     pub notifier: Arc<dyn Notifier>,
     pub reset_queue: ResetQueue,
     /// `MAX_IMPORT_BYTES`.

@@ -9,7 +9,7 @@ use super::caller::Caller;
 use super::error::ApiResult;
 use super::types::{TierName, UtcTime, list_of, page};
 use super::{ApiTags, State};
-use crate::domain::partners::storage::{AdapterInfo, StorageRecord};
+use crate::domain::partners::storage::{AdapterHealth, AdapterInfo, StorageRecord};
 
 pub struct StorageApi;
 
@@ -29,6 +29,38 @@ impl From<AdapterInfo> for AdapterView {
             adapter_type: a.adapter_type.to_owned(),
             available: a.available,
             allowed_tiers: a.allowed_tiers.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// Whether an adapter's store answered this server just now.
+#[derive(Object)]
+struct AdapterHealthView {
+    adapter_type: String,
+    /// Whether this server is configured for it.
+    available: bool,
+    /// Whether its store answered a ping (an IPFS node's version, the database for `local`)
+    /// within 2 seconds; null when there is nothing to ask (`none`, or not configured here).
+    #[oai(nullable)]
+    reachable: Option<bool>,
+    /// How long the ping took.
+    #[oai(nullable)]
+    latency_ms: Option<f64>,
+    /// Why it is unreachable.
+    #[oai(nullable)]
+    problem: Option<String>,
+    checked_at: UtcTime,
+}
+
+impl From<AdapterHealth> for AdapterHealthView {
+    fn from(h: AdapterHealth) -> Self {
+        Self {
+            adapter_type: h.adapter_type.to_owned(),
+            available: h.available,
+            reachable: h.reachable,
+            latency_ms: h.latency_ms,
+            problem: h.problem,
+            checked_at: h.checked_at.into(),
         }
     }
 }
@@ -104,6 +136,22 @@ impl StorageApi {
             data: state.storage.adapters().into_iter().map(Into::into).collect(),
             next_cursor: None,
         }))
+    }
+
+    /// Whether an adapter's store answers this server now, and how fast (any signed-in user).
+    /// Concurrent calls share one check. An adapter no circuit can name: 404.
+    #[oai(
+        path = "/api/adapters/:adapter_type/health",
+        method = "get",
+        operation_id = "adapter_health"
+    )]
+    async fn adapter_health(
+        &self,
+        state: State<'_>,
+        _caller: Caller,
+        adapter_type: Path<String>,
+    ) -> ApiResult<Json<AdapterHealthView>> {
+        Ok(Json(state.storage.adapter_health(&adapter_type.0).await?.into()))
     }
 
     /// The circuit's adapter (members).

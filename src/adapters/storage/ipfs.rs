@@ -5,6 +5,7 @@ use crate::domain::partners::storage::cid_of;
 use crate::domain::{Error, Result};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// An IPFS node's HTTP RPC API (Kubo): `add` with CIDv1 and raw leaves, so the node's CID of the
 /// bytes is the one computed here, which is checked.
@@ -79,5 +80,24 @@ impl ContentStore for IpfsStore {
         }
         let bytes = response.bytes().await.map_err(|e| unavailable("cat", e))?;
         Ok((cid_of(&bytes)? == cid).then(|| bytes.to_vec()))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let url = self.endpoint("api/v0/version")?;
+        let response = self.client.post(url).timeout(PING_TIMEOUT).send().await.map_err(|e| {
+            // reqwest's own message names the node's address, which clients must not learn.
+            let what = if e.is_timeout() {
+                "did not answer in time"
+            } else if e.is_connect() {
+                "refused the connection or is unreachable"
+            } else {
+                "could not be asked"
+            };
+            Error::unavailable("ipfs_unavailable", format!("the IPFS node {what}"), 30)
+        })?;
+        if !response.status().is_success() {
+            return Err(unavailable("version", response.status()));
+        }
+        Ok(())
     }
 }

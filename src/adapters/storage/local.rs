@@ -8,6 +8,7 @@ use crate::adapters::db::entities::content_blob;
 use crate::domain::partners::ports::ContentStore;
 use crate::domain::partners::storage::cid_of;
 use crate::domain::{Error, Result};
+use crate::ports::DatabaseHealth;
 
 /// Bytes in the database, keyed by their CID.
 pub struct LocalStore {
@@ -58,5 +59,9 @@ impl ContentStore for LocalStore {
             })
             .await?;
         Ok(row.map(|r| r.bytes))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.db.ping().await.map(|_| ())
     }
 }

@@ -84,6 +84,9 @@ pub trait ContentStore: Send + Sync {
     /// different CID for the bytes fails.
     async fn put(&self, cid: &str, bytes: &[u8]) -> Result<()>;
     async fn get(&self, cid: &str) -> Result<Option<Vec<u8>>>;
+    /// One cheap round trip to what holds the bytes, bounded by a short timeout; the error says
+    /// what failed in words safe to show a client (never an address).
+    async fn ping(&self) -> Result<()>;
 }
 
 #[derive(Debug, Clone, PartialEq)]

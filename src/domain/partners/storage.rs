@@ -116,6 +116,20 @@ impl StorageRecord {
     }
 }
 
+/// Whether an adapter's store answered a ping just now, and how fast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdapterHealth {
+    pub adapter_type: &'static str,
+    /// This server is configured for it.
+    pub available: bool,
+    /// `None` when there was nothing to ask (not configured, or `none`).
+    pub reachable: Option<bool>,
+    pub latency_ms: Option<f64>,
+    /// Why it is unreachable, in words safe to show.
+    pub problem: Option<String>,
+    pub checked_at: Timestamp,
+}
+
 /// A storage adapter and who may choose it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdapterInfo {

@@ -18,7 +18,9 @@ use crate::domain::items::ports::ItemRepo;
 use crate::domain::items::relation::visible_item;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::partners::ports::{ContentStore, StorageRepo};
-use crate::domain::partners::storage::{AdapterInfo, StorageOutcome, StorageRecord, StorageStatus, adapter_catalog};
+use crate::domain::partners::storage::{
+    AdapterHealth, AdapterInfo, StorageOutcome, StorageRecord, StorageStatus, adapter_catalog,
+};
 use crate::domain::{Error, Result};
 use crate::ports::{Clock, IdGenerator};
 
@@ -38,6 +40,8 @@ pub struct StorageService {
     pub(crate) ids: Arc<dyn IdGenerator>,
     /// Reachable content stores by adapter type.
     pub(crate) content: HashMap<String, Arc<dyn ContentStore>>,
+    /// The last health check of each adapter, shared by the callers that waited for it.
+    pub(crate) health: tokio::sync::Mutex<HashMap<&'static str, AdapterHealth>>,
 }
 
 impl StorageService {
@@ -51,6 +55,42 @@ impl StorageService {
 
     pub fn adapters(&self) -> Vec<AdapterInfo> {
         adapter_catalog(&self.available())
+    }
+
+    /// Pings the adapter's store (404 for a type no circuit can name). Callers that arrive while
+    /// a check is in flight wait for it and share its result, so however often this is asked the
+    /// store sees at most one check at a time from this server.
+    pub async fn adapter_health(&self, adapter_type: &str) -> Result<AdapterHealth> {
+        let info = self
+            .adapters()
+            .into_iter()
+            .find(|info| info.adapter_type == adapter_type)
+            .ok_or_else(|| Error::not_found("adapter"))?;
+        let arrived = self.clock.now();
+        let mut last = self.health.lock().await;
+        if let Some(health) = last.get(info.adapter_type)
+            && health.checked_at >= arrived
+        {
+            return Ok(health.clone());
+        }
+        let checked_at = self.clock.now();
+        let mut health = AdapterHealth {
+            adapter_type: info.adapter_type,
+            available: info.available,
+            reachable: None,
+            latency_ms: None,
+            problem: None,
+            checked_at,
+        };
+        if let Some(store) = self.content.get(info.adapter_type) {
+            let started = std::time::Instant::now();
+            let answer = store.ping().await;
+            health.latency_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+            health.reachable = Some(answer.is_ok());
+            health.problem = answer.err().map(|err| err.message);
+        }
+        last.insert(info.adapter_type, health.clone());
+        Ok(health)
     }
 
     /// Sets a circuit's adapter (ManagePermissions). The tier that may choose it is the circuit

@@ -1,6 +1,5 @@
 //! The repository traits over the in-memory store.
 
-use crate::domain::Result;
 use crate::domain::audit::Activity;
 use crate::domain::audit::ports::ActivityRepo;
 use crate::domain::circuits::circuit::{Circuit, CircuitItem};
@@ -9,7 +8,8 @@ use crate::domain::circuits::operation::{Operation, OperationStatus, OperationTy
 use crate::domain::circuits::ports::{
     CircuitItemRepo, CircuitRepo, JoinRequestRepo, MemberRepo, OperationRepo, RoleRepo,
 };
-use crate::domain::circuits::roles::{CustomRole, Member, MemberRole};
+use crate::domain::circuits::roles::{CustomRole, Member, MemberRole, Permission};
+use crate::domain::dashboards::stats::Tally;
 use crate::domain::identity::access::ApiKey;
 use crate::domain::identity::access::Session;
 use crate::domain::identity::account::Account;
@@ -21,6 +21,7 @@ use crate::domain::items::ports::DisputeRepo;
 use crate::domain::items::ports::{EventFilter, EventRepo, ItemFilter, ItemRepo, TransferRepo, ViewerFacts};
 use crate::domain::items::transfer::{Direction, Transfer, TransferStatus};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::{Result, Timestamp};
 
 use super::memory_store::{MemoryStore, first_page};
 
@@ -506,4 +507,111 @@ impl DisputeRepo for MemoryStore {
             .collect();
         Ok(first_page(rows, page))
     }
+}
+
+/// The stats queries' rules over the in-memory rows (no deliveries, storage or log here).
+#[async_trait::async_trait]
+impl crate::domain::dashboards::ports::StatsRepo for MemoryStore {
+    async fn user_tally(&self, user_id: &str, since: Timestamp) -> Result<Tally> {
+        let state = self.state();
+        let owned = |dfid: &str| state.items.iter().any(|i| i.dfid == dfid && i.created_by == user_id);
+        let deciding: Vec<&str> = state
+            .members
+            .iter()
+            .filter(|m| m.user_id == user_id && state.with_role((*m).clone()).can(Permission::ManageMembers))
+            .map(|m| m.circuit_id.as_str())
+            .collect();
+        let mut rows = vec![
+            row(
+                "items",
+                "",
+                state.items.iter().filter(|i| i.created_by == user_id).count(),
+            ),
+            row(
+                "local_unpushed",
+                "",
+                state
+                    .local_items
+                    .iter()
+                    .filter(|l| l.owner_id == user_id && l.dfid.is_none())
+                    .count(),
+            ),
+            row(
+                "pending",
+                "",
+                state
+                    .operations
+                    .iter()
+                    .filter(|o| o.status == OperationStatus::Pending && deciding.contains(&o.circuit_id.as_str()))
+                    .count(),
+            ),
+        ];
+        rows.extend(
+            state
+                .members
+                .iter()
+                .filter(|m| m.user_id == user_id)
+                .map(|m| row("circuits", m.role.as_str(), 1)),
+        );
+        rows.extend(
+            state
+                .events
+                .iter()
+                .filter(|e| e.occurred_at >= since && owned(&e.dfid))
+                .map(|e| row("events", &e.event_type, 1)),
+        );
+        Ok(Tally(rows))
+    }
+
+    async fn circuit_tally(&self, circuit_id: &str, since: Timestamp) -> Result<Tally> {
+        let state = self.state();
+        let held = |dfid: &str| {
+            state
+                .circuit_items
+                .iter()
+                .any(|c| c.circuit_id == circuit_id && c.dfid == dfid)
+        };
+        let mut rows = vec![row(
+            "items",
+            "",
+            state
+                .circuit_items
+                .iter()
+                .filter(|c| c.circuit_id == circuit_id)
+                .count(),
+        )];
+        rows.extend(
+            state
+                .members
+                .iter()
+                .filter(|m| m.circuit_id == circuit_id)
+                .map(|m| row("members", m.role.as_str(), 1)),
+        );
+        rows.extend(
+            state
+                .events
+                .iter()
+                .filter(|e| e.occurred_at >= since && e.visibility != Visibility::Private && held(&e.dfid))
+                .map(|e| row("events", &e.occurred_at.format("%Y-%m-%d").to_string(), 1)),
+        );
+        Ok(Tally(rows))
+    }
+
+    async fn platform_tally(&self, since: Timestamp) -> Result<Tally> {
+        let state = self.state();
+        let mut rows = vec![row("items", "", state.items.len())];
+        rows.extend(state.circuits.iter().map(|c| row("circuits", c.status.as_str(), 1)));
+        rows.extend(
+            state
+                .events
+                .iter()
+                .filter(|e| e.occurred_at >= since)
+                .map(|e| row("events", &e.occurred_at.format("%Y-%m-%d").to_string(), 1)),
+        );
+        Ok(Tally(rows))
+    }
+}
+
+fn row(part: &str, name: &str, count: usize) -> (String, String, u64) {
+    (part.to_owned(), name.to_owned(), count as u64)
 }

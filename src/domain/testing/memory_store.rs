@@ -13,12 +13,12 @@ use crate::domain::circuits::roles::{CustomRole, Member, MemberRole, PermissionS
 use crate::domain::identity::access::{ApiKey, TierPolicy};
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
 use crate::domain::items::dispute::{Dispute, DisputeStatus};
-use crate::domain::items::event::Event;
+use crate::domain::items::event::{Event, Visibility};
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::{Item, ItemStatus, LocalItem};
 use crate::domain::items::transfer::{Transfer, TransferStatus};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::{CONCURRENT_WRITE, Error, Result};
+use crate::domain::{CONCURRENT_WRITE, Error, Result, Timestamp};
 
 use super::fakes::PlainHasher;
 use super::member;
@@ -470,6 +470,23 @@ impl MemoryStore {
             .find(|m| m.circuit_id == circuit_id && m.user_id == user_id)
             .cloned();
         found.map(|m| state.with_role(m))
+    }
+
+    /// An event of `event_type` on `dfid` by its owner, at `occurred_at`.
+    pub fn add_event(&self, dfid: &str, event_type: &str, visibility: Visibility, occurred_at: Timestamp) {
+        let mut state = self.state();
+        let number = state.events.len();
+        state.events.push(Event {
+            event_id: format!("event-{number}"),
+            dfid: dfid.into(),
+            event_type: event_type.into(),
+            visibility,
+            source: "owner".into(),
+            metadata: serde_json::Value::Null,
+            occurred_at,
+            recorded_at: occurred_at,
+            content_hash: format!("hash-{number}"),
+        });
     }
 
     pub fn local_item_count(&self) -> usize {

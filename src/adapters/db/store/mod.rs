@@ -14,6 +14,7 @@ mod notifications;
 mod partner_writes;
 mod partners;
 mod receipts;
+mod stats;
 mod traceability_writes;
 mod transfers;
 mod versions;

@@ -1,0 +1,126 @@
+//! Who may see which dashboard: their own, a circuit's for its members (404 for anyone else,
+//! like the circuit itself), the whole service's for administrators.
+
+use std::sync::Arc;
+
+use chrono::Days;
+
+use crate::domain::circuits::ports::MemberRepo;
+use crate::domain::dashboards::ports::StatsRepo;
+use crate::domain::dashboards::stats::{CircuitStats, PlatformStats, UserStats, WINDOW_DAYS};
+use crate::domain::identity::access::Principal;
+use crate::domain::{Error, Result, Timestamp};
+use crate::ports::Clock;
+
+combined_port!(
+    /// What dashboards need from storage.
+    pub trait DashboardStore: StatsRepo, MemberRepo
+);
+
+pub struct DashboardService {
+    pub(crate) store: Arc<dyn DashboardStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl DashboardService {
+    /// The start of the window: midnight UTC `WINDOW_DAYS - 1` days before today.
+    fn window_start(&self) -> Timestamp {
+        let today = self.clock.now().date_naive();
+        let first = today.checked_sub_days(Days::new(WINDOW_DAYS - 1)).unwrap_or(today);
+        first.and_time(chrono::NaiveTime::MIN).and_utc()
+    }
+
+    pub async fn user(&self, principal: &Principal) -> Result<UserStats> {
+        let tally = self.store.user_tally(&principal.user_id, self.window_start()).await?;
+        Ok(UserStats::of(&tally))
+    }
+
+    pub async fn circuit(&self, principal: &Principal, circuit_id: &str) -> Result<CircuitStats> {
+        self.store
+            .member(circuit_id, &principal.user_id)
+            .await?
+            .ok_or_else(|| Error::not_found("circuit"))?;
+        let tally = self.store.circuit_tally(circuit_id, self.window_start()).await?;
+        Ok(CircuitStats::of(&tally, self.clock.now().date_naive()))
+    }
+
+    pub async fn platform(&self, principal: &Principal) -> Result<PlatformStats> {
+        if !principal.is_admin {
+            return Err(Error::forbidden("admin_required", "administrators only"));
+        }
+        let tally = self.store.platform_tally(self.window_start()).await?;
+        Ok(PlatformStats::of(&tally, self.clock.now().date_naive()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::circuits::circuit::CircuitSettings;
+    use crate::domain::circuits::roles::MemberRole;
+    use crate::domain::items::event::Visibility;
+    use crate::domain::testing::{FixedClock, MemoryStore, principal, start_of_test};
+
+    /// Circuit `c` owned by `owner` holding `owner`'s item `d1`, with `member` as a Member.
+    fn world() -> (DashboardService, Arc<MemoryStore>) {
+        let store = Arc::new(MemoryStore::default());
+        store.add_circuit("c", "owner", CircuitSettings::default());
+        store.add_member("c", "member", MemberRole::Member);
+        store.add_item("d1", "owner", vec![]);
+        store.put_item_in_circuit("c", "d1");
+        let service = DashboardService {
+            store: store.clone(),
+            clock: Arc::new(FixedClock::default()),
+        };
+        (service, store)
+    }
+
+    #[tokio::test]
+    async fn the_window_is_the_last_thirty_utc_days_today_included() {
+        let (service, store) = world();
+        let now = start_of_test();
+        let midnight = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+        store.add_event("d1", "weighing", Visibility::CircuitOnly, now);
+        store.add_event(
+            "d1",
+            "weighing",
+            Visibility::CircuitOnly,
+            midnight - chrono::Duration::days(29),
+        );
+        store.add_event(
+            "d1",
+            "too_old",
+            Visibility::CircuitOnly,
+            midnight - chrono::Duration::days(29) - chrono::Duration::seconds(1),
+        );
+        store.add_event("d1", "vaccination", Visibility::Private, now);
+
+        let mine = service.user(&principal("owner")).await.unwrap();
+        assert_eq!(mine.events_by_type.get("weighing"), Some(&2));
+        assert_eq!(mine.events_by_type.get("vaccination"), Some(&1));
+        assert!(!mine.events_by_type.contains_key("too_old"));
+
+        let circuit = service.circuit(&principal("member"), "c").await.unwrap();
+        assert_eq!(circuit.events_per_day.first().map(|d| d.count), Some(1));
+        assert_eq!(
+            circuit.events_per_day.last().map(|d| (d.day, d.count)),
+            Some((now.date_naive(), 1))
+        );
+        assert_eq!(circuit.members_by_role.get("Member"), Some(&1));
+        assert_eq!(circuit.items, 1);
+    }
+
+    #[tokio::test]
+    async fn a_circuit_dashboard_is_for_members_and_the_platform_one_for_administrators() {
+        let (service, _) = world();
+        let refused = service.circuit(&principal("stranger"), "c").await.unwrap_err();
+        assert_eq!(refused.code, "not_found");
+        let refused = service.platform(&principal("owner")).await.unwrap_err();
+        assert_eq!(refused.code, "admin_required");
+        let mut admin = principal("root");
+        admin.is_admin = true;
+        let platform = service.platform(&admin).await.unwrap();
+        assert_eq!(platform.items, 1);
+        assert_eq!(platform.circuits_by_status.get("Active"), Some(&1));
+    }
+}
