@@ -52,7 +52,8 @@ SERVER_PID=$!
 for _ in $(seq 100); do curl -fsS "$BASE/health" >/dev/null 2>&1 && break; sleep 0.1; done
 
 log "generated client journey"
-openapi-python-client generate --path openapi/openapi.json --meta none --output-path "$WORK/defarm_client" >"$WORK/generate.log" 2>&1 ||
+openapi-python-client generate --path openapi/openapi.json --meta none --config scripts/clients/python-client.yaml \
+  --output-path "$WORK/defarm_client" >"$WORK/generate.log" 2>&1 ||
   { cat "$WORK/generate.log" >&2; exit 1; }
 if grep -qi "warning\|unable to" "$WORK/generate.log"; then
   log "the spec does not generate a whole client:"; cat "$WORK/generate.log" >&2; exit 1
