@@ -8,6 +8,7 @@ mod m20261126_000003_partners;
 mod m20261202_000004_trust;
 mod m20261202_000005_verifiable;
 mod m20261203_000006_dashboards;
+mod m20261203_000007_mail_outbox;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_trust::Migration),
             Box::new(m20261202_000005_verifiable::Migration),
             Box::new(m20261203_000006_dashboards::Migration),
+            Box::new(m20261203_000007_mail_outbox::Migration),
         ]
     }
 }

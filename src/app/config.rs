@@ -80,6 +80,7 @@ pub struct Config {
     pub webhook_timeout: Duration,
     pub ipfs_api_url: Option<url::Url>,
     pub smtp_url: Option<String>,
+    pub smtp_from: String,
     pub secrets_key: Option<[u8; 32]>,
     /// The transparency log's name: its checkpoints' origin line and signing key name.
     pub log_origin: String,
@@ -141,6 +142,7 @@ impl Config {
             webhook_timeout: env.millis("WEBHOOK_TIMEOUT_MS", 10_000)?,
             ipfs_api_url: env.optional_parse("IPFS_API_URL")?,
             smtp_url: env.optional("SMTP_URL"),
+            smtp_from: env.string("SMTP_FROM", "DeFarm <no-reply@defarm.invalid>"),
             secrets_key: env.optional_with("SECRETS_KEY", parse_secrets_key)?,
             log_origin: env.string("LOG_ORIGIN", "defarm.local/log"),
             log_signing_key: env.optional_with("LOG_SIGNING_KEY", |text| {

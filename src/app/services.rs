@@ -19,7 +19,7 @@ use crate::adapters::crypto::{AesCipher, HashLimits, JwtSigner, PasswordHashing}
 use crate::adapters::db::{CommitHooks, Database, SqlStore};
 use crate::adapters::ids::RandomIds;
 use crate::adapters::limits::{MemoryLimiter, RedisLimiter};
-use crate::adapters::mail::LogMailer;
+use crate::adapters::mail::{LogMailer, SmtpMailer};
 use crate::adapters::notify::{LocalNotifier, RedisNotifier};
 use crate::adapters::redis::RedisClient;
 use crate::adapters::storage::{IpfsStore, LocalStore};
@@ -36,6 +36,7 @@ use crate::domain::identity::admin::AdminService;
 use crate::domain::identity::api_keys::ApiKeyService;
 use crate::domain::identity::auth::{AuthService, AuthSettings, NewUser};
 use crate::domain::identity::guard::Guard;
+use crate::domain::identity::mail_outbox::MailSender;
 use crate::domain::identity::ports::Mailer;
 use crate::domain::items::conflicts::ConflictLimit;
 use crate::domain::items::dispute_service::DisputeService;
@@ -47,7 +48,7 @@ use crate::domain::log::history::HistoryService;
 use crate::domain::log::note::NoteSigner;
 use crate::domain::log::service::LogService;
 use crate::domain::partners::notification_service::NotificationService;
-use crate::domain::partners::ports::{ContentStore, Notifier, OutboxRepo};
+use crate::domain::partners::ports::{ContentStore, Notifier, OutboxRepo, SecretCipher};
 use crate::domain::partners::storage_service::StorageService;
 use crate::domain::partners::webhook_service::WebhookService;
 use crate::ports::{Cache, Clock, IdGenerator, RateLimiter};
@@ -88,6 +89,8 @@ pub struct Services {
     pub history: Arc<HistoryService>,
     pub receipts: Arc<ReceiptService>,
     pub dashboards: Arc<DashboardService>,
+    /// Sends what the mail outbox holds.
+    mail: Arc<MailSender>,
     /// Woken by commits that record a fact.
     log_wake: Arc<tokio::sync::Notify>,
     log_integrate: Duration,
@@ -197,12 +200,14 @@ impl Services {
             },
             "login",
         )?);
+        let cipher: Arc<dyn SecretCipher> = Arc::new(AesCipher::new(&secrets_key));
         let mailer: Arc<dyn Mailer> = match extras.mailer {
             Some(mailer) => mailer,
+            None if config.smtp_url.is_some() => Arc::new(SmtpMailer::new(
+                config.smtp_url.as_deref().unwrap_or_default(),
+                &config.smtp_from,
+            )?),
             None => {
-                if config.smtp_url.is_some() {
-                    tracing::warn!("SMTP_URL is set but this build has no SMTP adapter; using the log mailer");
-                }
                 tracing::warn!(
                     "the log mailer is active: password reset tokens are written to the `defarm::mailer` log \
                      target; do not use this in production"
@@ -241,7 +246,7 @@ impl Services {
             tokens,
             cache: cache.clone(),
             limiter: limiter.clone(),
-            mailer,
+            cipher: cipher.clone(),
             clock: clock.clone(),
             ids: ids.clone(),
             settings: AuthSettings {
@@ -342,6 +347,12 @@ impl Services {
             clock: clock.clone(),
             ids: ids.clone(),
         });
+        let mail = Arc::new(MailSender {
+            store: store.clone(),
+            clock: clock.clone(),
+            mailer,
+            cipher: cipher.clone(),
+        });
         let dashboards = Arc::new(DashboardService {
             store: store.clone(),
             clock: clock.clone(),
@@ -350,7 +361,7 @@ impl Services {
             store: store.clone(),
             clock,
             ids: ids.clone(),
-            cipher: Arc::new(AesCipher::new(&secrets_key)),
+            cipher: cipher.clone(),
             transport: Arc::new(HttpTransport::new(config.webhook_allow_private)?),
             attempt_timeout: config.webhook_timeout,
         });
@@ -380,6 +391,7 @@ impl Services {
             history,
             receipts,
             dashboards,
+            mail,
             log,
             log_wake,
             log_integrate: config.log_integrate,
@@ -439,6 +451,21 @@ impl Services {
                 async move {
                     webhooks.deliver_due().await.unwrap_or_else(|err| {
                         tracing::warn!(error = %err, "webhook sender could not claim deliveries");
+                        0
+                    })
+                }
+            },
+        ));
+        let mail = self.mail.clone();
+        tasks.push(spawn_loop(
+            stopped.clone(),
+            OUTBOX_POLL,
+            Some(self.outbox.clone()),
+            move || {
+                let mail = mail.clone();
+                async move {
+                    mail.send_due().await.unwrap_or_else(|err| {
+                        tracing::warn!(error = %err, "mail worker could not claim messages");
                         0
                     })
                 }

@@ -144,6 +144,10 @@ const METRICS: &[(&str, &str)] = &[
     ),
     ("defarm_store_seconds", "Time of one storage attempt, by adapter."),
     (
+        "defarm_mail_attempts_total",
+        "Attempts to send a queued message, by outcome (Sent, Pending for a retry, Failed).",
+    ),
+    (
         "defarm_outbox_depth",
         "Outbox rows waiting, by queue (deliveries, storage).",
     ),

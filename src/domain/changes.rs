@@ -11,6 +11,7 @@ use crate::domain::circuits::operation::{Operation, OperationStatus};
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole};
 use crate::domain::identity::access::{ApiKey, Session};
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
+use crate::domain::identity::mail_outbox::{MailOutcome, QueuedMail};
 use crate::domain::items::dispute::{Dispute, DisputeStatus};
 use crate::domain::items::event::{Event, LocalEvent};
 use crate::domain::items::identifier::Identifier;
@@ -107,6 +108,10 @@ pub enum Change {
         at: Timestamp,
     },
     Audit(AuditEntry),
+    /// A message for the mail worker to send.
+    QueueMail(QueuedMail),
+    /// How an attempt to send a queued message ended; a sent message's body is emptied.
+    RecordMail(MailOutcome),
 
     /// Local items of one owner, as few multi-row statements.
     InsertLocalItems(Vec<LocalItem>),
@@ -305,7 +310,7 @@ impl Change {
     pub fn queues_outbox_work(&self) -> bool {
         matches!(
             self,
-            Change::Trigger(_) | Change::InsertStorageRecord(_) | Change::InsertDelivery(_)
+            Change::Trigger(_) | Change::InsertStorageRecord(_) | Change::InsertDelivery(_) | Change::QueueMail(_)
         )
     }
 

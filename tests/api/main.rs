@@ -18,6 +18,7 @@ mod events;
 mod items;
 mod log;
 mod log_replicas;
+mod mail;
 mod notifications;
 mod ownership;
 mod platform;

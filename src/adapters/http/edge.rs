@@ -174,6 +174,14 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
                     response
                 };
                 self.decorate(&mut response, &context);
+                // A streamed upload refused part way leaves the rest of its body unread: the
+                // connection closes after the answer, and the header tells the client not to
+                // send another request on it.
+                if uri.path() == IMPORT_PATH && !response.status().is_success() {
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
                 response
             })
             .instrument(span.clone())

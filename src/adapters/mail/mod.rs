@@ -1,4 +1,9 @@
-//! Outgoing mail. The log mailer is the development default; `serve` warns when it is active.
+//! Outgoing mail: SMTP when `SMTP_URL` is set, otherwise the log mailer (the development
+//! default; `serve` warns when it is active).
+
+mod smtp;
+
+pub use smtp::SmtpMailer;
 
 use crate::domain::Result;
 use crate::domain::identity::ports::{MailMessage, Mailer};

@@ -143,41 +143,41 @@ impl AdminService {
             ));
         }
         let now = self.clock.now();
-        self.store
-            .commit(vec![
-                Change::Notify(Notification::new(
-                    self.ids.new_id(),
-                    &account.id,
-                    NotificationType::AccountUpdated,
-                    "Your login details changed",
-                    "An administrator changed your username or email".to_owned(),
-                    json!({ "username": username, "email": email }),
-                    now,
-                )),
-                Change::SetLogin {
-                    user_id: account.id.clone(),
-                    username: username.clone(),
-                    email: email.clone(),
-                    at: now,
-                },
-                Change::Audit(AuditEntry::new(
-                    self.ids.new_id(),
-                    "account_updated",
-                    actor.user_id(),
-                    ("user", Some(&account.id)),
-                    meta,
-                    now,
-                    json!({
-                        "username": username.as_ref().map(|to| json!({ "from": account.username, "to": to })),
-                        "email": email.as_ref().map(|to| json!({ "from": account.email, "to": to })),
-                    }),
-                )),
-            ])
-            .await?;
-        self.auth.forget_account(&account.id).await;
-        if let Some(email) = email.filter(|new| !new.eq_ignore_ascii_case(&account.email)) {
-            self.auth.mail_email_changed(&account, &email).await;
+        let mut changes = vec![
+            Change::Notify(Notification::new(
+                self.ids.new_id(),
+                &account.id,
+                NotificationType::AccountUpdated,
+                "Your login details changed",
+                "An administrator changed your username or email".to_owned(),
+                json!({ "username": username, "email": email }),
+                now,
+            )),
+            Change::SetLogin {
+                user_id: account.id.clone(),
+                username: username.clone(),
+                email: email.clone(),
+                at: now,
+            },
+            Change::Audit(AuditEntry::new(
+                self.ids.new_id(),
+                "account_updated",
+                actor.user_id(),
+                ("user", Some(&account.id)),
+                meta,
+                now,
+                json!({
+                    "username": username.as_ref().map(|to| json!({ "from": account.username, "to": to })),
+                    "email": email.as_ref().map(|to| json!({ "from": account.email, "to": to })),
+                }),
+            )),
+        ];
+        // The old address hears of it, in the same transaction as the change.
+        if let Some(new) = email.as_ref().filter(|new| !new.eq_ignore_ascii_case(&account.email)) {
+            changes.push(self.auth.email_changed_mail(&account, new)?);
         }
+        self.store.commit(changes).await?;
+        self.auth.forget_account(&account.id).await;
         self.user(user_id).await
     }
 

@@ -16,7 +16,8 @@ use crate::domain::identity::account::{
 use crate::domain::identity::guard::{account_cache_key, api_key_cache_key, session_cache_key};
 use crate::domain::identity::lockout::Lockout;
 use crate::domain::identity::password_reset::ResetPurpose;
-use crate::domain::identity::ports::{AccountRepo, ApiKeyRepo, Mailer, PasswordCheck, PasswordHasher, TokenSigner};
+use crate::domain::identity::ports::{AccountRepo, ApiKeyRepo, PasswordCheck, PasswordHasher, TokenSigner};
+use crate::domain::partners::ports::SecretCipher;
 use crate::domain::secrets::random_token;
 use crate::domain::{Error, Result};
 use crate::ports::{Cache, Clock, IdGenerator, RateLimiter};
@@ -42,7 +43,8 @@ pub struct AuthService {
     pub(crate) tokens: Arc<dyn TokenSigner>,
     pub(crate) cache: Arc<dyn Cache>,
     pub(crate) limiter: Arc<dyn RateLimiter>,
-    pub(crate) mailer: Arc<dyn Mailer>,
+    /// Seals queued mail (it may hold a reset token).
+    pub(crate) cipher: Arc<dyn SecretCipher>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) settings: AuthSettings,

@@ -7,7 +7,7 @@ use crate::domain::ErrorKind;
 use crate::domain::identity::account::AccountStatus;
 use crate::domain::identity::auth::{AuthService, AuthSettings};
 use crate::domain::testing::{
-    CountingLimiter, FixedClock, MailOutbox, MemoryStore, NoCache, PlainHasher, PlainTokens, SequentialIds,
+    CountingLimiter, FixedClock, MarkingCipher, MemoryStore, NoCache, PlainHasher, PlainTokens, SequentialIds,
     assert_refused, meta, meta_from,
 };
 
@@ -31,7 +31,7 @@ fn world(max_failures: u64) -> World {
             tokens: Arc::new(PlainTokens),
             cache: Arc::new(NoCache),
             limiter: Arc::new(CountingLimiter::default()),
-            mailer: Arc::new(MailOutbox::default()),
+            cipher: Arc::new(MarkingCipher),
             clock: Arc::new(FixedClock::default()),
             ids: Arc::new(SequentialIds::default()),
             settings: AuthSettings {

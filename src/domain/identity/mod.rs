@@ -10,5 +10,6 @@ pub mod auth;
 mod auth_tests;
 pub mod guard;
 pub mod lockout;
+pub mod mail_outbox;
 pub mod password_reset;
 pub mod ports;

@@ -9,6 +9,7 @@ use crate::domain::changes::Change;
 use crate::domain::identity::access::RequestMeta;
 use crate::domain::identity::account::{Account, check_password_policy};
 use crate::domain::identity::auth::{AuthService, revoke_keys};
+use crate::domain::identity::mail_outbox::queue_mail;
 use crate::domain::identity::ports::MailMessage;
 use crate::domain::secrets::{random_token, sha256_hex};
 use crate::domain::{Error, Result};
@@ -58,8 +59,8 @@ impl AuthService {
             .await
     }
 
-    /// Mails the account a new one-time reset token. A mailer that fails is logged, not
-    /// answered: the token is stored, and the person can ask again.
+    /// Queues a mail with a new one-time reset token, in the transaction that stores the
+    /// token: the mail worker sends it, so a mail server that is down delays nothing.
     pub async fn mail_reset_token(
         &self,
         account: &Account,
@@ -67,7 +68,7 @@ impl AuthService {
         actor: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<()> {
-        let token = self.issue_reset_token(account, actor, meta).await?;
+        let (token, mut changes) = self.reset_token_changes(account, actor, meta);
         let minutes = self.settings.reset_ttl.num_minutes();
         let (subject, opening) = match purpose {
             ResetPurpose::Requested => (
@@ -95,15 +96,12 @@ impl AuthService {
                  /api/auth/forgot-password. If you did not expect this message, ignore it."
             ),
         };
-        if let Err(err) = self.mailer.send(message).await {
-            tracing::warn!(error = %err, "could not send a password reset message");
-        }
-        Ok(())
+        changes.push(self.queue_mail(message)?);
+        self.store.commit(changes).await
     }
 
-    /// Tells the account's old address that its login email is now `new` (best effort: a mailer
-    /// that fails is logged).
-    pub async fn mail_email_changed(&self, account: &Account, new: &str) {
+    /// The mail that tells the account's old address that its login email is now `new`.
+    pub(crate) fn email_changed_mail(&self, account: &Account, new: &str) -> Result<Change> {
         let message = MailMessage {
             to: account.email.clone(),
             subject: "Your DeFarm login email changed".to_owned(),
@@ -114,41 +112,48 @@ impl AuthService {
                 account.username
             ),
         };
-        if let Err(err) = self.mailer.send(message).await {
-            tracing::warn!(error = %err, "could not tell an old address that its login email changed");
-        }
+        self.queue_mail(message)
     }
 
-    /// Stores a new one-time reset token for the account and returns it (mailed, or printed for
-    /// the operator by `defarm admin reset-password`). `actor`: the administrator who asked.
+    fn queue_mail(&self, message: MailMessage) -> Result<Change> {
+        queue_mail(self.ids.as_ref(), self.cipher.as_ref(), message, self.clock.now())
+    }
+
+    /// Stores a new one-time reset token for the account and returns it, for the operator to
+    /// hand over (`defarm admin reset-password`). `actor`: the administrator who asked.
     pub async fn issue_reset_token(
         &self,
         account: &Account,
         actor: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<String> {
+        let (token, changes) = self.reset_token_changes(account, actor, meta);
+        self.store.commit(changes).await?;
+        Ok(token)
+    }
+
+    /// A new token and the changes that store it (as a hash) and audit it.
+    fn reset_token_changes(&self, account: &Account, actor: Option<&str>, meta: &RequestMeta) -> (String, Vec<Change>) {
         let token = random_token(32);
         let now = self.clock.now();
-        self.store
-            .commit(vec![
-                Change::InsertResetToken {
-                    token_hash: sha256_hex(token.as_bytes()),
-                    user_id: account.id.clone(),
-                    created_at: now,
-                    expires_at: now + self.settings.reset_ttl,
-                },
-                Change::Audit(AuditEntry::new(
-                    self.ids.new_id(),
-                    "password_reset_requested",
-                    actor,
-                    ("user", Some(&account.id)),
-                    meta,
-                    now,
-                    json!({}),
-                )),
-            ])
-            .await?;
-        Ok(token)
+        let changes = vec![
+            Change::InsertResetToken {
+                token_hash: sha256_hex(token.as_bytes()),
+                user_id: account.id.clone(),
+                created_at: now,
+                expires_at: now + self.settings.reset_ttl,
+            },
+            Change::Audit(AuditEntry::new(
+                self.ids.new_id(),
+                "password_reset_requested",
+                actor,
+                ("user", Some(&account.id)),
+                meta,
+                now,
+                json!({}),
+            )),
+        ];
+        (token, changes)
     }
 
     /// How long a reset token stays usable.

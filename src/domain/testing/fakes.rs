@@ -159,14 +159,43 @@ impl Cache for NoCache {
     }
 }
 
-/// A mailer that keeps what it was asked to send.
+/// A mailer that keeps what it was asked to send, after refusing the first `refusals` sends
+/// (a mail server that is down).
 #[derive(Default)]
-pub struct MailOutbox(pub Mutex<Vec<MailMessage>>);
+pub struct MailOutbox {
+    pub sent: Mutex<Vec<MailMessage>>,
+    pub refusals: Mutex<u32>,
+}
 
 #[async_trait::async_trait]
 impl Mailer for MailOutbox {
     async fn send(&self, message: MailMessage) -> Result<()> {
-        self.0.lock().expect("outbox lock").push(message);
+        let mut refusals = self.refusals.lock().expect("outbox lock");
+        if *refusals > 0 {
+            *refusals -= 1;
+            return Err(crate::domain::Error::unavailable(
+                "service_unavailable",
+                "the mail server is down",
+                30,
+            ));
+        }
+        self.sent.lock().expect("outbox lock").push(message);
         Ok(())
+    }
+}
+
+/// A cipher that marks what it sealed, so a test sees that nothing went out unsealed.
+pub struct MarkingCipher;
+
+impl crate::domain::partners::ports::SecretCipher for MarkingCipher {
+    fn seal(&self, plaintext: &str) -> Result<String> {
+        Ok(format!("sealed:{plaintext}"))
+    }
+
+    fn open(&self, sealed: &str) -> Result<String> {
+        sealed
+            .strip_prefix("sealed:")
+            .map(str::to_owned)
+            .ok_or_else(|| crate::domain::Error::internal("not sealed"))
     }
 }

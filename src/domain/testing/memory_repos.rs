@@ -615,3 +615,24 @@ impl crate::domain::dashboards::ports::StatsRepo for MemoryStore {
 fn row(part: &str, name: &str, count: usize) -> (String, String, u64) {
     (part.to_owned(), name.to_owned(), count as u64)
 }
+
+#[async_trait::async_trait]
+impl crate::domain::identity::mail_outbox::MailOutboxRepo for MemoryStore {
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        limit: u64,
+        _lease: std::time::Duration,
+    ) -> Result<Vec<crate::domain::identity::mail_outbox::QueuedMail>> {
+        use crate::domain::identity::mail_outbox::MailStatus;
+        let mut state = self.state();
+        let mut claimed = Vec::new();
+        for (mail, status, due) in state.mails.iter_mut() {
+            if *status == MailStatus::Pending && *due <= now && (claimed.len() as u64) < limit {
+                *status = MailStatus::InProgress;
+                claimed.push(mail.clone());
+            }
+        }
+        Ok(claimed)
+    }
+}

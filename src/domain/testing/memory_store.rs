@@ -12,6 +12,7 @@ use crate::domain::circuits::operation::{Operation, OperationStatus};
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole, PermissionSet};
 use crate::domain::identity::access::{ApiKey, TierPolicy};
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
+use crate::domain::identity::mail_outbox::{MailStatus, QueuedMail};
 use crate::domain::items::dispute::{Dispute, DisputeStatus};
 use crate::domain::items::event::{Event, Visibility};
 use crate::domain::items::identifier::Identifier;
@@ -43,6 +44,8 @@ pub(super) struct State {
     pub(super) disputes: Vec<Dispute>,
     pub(super) dfid_counter: u64,
     pub(super) committed: Vec<Change>,
+    /// The mail outbox: each message with its status and when it is next due.
+    pub(super) mails: Vec<(QueuedMail, MailStatus, Timestamp)>,
 }
 
 impl State {
@@ -261,6 +264,20 @@ impl State {
                     return Err(Error::not_found("item in this circuit"));
                 }
                 self.published.retain(|(c, d)| c != &circuit_id || d != &dfid);
+            }
+            Change::QueueMail(mail) => {
+                let due = mail.created_at;
+                self.mails.push((mail, MailStatus::Pending, due));
+            }
+            Change::RecordMail(outcome) => {
+                for (mail, status, due) in self.mails.iter_mut().filter(|(m, _, _)| m.mail_id == outcome.mail_id) {
+                    mail.attempts = outcome.attempts;
+                    *status = outcome.status;
+                    *due = outcome.next_attempt_at;
+                    if outcome.status == MailStatus::Sent {
+                        mail.sealed_body.clear();
+                    }
+                }
             }
             Change::HoldItemLimit {
                 owner_id,
@@ -487,6 +504,15 @@ impl MemoryStore {
             recorded_at: occurred_at,
             content_hash: format!("hash-{number}"),
         });
+    }
+
+    /// The mail outbox: each message and its status.
+    pub fn mails(&self) -> Vec<(QueuedMail, MailStatus)> {
+        self.state()
+            .mails
+            .iter()
+            .map(|(mail, status, _)| (mail.clone(), *status))
+            .collect()
     }
 
     pub fn local_item_count(&self) -> usize {

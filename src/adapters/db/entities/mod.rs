@@ -23,6 +23,7 @@ pub mod local_item;
 pub mod log_checkpoint;
 pub mod log_entry;
 pub mod log_node;
+pub mod mail_outbox;
 pub mod notification;
 pub mod operation;
 pub mod post_action_setting;

@@ -3,7 +3,7 @@
 use sea_orm::ConnectionTrait;
 
 use super::{
-    SqlStore, disputes, identity_writes, log, partner_writes, receipts, traceability_writes, transfers, versions,
+    SqlStore, disputes, identity_writes, log, mail, partner_writes, receipts, traceability_writes, transfers, versions,
 };
 use crate::adapters::db::UNIQUE_VIOLATION;
 use crate::domain::changes::{Change, UnitOfWork};
@@ -160,6 +160,8 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::RevokeApiKey { .. }
         | Change::RevokeApiKeysOf { .. }
         | Change::Audit(_)
+        | Change::QueueMail(_)
+        | Change::RecordMail(_)
         | Change::MapLocalItem { .. }
         | Change::InsertItem(_)
         | Change::UpdateItem { .. }
@@ -251,6 +253,8 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         Change::RevokeApiKey { key_id, at } => identity_writes::revoke_api_key(txn, key_id, at).await,
         Change::RevokeApiKeysOf { user_id, at } => identity_writes::revoke_api_keys_of(txn, user_id, at).await,
         Change::Audit(entry) => identity_writes::audit(txn, entry).await,
+        Change::QueueMail(mail) => mail::queue_mail(txn, mail).await,
+        Change::RecordMail(outcome) => mail::record_mail(txn, outcome).await,
         Change::InsertLocalItems(locals) => traceability_writes::insert_local_items(txn, locals).await,
         Change::MapLocalItem { local_id, dfid } => traceability_writes::map_local_item(txn, local_id, dfid).await,
         Change::InsertItem(new) => traceability_writes::insert_item(txn, new).await,

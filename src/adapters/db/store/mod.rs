@@ -10,6 +10,7 @@ mod events;
 mod identity_writes;
 mod items;
 mod log;
+mod mail;
 mod notifications;
 mod partner_writes;
 mod partners;

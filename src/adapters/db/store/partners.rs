@@ -81,13 +81,13 @@ pub(super) fn storage_of(row: storage_record::Model) -> StorageRecord {
     }
 }
 
-fn lease_end(now: Timestamp, lease: Duration) -> Timestamp {
+pub(super) fn lease_end(now: Timestamp, lease: Duration) -> Timestamp {
     now + chrono::Duration::from_std(lease).unwrap_or_else(|_| chrono::Duration::seconds(60))
 }
 
 /// Rows of an outbox table due for work: waiting ones whose time has come, and in-progress ones
 /// whose lease ran out.
-fn due(
+pub(super) fn due(
     status: impl ColumnTrait,
     next_attempt_at: impl ColumnTrait,
     lease_until: impl ColumnTrait,

@@ -1,0 +1,184 @@
+//! Real email: the app talks SMTP to a local server (aiosmtpd from PyPI, started here) and a
+//! server that is down only delays the message.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::json;
+
+use crate::auth::token_from;
+use crate::helpers::{eventually, json_with_status, spawn_with};
+
+/// aiosmtpd, installed from PyPI on first use when this machine lacks it.
+fn ensure_aiosmtpd() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        let present = |_: &()| {
+            Command::new("python3")
+                .args(["-m", "aiosmtpd", "--version"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        };
+        if !present(&()) {
+            let installed = Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "aiosmtpd",
+                ])
+                .status()
+                .expect("python3 runs");
+            assert!(
+                installed.success() && present(&()),
+                "could not install aiosmtpd (pip install aiosmtpd)"
+            );
+        }
+    });
+}
+
+/// A free loopback port (nothing listens on it once this returns).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// aiosmtpd on `port`, keeping every message it receives in a maildir.
+struct SmtpServer {
+    child: Child,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    async fn start(port: u16) -> Self {
+        ensure_aiosmtpd();
+        let maildir = std::env::temp_dir().join(format!("defarm-mail-{}", uuid::Uuid::new_v4().simple()));
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts");
+        let listening = eventually(10, || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok()
+                .map(|_| ())
+        })
+        .await;
+        assert!(listening.is_some(), "aiosmtpd listens on {port}");
+        Self { child, maildir }
+    }
+
+    /// The raw messages received so far.
+    fn messages(&self) -> Vec<String> {
+        read_dir(&self.maildir.join("new"))
+    }
+
+    async fn wait_for_message(&self, seconds: u64) -> String {
+        eventually(seconds, || async { self.messages().into_iter().next() })
+            .await
+            .expect("a message arrives")
+    }
+}
+
+fn read_dir(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.maildir);
+    }
+}
+
+/// The message's body (after its headers), line breaks as sent.
+fn body_of(message: &str) -> &str {
+    let normalised_break = message.find("\n\n").map(|at| at + 2);
+    let crlf_break = message.find("\r\n\r\n").map(|at| at + 4);
+    let start = crlf_break.or(normalised_break).expect("a header block");
+    &message[start..]
+}
+
+#[tokio::test]
+async fn a_reset_token_arrives_by_smtp_and_resets_the_password() {
+    let port = free_port();
+    let server = SmtpServer::start(port).await;
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = spawn_with(&[
+        ("SMTP_URL", url.as_str()),
+        ("SMTP_FROM", "DeFarm <no-reply@defarm.example>"),
+    ])
+    .await;
+    app.register("duda").await;
+    json_with_status(
+        app.post_json("/api/auth/forgot-password", &json!({ "email": "duda@example.com" }))
+            .await,
+        202,
+    )
+    .await;
+    let message = server.wait_for_message(15).await;
+    assert!(message.contains("To: duda@example.com"), "{message}");
+    assert!(message.contains("From: DeFarm <no-reply@defarm.example>"), "{message}");
+    assert!(message.contains("Subject: Reset your DeFarm password"), "{message}");
+    let token = token_from(body_of(&message));
+    let reset = app
+        .post_json(
+            "/api/auth/reset-password",
+            &json!({ "token": token, "new_password": "Res3t-by-mail!" }),
+        )
+        .await;
+    assert_eq!(reset.status(), 204);
+    json_with_status(app.login("duda", "Res3t-by-mail!").await, 200).await;
+}
+
+#[tokio::test]
+async fn a_mail_server_that_is_down_delays_the_message_not_the_request() {
+    let port = free_port();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = spawn_with(&[("SMTP_URL", url.as_str())]).await;
+    app.register("duda").await;
+    json_with_status(
+        app.post_json("/api/auth/forgot-password", &json!({ "email": "duda@example.com" }))
+            .await,
+        202,
+    )
+    .await;
+    // The first attempt finds nobody listening; the message waits in the outbox for its retry.
+    let waiting = eventually(10, || async {
+        let db = app.database().await;
+        let row = sea_orm::ConnectionTrait::query_one_raw(
+            &db,
+            sea_orm::Statement::from_string(db.get_database_backend(), "SELECT attempts, status FROM mail_outbox"),
+        )
+        .await
+        .ok()
+        .flatten()?;
+        let attempts: i32 = row.try_get("", "attempts").ok()?;
+        let status: String = row.try_get("", "status").ok()?;
+        (attempts >= 1 && status == "Pending").then_some(())
+    })
+    .await;
+    assert!(waiting.is_some(), "the refused message waits for a retry");
+    let server = SmtpServer::start(port).await;
+    let message = server.wait_for_message(30).await;
+    assert!(message.contains("To: duda@example.com"), "{message}");
+}
