@@ -66,6 +66,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Bodies of `POST /api/items/local/import`, read as they arrive.
     pub max_import_bytes: usize,
+    /// How long a dashboard's counts are reused.
+    pub dashboard_cache: Duration,
     pub password_hash_concurrency: usize,
     pub password_hash_queue_timeout: Duration,
     pub rate_per_hour: TierRates,
@@ -119,6 +121,7 @@ impl Config {
             max_connections_per_ip: env.positive("MAX_CONNECTIONS_PER_IP", 256)?,
             max_body_bytes: env.positive("MAX_BODY_BYTES", 1_048_576)?,
             max_import_bytes: env.positive("MAX_IMPORT_BYTES", 16_777_216)?,
+            dashboard_cache: Duration::from_secs(env.parse("DASHBOARD_CACHE_SECONDS", 30)?),
             password_hash_concurrency: env.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
             password_hash_queue_timeout: env.millis("PASSWORD_HASH_QUEUE_TIMEOUT_MS", 2_000)?,
             rate_per_hour: TierRates {

@@ -261,7 +261,7 @@ impl Services {
         let limiter_for_conflicts = limiter.clone();
         let api_keys = Arc::new(ApiKeyService {
             store: store.clone(),
-            cache,
+            cache: cache.clone(),
             limiter,
             clock: clock.clone(),
             ids: ids.clone(),
@@ -356,6 +356,8 @@ impl Services {
         let dashboards = Arc::new(DashboardService {
             store: store.clone(),
             clock: clock.clone(),
+            cache: cache.clone(),
+            fresh_for: config.dashboard_cache,
         });
         let webhooks = Arc::new(WebhookService {
             store: store.clone(),

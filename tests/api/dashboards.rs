@@ -2,8 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::admin::app_with_admin;
-use crate::helpers::{TestApp, assert_error, eventually, json_with_status};
+use crate::helpers::{TestApp, assert_error, eventually, json_with_status, spawn_app, spawn_with};
 
 async fn stats(app: &TestApp, path: &str, token: &str) -> Value {
     json_with_status(app.get_as(path, token).await, 200).await
@@ -23,7 +22,17 @@ fn today(days: &Value) -> u64 {
 
 #[tokio::test]
 async fn each_dashboard_counts_what_its_reader_may_see() {
-    let (app, admin) = app_with_admin().await;
+    let app = spawn_with(&[
+        ("DASHBOARD_CACHE_SECONDS", "0"),
+        ("DEFARM_ADMIN_USERNAME", "root"),
+        ("DEFARM_ADMIN_EMAIL", "root@example.com"),
+        ("DEFARM_ADMIN_PASSWORD", "Adm1n-password!"),
+    ])
+    .await;
+    let admin = json_with_status(app.login("root", "Adm1n-password!").await, 200).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (farm, _) = app.register("farm").await;
     let (coop, coop_id) = app.register("coop").await;
     let (stranger, _) = app.register("stranger").await;
@@ -100,4 +109,18 @@ async fn each_dashboard_counts_what_its_reader_may_see() {
     .await;
     assert!(logged.is_some());
     assert_error(app.get_as("/api/admin/stats", &farm).await, 403, "admin_required").await;
+}
+
+#[tokio::test]
+async fn a_dashboard_is_reused_while_fresh_and_says_when_it_was_counted() {
+    let app = spawn_app().await;
+    let (farm, _) = app.register("farm").await;
+    let first = stats(&app, "/api/users/me/stats", &farm).await;
+    app.local_item(&farm, json!([{ "key": "lote", "value": "L-1" }])).await;
+    let again = stats(&app, "/api/users/me/stats", &farm).await;
+    assert_eq!(again["counted_at"], first["counted_at"]);
+    assert_eq!(
+        again["local_items_unpushed"], 0,
+        "counted before the item, within DASHBOARD_CACHE_SECONDS"
+    );
 }

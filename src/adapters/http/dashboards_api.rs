@@ -9,6 +9,7 @@ use poem_openapi::{Object, OpenApi};
 
 use super::caller::{AdminCaller, Caller};
 use super::error::ApiResult;
+use super::types::UtcTime;
 use super::{ApiTags, State};
 use crate::domain::circuits::circuit::CircuitId;
 use crate::domain::dashboards::stats::{CircuitStats, DayCount, PlatformStats, UserStats};
@@ -34,6 +35,8 @@ fn per_day(days: Vec<DayCount>) -> Vec<DayCountView> {
 /// The caller's dashboard. Counts by name leave out names with none.
 #[derive(Object)]
 struct UserStatsView {
+    /// When these counts were taken: a dashboard is reused for up to `DASHBOARD_CACHE_SECONDS`.
+    counted_at: UtcTime,
     /// Items the caller owns (DFIDs).
     items_owned: u64,
     /// Local items the caller has not pushed to any circuit yet.
@@ -50,6 +53,7 @@ struct UserStatsView {
 impl From<UserStats> for UserStatsView {
     fn from(stats: UserStats) -> Self {
         Self {
+            counted_at: stats.counted_at.into(),
             items_owned: stats.items_owned,
             local_items_unpushed: stats.local_items_unpushed,
             circuits_by_role: stats.circuits_by_role,
@@ -62,6 +66,8 @@ impl From<UserStats> for UserStatsView {
 /// A circuit's dashboard, the same for every member.
 #[derive(Object)]
 struct CircuitStatsView {
+    /// When these counts were taken: a dashboard is reused for up to `DASHBOARD_CACHE_SECONDS`.
+    counted_at: UtcTime,
     members_by_role: BTreeMap<String, u64>,
     items: u64,
     /// Events every member may see (not `Private`) on the circuit's items, one entry per UTC day
@@ -81,6 +87,7 @@ struct CircuitStatsView {
 impl From<CircuitStats> for CircuitStatsView {
     fn from(stats: CircuitStats) -> Self {
         Self {
+            counted_at: stats.counted_at.into(),
             members_by_role: stats.members_by_role,
             items: stats.items,
             events_per_day: per_day(stats.events_per_day),
@@ -95,6 +102,8 @@ impl From<CircuitStats> for CircuitStatsView {
 /// The whole service.
 #[derive(Object)]
 struct PlatformStatsView {
+    /// When these counts were taken: a dashboard is reused for up to `DASHBOARD_CACHE_SECONDS`.
+    counted_at: UtcTime,
     users_by_tier: BTreeMap<String, u64>,
     users_by_status: BTreeMap<String, u64>,
     items: u64,
@@ -109,6 +118,7 @@ struct PlatformStatsView {
 impl From<PlatformStats> for PlatformStatsView {
     fn from(stats: PlatformStats) -> Self {
         Self {
+            counted_at: stats.counted_at.into(),
             users_by_tier: stats.users_by_tier,
             users_by_status: stats.users_by_status,
             items: stats.items,

@@ -1,7 +1,12 @@
 //! Who may see which dashboard: their own, a circuit's for its members (404 for anyone else,
 //! like the circuit itself), the whole service's for administrators.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use chrono::Days;
 
@@ -10,7 +15,7 @@ use crate::domain::dashboards::ports::StatsRepo;
 use crate::domain::dashboards::stats::{CircuitStats, PlatformStats, UserStats, WINDOW_DAYS};
 use crate::domain::identity::access::Principal;
 use crate::domain::{Error, Result, Timestamp};
-use crate::ports::Clock;
+use crate::ports::{Cache, Clock};
 
 combined_port!(
     /// What dashboards need from storage.
@@ -20,36 +25,74 @@ combined_port!(
 pub struct DashboardService {
     pub(crate) store: Arc<dyn DashboardStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) cache: Arc<dyn Cache>,
+    /// How long counts are reused: counting a large circuit's month takes hundreds of
+    /// milliseconds, and a dashboard half a minute old says the same at a glance.
+    pub(crate) fresh_for: Duration,
 }
 
 impl DashboardService {
     /// The start of the window: midnight UTC `WINDOW_DAYS - 1` days before today.
-    fn window_start(&self) -> Timestamp {
-        let today = self.clock.now().date_naive();
+    fn window_start(&self, now: Timestamp) -> Timestamp {
+        let today = now.date_naive();
         let first = today.checked_sub_days(Days::new(WINDOW_DAYS - 1)).unwrap_or(today);
         first.and_time(chrono::NaiveTime::MIN).and_utc()
     }
 
     pub async fn user(&self, principal: &Principal) -> Result<UserStats> {
-        let tally = self.store.user_tally(&principal.user_id, self.window_start()).await?;
-        Ok(UserStats::of(&tally))
+        self.counted(format!("dashboard:user:{}", principal.user_id), |now| async move {
+            let tally = self
+                .store
+                .user_tally(&principal.user_id, self.window_start(now))
+                .await?;
+            Ok(UserStats::of(&tally, now))
+        })
+        .await
     }
 
+    /// The same for every member; whether the caller is one is checked on every request.
     pub async fn circuit(&self, principal: &Principal, circuit_id: &str) -> Result<CircuitStats> {
         self.store
             .member(circuit_id, &principal.user_id)
             .await?
             .ok_or_else(|| Error::not_found("circuit"))?;
-        let tally = self.store.circuit_tally(circuit_id, self.window_start()).await?;
-        Ok(CircuitStats::of(&tally, self.clock.now().date_naive()))
+        self.counted(format!("dashboard:circuit:{circuit_id}"), |now| async move {
+            let tally = self.store.circuit_tally(circuit_id, self.window_start(now)).await?;
+            Ok(CircuitStats::of(&tally, now))
+        })
+        .await
     }
 
     pub async fn platform(&self, principal: &Principal) -> Result<PlatformStats> {
         if !principal.is_admin {
             return Err(Error::forbidden("admin_required", "administrators only"));
         }
-        let tally = self.store.platform_tally(self.window_start()).await?;
-        Ok(PlatformStats::of(&tally, self.clock.now().date_naive()))
+        self.counted("dashboard:platform".to_owned(), |now| async move {
+            let tally = self.store.platform_tally(self.window_start(now)).await?;
+            Ok(PlatformStats::of(&tally, now))
+        })
+        .await
+    }
+
+    /// The counts under `key` while they are fresh, otherwise counted again (as of now) and kept.
+    async fn counted<T, F, Fut>(&self, key: String, count: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(Timestamp) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let fresh = !self.fresh_for.is_zero();
+        if fresh
+            && let Some(bytes) = self.cache.get(&key).await
+            && let Ok(kept) = serde_json::from_slice(&bytes)
+        {
+            return Ok(kept);
+        }
+        let counts = count(self.clock.now()).await?;
+        if fresh && let Ok(bytes) = serde_json::to_vec(&counts) {
+            self.cache.set(&key, &bytes, self.fresh_for).await;
+        }
+        Ok(counts)
     }
 }
 
@@ -59,7 +102,7 @@ mod tests {
     use crate::domain::circuits::circuit::CircuitSettings;
     use crate::domain::circuits::roles::MemberRole;
     use crate::domain::items::event::Visibility;
-    use crate::domain::testing::{FixedClock, MemoryStore, principal, start_of_test};
+    use crate::domain::testing::{FixedClock, MemoryStore, NoCache, principal, start_of_test};
 
     /// Circuit `c` owned by `owner` holding `owner`'s item `d1`, with `member` as a Member.
     fn world() -> (DashboardService, Arc<MemoryStore>) {
@@ -71,6 +114,8 @@ mod tests {
         let service = DashboardService {
             store: store.clone(),
             clock: Arc::new(FixedClock::default()),
+            cache: Arc::new(NoCache),
+            fresh_for: Duration::ZERO,
         };
         (service, store)
     }

@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Timestamp;
 
 /// Days of activity a dashboard shows, ending today (UTC).
 pub const WINDOW_DAYS: u64 = 30;
@@ -46,15 +49,17 @@ impl Tally {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DayCount {
     pub day: NaiveDate,
     pub count: u64,
 }
 
 /// A user's own dashboard.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserStats {
+    /// When these counts were taken (a dashboard is reused for a while).
+    pub counted_at: Timestamp,
     /// Items the user owns (DFIDs).
     pub items_owned: u64,
     /// Local items the user has not pushed to any circuit yet.
@@ -68,8 +73,10 @@ pub struct UserStats {
 }
 
 /// A circuit's dashboard, for its members.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CircuitStats {
+    /// When these counts were taken (a dashboard is reused for a while).
+    pub counted_at: Timestamp,
     pub members_by_role: BTreeMap<String, u64>,
     pub items: u64,
     /// Events every member may see (not `Private`) on the circuit's items, per day.
@@ -84,8 +91,10 @@ pub struct CircuitStats {
 }
 
 /// The whole service, for administrators.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlatformStats {
+    /// When these counts were taken (a dashboard is reused for a while).
+    pub counted_at: Timestamp,
     pub users_by_tier: BTreeMap<String, u64>,
     pub users_by_status: BTreeMap<String, u64>,
     pub items: u64,
@@ -97,8 +106,9 @@ pub struct PlatformStats {
 }
 
 impl UserStats {
-    pub fn of(tally: &Tally) -> Self {
+    pub fn of(tally: &Tally, counted_at: Timestamp) -> Self {
         Self {
+            counted_at,
             items_owned: tally.total("items"),
             local_items_unpushed: tally.total("local_unpushed"),
             circuits_by_role: tally.by_name("circuits"),
@@ -109,8 +119,10 @@ impl UserStats {
 }
 
 impl CircuitStats {
-    pub fn of(tally: &Tally, today: NaiveDate) -> Self {
+    pub fn of(tally: &Tally, counted_at: Timestamp) -> Self {
+        let today = counted_at.date_naive();
         Self {
+            counted_at,
             members_by_role: tally.by_name("members"),
             items: tally.total("items"),
             events_per_day: tally.per_day("events", today),
@@ -123,8 +135,10 @@ impl CircuitStats {
 }
 
 impl PlatformStats {
-    pub fn of(tally: &Tally, today: NaiveDate) -> Self {
+    pub fn of(tally: &Tally, counted_at: Timestamp) -> Self {
+        let today = counted_at.date_naive();
         Self {
+            counted_at,
             users_by_tier: tally.by_name("tier"),
             users_by_status: tally.by_name("status"),
             items: tally.total("items"),
@@ -172,7 +186,7 @@ mod tests {
     #[test]
     fn parts_are_read_by_name_and_in_total() {
         let rows = tally(&[("members", "Owner", 1), ("members", "Member", 3), ("items", "", 7)]);
-        let stats = CircuitStats::of(&rows, NaiveDate::from_ymd_opt(2026, 12, 3).unwrap());
+        let stats = CircuitStats::of(&rows, chrono::Utc::now());
         assert_eq!(stats.members_by_role["Member"], 3);
         assert_eq!(stats.items, 7);
         assert_eq!(stats.stored_bytes, 0);
