@@ -358,6 +358,7 @@ impl Services {
             clock: clock.clone(),
             cache: cache.clone(),
             fresh_for: config.dashboard_cache,
+            counting: std::sync::Mutex::default(),
         });
         let webhooks = Arc::new(WebhookService {
             store: store.clone(),

@@ -1,8 +1,9 @@
 //! Who may see which dashboard: their own, a circuit's for its members (404 for anyone else,
 //! like the circuit itself), the whole service's for administrators.
 
+use std::collections::HashSet;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -29,6 +30,8 @@ pub struct DashboardService {
     /// How long counts are reused: counting a large circuit's month takes hundreds of
     /// milliseconds, and a dashboard half a minute old says the same at a glance.
     pub(crate) fresh_for: Duration,
+    /// Keys this replica is counting again.
+    pub(crate) counting: Mutex<HashSet<String>>,
 }
 
 impl DashboardService {
@@ -74,25 +77,87 @@ impl DashboardService {
         .await
     }
 
-    /// The counts under `key` while they are fresh, otherwise counted again (as of now) and kept.
+    /// The counts under `key`. Fresh ones are served as they are. Stale ones (older than
+    /// `fresh_for`, kept four times as long) are served too while one caller of this replica
+    /// counts again, so a large circuit's month is counted at most once at a time per replica
+    /// however many ask, and only that caller waits for it. With none kept, the caller counts.
     async fn counted<T, F, Fut>(&self, key: String, count: F) -> Result<T>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Counted,
         F: FnOnce(Timestamp) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let fresh = !self.fresh_for.is_zero();
-        if fresh
-            && let Some(bytes) = self.cache.get(&key).await
-            && let Ok(kept) = serde_json::from_slice(&bytes)
-        {
-            return Ok(kept);
+        if self.fresh_for.is_zero() {
+            return count(self.clock.now()).await;
         }
-        let counts = count(self.clock.now()).await?;
-        if fresh && let Ok(bytes) = serde_json::to_vec(&counts) {
-            self.cache.set(&key, &bytes, self.fresh_for).await;
+        let kept: Option<T> = self
+            .cache
+            .get(&key)
+            .await
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let now = self.clock.now();
+        let fresh_for = chrono::Duration::from_std(self.fresh_for).unwrap_or(chrono::Duration::MAX);
+        let _counting = match kept {
+            Some(kept) if now - kept.counted_at() < fresh_for => return Ok(kept),
+            Some(stale) => match Counting::start(&self.counting, &key) {
+                Some(counting) => Some(counting),
+                None => return Ok(stale),
+            },
+            None => None,
+        };
+        let counts = count(now).await?;
+        if let Ok(bytes) = serde_json::to_vec(&counts) {
+            self.cache.set(&key, &bytes, self.fresh_for * 4).await;
         }
         Ok(counts)
+    }
+}
+
+/// Counts that say when they were taken.
+pub trait Counted {
+    fn counted_at(&self) -> Timestamp;
+}
+
+impl Counted for UserStats {
+    fn counted_at(&self) -> Timestamp {
+        self.counted_at
+    }
+}
+
+impl Counted for CircuitStats {
+    fn counted_at(&self) -> Timestamp {
+        self.counted_at
+    }
+}
+
+impl Counted for PlatformStats {
+    fn counted_at(&self) -> Timestamp {
+        self.counted_at
+    }
+}
+
+/// A key this replica is counting; the mark goes when the count ends, however it ends.
+struct Counting<'a> {
+    keys: &'a Mutex<HashSet<String>>,
+    key: String,
+}
+
+impl<'a> Counting<'a> {
+    /// `None` when someone here is counting `key` already.
+    fn start(keys: &'a Mutex<HashSet<String>>, key: &str) -> Option<Self> {
+        let mut counting = keys.lock().ok()?;
+        counting.insert(key.to_owned()).then(|| Self {
+            keys,
+            key: key.to_owned(),
+        })
+    }
+}
+
+impl Drop for Counting<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut counting) = self.keys.lock() {
+            counting.remove(&self.key);
+        }
     }
 }
 
@@ -116,6 +181,7 @@ mod tests {
             clock: Arc::new(FixedClock::default()),
             cache: Arc::new(NoCache),
             fresh_for: Duration::ZERO,
+            counting: Mutex::default(),
         };
         (service, store)
     }
@@ -167,5 +233,68 @@ mod tests {
         let platform = service.platform(&admin).await.unwrap();
         assert_eq!(platform.items, 1);
         assert_eq!(platform.circuits_by_status.get("Active"), Some(&1));
+    }
+
+    /// A cache in a map; entries never expire here (the service decides what is fresh).
+    #[derive(Default)]
+    struct MapCache(Mutex<std::collections::HashMap<String, Vec<u8>>>);
+
+    #[async_trait::async_trait]
+    impl Cache for MapCache {
+        async fn get(&self, key: &str) -> Option<Vec<u8>> {
+            self.0.lock().unwrap().get(key).cloned()
+        }
+        async fn get_many(&self, keys: &[String]) -> Vec<Option<Vec<u8>>> {
+            keys.iter()
+                .map(|key| self.0.lock().unwrap().get(key).cloned())
+                .collect()
+        }
+        async fn set(&self, key: &str, value: &[u8], _ttl: Duration) {
+            self.0.lock().unwrap().insert(key.to_owned(), value.to_vec());
+        }
+        async fn delete(&self, key: &str) -> bool {
+            self.0.lock().unwrap().remove(key);
+            true
+        }
+        fn backend(&self) -> &'static str {
+            "memory"
+        }
+        async fn ping(&self) -> bool {
+            true
+        }
+    }
+
+    #[tokio::test]
+    async fn counts_are_reused_while_fresh_and_served_stale_while_someone_counts_again() {
+        let store = Arc::new(MemoryStore::default());
+        let clock = Arc::new(FixedClock::default());
+        let service = DashboardService {
+            store: store.clone(),
+            clock: clock.clone(),
+            cache: Arc::new(MapCache::default()),
+            fresh_for: Duration::from_secs(30),
+            counting: Mutex::default(),
+        };
+        let owner = principal("owner");
+        assert_eq!(service.user(&owner).await.unwrap().items_owned, 0);
+        store.add_item("d1", "owner", vec![]);
+        assert_eq!(service.user(&owner).await.unwrap().items_owned, 0, "fresh: reused");
+
+        clock.advance(chrono::Duration::seconds(31));
+        let key = "dashboard:user:owner";
+        let elsewhere = Counting::start(&service.counting, key).unwrap();
+        assert_eq!(
+            service.user(&owner).await.unwrap().items_owned,
+            0,
+            "stale, served while counted"
+        );
+        drop(elsewhere);
+        let recounted = service.user(&owner).await.unwrap();
+        assert_eq!(recounted.items_owned, 1, "stale and nobody counting: counted again");
+        assert_eq!(recounted.counted_at, clock.now());
+        assert!(
+            Counting::start(&service.counting, key).is_some(),
+            "the mark went with the count"
+        );
     }
 }
