@@ -12,7 +12,7 @@
 #    notice, where Go or golang.org/x/mod is missing (.ci/run installs both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=target/debug/defarm
+BIN="${CARGO_TARGET_DIR:-target}/debug/defarm"
 PORT="${FUZZ_PORT:-3901}"
 BASE="http://127.0.0.1:$PORT"
 EXAMPLES="${FUZZ_EXAMPLES:-25}"
