@@ -8,12 +8,18 @@ use crate::helpers::{PASSWORD, TestApp, assert_error, json_with_status, spawn_wi
 const ADMIN_PASSWORD: &str = "Adm1n-password!";
 
 pub(crate) async fn app_with_admin() -> (TestApp, String) {
-    let app = spawn_with(&[
+    app_with_admin_and(&[]).await
+}
+
+/// The app with the bootstrap administrator `root` and `overrides`; returns root's token.
+pub(crate) async fn app_with_admin_and(overrides: &[(&str, &str)]) -> (TestApp, String) {
+    let mut vars = vec![
         ("DEFARM_ADMIN_USERNAME", "root"),
         ("DEFARM_ADMIN_EMAIL", "root@example.com"),
         ("DEFARM_ADMIN_PASSWORD", ADMIN_PASSWORD),
-    ])
-    .await;
+    ];
+    vars.extend_from_slice(overrides);
+    let app = spawn_with(&vars).await;
     let token = json_with_status(app.login("root", ADMIN_PASSWORD).await, 200).await["token"]
         .as_str()
         .unwrap()

@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, eventually, json_with_status, spawn_app, spawn_with};
+use crate::admin::app_with_admin_and;
+use crate::helpers::{TestApp, assert_error, eventually, json_with_status, spawn_app};
 
 async fn stats(app: &TestApp, path: &str, token: &str) -> Value {
     json_with_status(app.get_as(path, token).await, 200).await
@@ -22,17 +23,7 @@ fn today(days: &Value) -> u64 {
 
 #[tokio::test]
 async fn each_dashboard_counts_what_its_reader_may_see() {
-    let app = spawn_with(&[
-        ("DASHBOARD_CACHE_SECONDS", "0"),
-        ("DEFARM_ADMIN_USERNAME", "root"),
-        ("DEFARM_ADMIN_EMAIL", "root@example.com"),
-        ("DEFARM_ADMIN_PASSWORD", "Adm1n-password!"),
-    ])
-    .await;
-    let admin = json_with_status(app.login("root", "Adm1n-password!").await, 200).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (app, admin) = app_with_admin_and(&[("DASHBOARD_CACHE_SECONDS", "0")]).await;
     let (farm, _) = app.register("farm").await;
     let (coop, coop_id) = app.register("coop").await;
     let (stranger, _) = app.register("stranger").await;

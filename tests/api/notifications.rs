@@ -197,16 +197,7 @@ async fn bad_tokens_are_refused_before_the_upgrade() {
 
 #[tokio::test]
 async fn account_changes_notify_the_user() {
-    let app = crate::helpers::spawn_with(&[
-        ("DEFARM_ADMIN_USERNAME", "root"),
-        ("DEFARM_ADMIN_EMAIL", "root@example.com"),
-        ("DEFARM_ADMIN_PASSWORD", "Adm1n-password!"),
-    ])
-    .await;
-    let admin = json_with_status(app.login("root", "Adm1n-password!").await, 200).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (app, admin) = crate::admin::app_with_admin().await;
     let (user, user_id) = app.register("grower").await;
     json_with_status(
         app.put_as(
