@@ -334,24 +334,8 @@ impl AuthService {
     pub async fn logout_all(&self, principal: &Principal, revoke_api_keys: bool, meta: &RequestMeta) -> Result<()> {
         let account = self.store.account(&principal.user_id).await?.ok_or_else(revoked)?;
         let now = self.clock.now();
-        let keys = self.keys_to_revoke(&account, revoke_api_keys).await?;
-        let mut changes = vec![
-            self.revoke_sessions(&account, None, now),
-            Change::Audit(AuditEntry::new(
-                self.ids.new_id(),
-                "logout_all",
-                Some(&account.id),
-                ("user", Some(&account.id)),
-                meta,
-                now,
-                json!({ "api_keys_revoked": keys.len() }),
-            )),
-        ];
-        changes.extend(revoke_keys(&account, &keys, now));
-        self.store.commit(changes).await?;
-        self.forget_account(&account.id).await;
-        self.forget_keys(&keys).await;
-        Ok(())
+        self.revoke_access(&account, None, revoke_api_keys, Vec::new(), "logout_all", meta, now)
+            .await
     }
 
     pub async fn profile(&self, principal: &Principal) -> Result<Account> {
@@ -379,28 +363,22 @@ impl AuthService {
         }
         let password_hash = self.hasher.hash(new).await?;
         let now = self.clock.now();
-        let keys = self.keys_to_revoke(&account, revoke_api_keys).await?;
-        let mut changes = vec![
-            Change::SetPasswordHash {
-                user_id: account.id.clone(),
-                password_hash,
-                at: now,
-            },
-            self.revoke_sessions(&account, Some(session_id.clone()), now),
-            Change::Audit(AuditEntry::new(
-                self.ids.new_id(),
-                "password_changed",
-                Some(&account.id),
-                ("user", Some(&account.id)),
-                meta,
-                now,
-                json!({ "api_keys_revoked": keys.len() }),
-            )),
-        ];
-        changes.extend(revoke_keys(&account, &keys, now));
-        self.store.commit(changes).await?;
-        self.forget_account(&account.id).await;
-        self.forget_keys(&keys).await;
+        let new_hash = Change::SetPasswordHash {
+            user_id: account.id.clone(),
+            password_hash,
+            at: now,
+        };
+        let keep = Some(session_id.clone());
+        self.revoke_access(
+            &account,
+            keep,
+            revoke_api_keys,
+            vec![new_hash],
+            "password_changed",
+            meta,
+            now,
+        )
+        .await?;
         // The kept session moved to the new epoch; its cached fact still has the old one.
         self.forget_session(&session_id).await;
         Ok(())
@@ -526,6 +504,38 @@ impl AuthService {
     }
 
     /// The hashes of the keys to revoke with the account's sessions (none unless `revoke`).
+    /// Commits `changes` with the account's sessions revoked (all but `keep`), its API keys too
+    /// when `revoke_api_keys`, and an audit entry `action` counting the keys; then drops what the
+    /// caches held of them.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn revoke_access(
+        &self,
+        account: &Account,
+        keep: Option<String>,
+        revoke_api_keys: bool,
+        mut changes: Vec<Change>,
+        action: &'static str,
+        meta: &RequestMeta,
+        now: Timestamp,
+    ) -> Result<()> {
+        let keys = self.keys_to_revoke(account, revoke_api_keys).await?;
+        changes.push(self.revoke_sessions(account, keep, now));
+        changes.push(Change::Audit(AuditEntry::new(
+            self.ids.new_id(),
+            action,
+            Some(&account.id),
+            ("user", Some(&account.id)),
+            meta,
+            now,
+            json!({ "api_keys_revoked": keys.len() }),
+        )));
+        changes.extend(revoke_keys(account, &keys, now));
+        self.store.commit(changes).await?;
+        self.forget_account(&account.id).await;
+        self.forget_keys(&keys).await;
+        Ok(())
+    }
+
     pub(super) async fn keys_to_revoke(&self, account: &Account, revoke: bool) -> Result<Vec<String>> {
         if revoke {
             self.store.active_key_hashes(&account.id).await

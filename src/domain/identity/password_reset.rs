@@ -8,7 +8,7 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::changes::Change;
 use crate::domain::identity::access::RequestMeta;
 use crate::domain::identity::account::{Account, check_password_policy};
-use crate::domain::identity::auth::{AuthService, revoke_keys};
+use crate::domain::identity::auth::AuthService;
 use crate::domain::identity::mail_outbox::queue_mail;
 use crate::domain::identity::ports::MailMessage;
 use crate::domain::secrets::{random_token, sha256_hex};
@@ -178,29 +178,16 @@ impl AuthService {
         }
         let account = self.store.account(&stored.user_id).await?.ok_or_else(invalid)?;
         let password_hash = self.hasher.hash(new).await?;
-        let keys = self.keys_to_revoke(&account, true).await?;
-        let mut changes = vec![
+        let changes = vec![
             Change::ConsumeResetToken { token_hash, at: now },
             Change::SetPasswordHash {
                 user_id: account.id.clone(),
                 password_hash,
                 at: now,
             },
-            self.revoke_sessions(&account, None, now),
-            Change::Audit(AuditEntry::new(
-                self.ids.new_id(),
-                "password_reset",
-                Some(&account.id),
-                ("user", Some(&account.id)),
-                meta,
-                now,
-                json!({ "api_keys_revoked": keys.len() }),
-            )),
         ];
-        changes.extend(revoke_keys(&account, &keys, now));
-        self.store.commit(changes).await?;
-        self.forget_account(&account.id).await;
-        self.forget_keys(&keys).await;
-        Ok(())
+        // Whoever had the account before the reset keeps nothing: every session and API key.
+        self.revoke_access(&account, None, true, changes, "password_reset", meta, now)
+            .await
     }
 }
