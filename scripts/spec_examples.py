@@ -197,7 +197,7 @@ def journey():
     lid = steer["local_id"]
     call("get_local_item", "GET", f"/api/items/local/{lid}", token=joao)
     call("list_local_items", "GET", "/api/items/local", token=joao)
-    call("create_local_items", "POST", "/api/items/local/batch", {"items": [
+    calves = call("create_local_items", "POST", "/api/items/local/batch", {"items": [
         {"identifiers": [{"key": "sisbov", "value": "BR123456789029", "namespace": "bovino"}],
          "enriched_data": {"breed": "Nelore", "sex": "F", "birth_date": "2025-08-02"}},
         {"identifiers": [{"key": "sisbov", "value": "BR123456789036", "namespace": "bovino"}],
@@ -213,6 +213,8 @@ def journey():
     call("list_local_events", "GET", "/api/events/local", token=joao)
     pushed = call("push_local", "POST", f"/api/circuits/{cid}/push-local", {"local_id": lid}, token=joao)
     dfid = pushed["dfid"]
+    call("push_local_batch", "POST", f"/api/circuits/{cid}/push-local/batch", {"items": [
+        {"local_id": calf["local_id"], "enriched_data": {"weaned": True}} for calf in calves["items"][1:]]}, token=joao)
     call("get_item_mapping", "GET", f"/api/items/mapping/{lid}", token=joao)
     call("push_events", "POST", f"/api/circuits/{cid}/push-events", {"dfid": dfid, "local_event_ids": [local_event["local_event_id"]]}, token=joao)
     event = call("create_event", "POST", "/api/events", {

@@ -214,3 +214,101 @@ async fn ten_thousand_rows_import_in_one_request() {
     assert_eq!(item["identifiers"][0]["value"], "982000000009999");
     assert_eq!(item["enriched_data"]["lote"], "L-99");
 }
+
+/// The items `token` sees in the circuit, counted afresh.
+async fn circuit_items(app: &TestApp, token: &str, circuit: &str) -> u64 {
+    let stats = json_with_status(app.get_as(&format!("/api/circuits/{circuit}/stats"), token).await, 200).await;
+    stats["items"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn a_thousand_local_items_push_to_a_circuit_in_one_request_or_none_do() {
+    let app = spawn_with(&[
+        ("DASHBOARD_CACHE_SECONDS", "0"),
+        ("TIER_MAX_ITEMS_PER_MONTH_BASIC", "2000"),
+    ])
+    .await;
+    let (farm, _) = app.register("farm").await;
+    let (other, _) = app.register("other").await;
+    let circuit = app.circuit(&farm, json!({})).await;
+    let herd: Vec<Value> = (0..1000)
+        .map(|n| json!({ "identifiers": [{ "key": "cpf", "value": cpf(n) }] }))
+        .collect();
+    let created = json_with_status(
+        app.post_as("/api/items/local/batch", &farm, &json!({ "items": herd }))
+            .await,
+        201,
+    )
+    .await;
+    let local_ids: Vec<Value> = created["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["local_id"].clone())
+        .collect();
+    let path = format!("/api/circuits/{circuit}/push-local/batch");
+
+    // Refused as a whole: a local item of another user and an identifier another user holds.
+    let theirs = app.local_item(&other, json!([])).await;
+    let held = app
+        .local_item(&other, json!([{ "key": "cpf", "value": cpf(5000) }]))
+        .await;
+    app.push_local(&other, &app.circuit(&other, json!({})).await, &held, 201)
+        .await;
+    let mixed = json!({ "items": [
+        { "local_id": local_ids[0] },
+        { "local_id": theirs },
+        { "local_id": local_ids[1], "identifiers": [{ "key": "cpf", "value": cpf(5000) }] },
+        { "local_id": local_ids[0] },
+    ] });
+    let error = assert_error(app.post_as(&path, &farm, &mixed).await, 409, "rows_refused").await;
+    let errors: Vec<(&str, &str)> = error["details"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("items[1].local_id", "not_found"),
+            ("items[3].local_id", "claimed_in_batch"),
+            ("items[2].identifiers", "identifier_conflict"),
+        ]
+    );
+    assert!(
+        !error.to_string().contains("DFID-"),
+        "a conflict never names the item holding it"
+    );
+    assert_eq!(
+        circuit_items(&app, &farm, &circuit).await,
+        0,
+        "nothing of a refused batch is kept"
+    );
+
+    let all = json!({ "items": local_ids.iter().map(|id| json!({ "local_id": id })).collect::<Vec<_>>() });
+    let pushed = json_with_status(app.post_as(&path, &farm, &all).await, 201).await;
+    assert_eq!(pushed["count"], 1000);
+    let mut dfids: Vec<&str> = pushed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            assert_eq!(item["status"], "NewItemCreated");
+            assert_eq!(item["operation_status"], "Completed");
+            item["dfid"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(pushed["items"][999]["local_id"], local_ids[999]);
+    dfids.sort_unstable();
+    dfids.dedup();
+    assert_eq!(dfids.len(), 1000, "one DFID each");
+    assert_eq!(circuit_items(&app, &farm, &circuit).await, 1000);
+    let last = pushed["items"][999]["dfid"].as_str().unwrap();
+    let item = json_with_status(app.get_as(&format!("/api/items/{last}"), &farm).await, 200).await;
+    assert_eq!(item["identifiers"][0]["value"], cpf(999));
+
+    let again = json_with_status(app.post_as(&path, &farm, &all).await, 200).await;
+    assert_eq!(again["items"][0]["status"], "AlreadyPushed");
+    assert_eq!(again["items"][0]["dfid"], pushed["items"][0]["dfid"]);
+}

@@ -13,7 +13,7 @@ use super::views::{
 };
 use super::{ApiTags, State};
 use crate::domain::circuits::operation::Decision;
-use crate::domain::circuits::push_service::PushLocalResult;
+use crate::domain::circuits::push_local::{self, PushLocalResult, PushOutcome};
 
 pub struct PushApi;
 
@@ -21,7 +21,7 @@ super::types::mirror!(
     /// What a push did: `NewItemCreated` (201), `ExistingItemEnriched` (a canonical identifier
     /// named an item the caller may change; 200), or `AlreadyPushed` (this local item is in this
     /// circuit already, nothing changed; 200).
-    PushOutcomeName <=> crate::domain::circuits::push_service::PushOutcome, "PascalCase" {
+    PushOutcomeName <=> crate::domain::circuits::push_local::PushOutcome, "PascalCase" {
         NewItemCreated, ExistingItemEnriched, AlreadyPushed
     }
 );
@@ -35,6 +35,32 @@ struct LocalPush {
     /// Merged over the local item's data (these win; null never deletes).
     #[oai(nullable)]
     enriched_data: Option<JsonObject>,
+}
+
+impl From<LocalPush> for push_local::LocalPush {
+    fn from(body: LocalPush) -> Self {
+        Self {
+            local_id: body.local_id,
+            identifiers: identifier_inputs(body.identifiers),
+            enriched_data: body.enriched_data.map(|data| data.0),
+        }
+    }
+}
+
+/// Local items to push together.
+#[derive(Object)]
+struct LocalPushes {
+    /// 1 to 1,000 items, each as `POST /api/circuits/{id}/push-local` takes it; each local item
+    /// at most once.
+    #[oai(validator(min_items = 1, max_items = 1000))]
+    items: Vec<LocalPush>,
+}
+
+/// What a batch push did, item by item in the order sent.
+#[derive(Object)]
+struct LocalPushOutcomes {
+    count: u64,
+    items: Vec<LocalPushOutcome>,
 }
 
 /// The outcome of push-local.
@@ -80,20 +106,50 @@ impl PushApi {
         id: Path<String>,
         body: Json<LocalPush>,
     ) -> ApiResult<CreatedOrExisting<LocalPushOutcome>> {
-        let body = body.0;
         let result = state
             .push
             .push_local(
                 &caller.principal,
                 &CircuitId::parse(&id.0)?,
-                &body.local_id,
-                identifier_inputs(body.identifiers),
-                body.enriched_data.map(|data| data.0),
+                body.0.into(),
                 &caller.meta,
             )
             .await?;
-        let created = result.outcome == crate::domain::circuits::push_service::PushOutcome::NewItemCreated;
+        let created = result.outcome == PushOutcome::NewItemCreated;
         Ok(CreatedOrExisting::new(created, result.into()))
+    }
+
+    /// Push up to 1,000 of the caller's local items here at once (Push), all or none: each is
+    /// tokenized as push-local does, in one transaction. When any item cannot be pushed nothing
+    /// is, and the answer names each such item by its index (`items[3].local_id`): 400
+    /// `invalid_rows` when all are malformed, else 409 `rows_refused`. Two items may not claim
+    /// the same canonical identifier or resolve to the same item (`claimed_in_batch`). 201 when
+    /// any item got a new DFID.
+    #[oai(
+        path = "/api/circuits/:id/push-local/batch",
+        method = "post",
+        operation_id = "push_local_batch"
+    )]
+    async fn push_local_batch(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<LocalPushes>,
+    ) -> ApiResult<CreatedOrExisting<LocalPushOutcomes>> {
+        let pushes = body.0.items.into_iter().map(Into::into).collect();
+        let results = state
+            .push
+            .push_local_batch(&caller.principal, &CircuitId::parse(&id.0)?, pushes, &caller.meta)
+            .await?;
+        let created = results.iter().any(|r| r.outcome == PushOutcome::NewItemCreated);
+        Ok(CreatedOrExisting::new(
+            created,
+            LocalPushOutcomes {
+                count: results.len() as u64,
+                items: results.into_iter().map(Into::into).collect(),
+            },
+        ))
     }
 
     /// Push an existing item the caller may change into this circuit (Push).

@@ -17,6 +17,9 @@ pub mod public_page;
 pub mod public_page_service;
 #[cfg(test)]
 mod public_page_tests;
+pub mod push_local;
+#[cfg(test)]
+mod push_local_tests;
 pub mod push_service;
 #[cfg(test)]
 mod push_service_tests;

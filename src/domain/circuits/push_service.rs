@@ -1,33 +1,28 @@
-//! Moving items into and out of circuits: tokenization (push-local), push of an existing DFID,
-//! pull, and the approval gate with its pending operations.
+//! Moving items into and out of circuits: push of an existing DFID, pull, and the approval gate
+//! with its pending operations. Tokenization (push-local) is in `push_local`.
 
 use crate::domain::circuits::circuit::CircuitId;
-use crate::domain::identity::access::RequestMeta;
 use crate::domain::items::conflicts::ConflictLimit;
 use crate::domain::partners::notification::Notice;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::domain::audit::Activity;
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::circuits::circuit::Circuit;
 use crate::domain::circuits::membership::{circuit_member, notify_managers};
 use crate::domain::circuits::operation::{Decision, Operation, OperationStatus, OperationType};
-use crate::domain::circuits::operation_changes::{new_operation, pull_completion, push_completion, server_event};
+use crate::domain::circuits::operation_changes::{new_operation, pull_completion, push_completion};
 use crate::domain::circuits::ports::{CircuitItemRepo, CircuitRepo, MemberRepo, OperationRepo};
 use crate::domain::circuits::roles::{Member, Permission};
-use crate::domain::error::retry_on_race;
 use crate::domain::identity::access::Principal;
 use crate::domain::items::dfid::Dfid;
 use crate::domain::items::event::Event;
-use crate::domain::items::identifier::{
-    IdentifierInput, Namespace, identifier_conflict, merge_identifier, parse_identifiers,
-};
-use crate::domain::items::item::{Item, ItemStatus, data_object, merge_data};
-use crate::domain::items::item_service::{ItemView, enrichment_changes};
+use crate::domain::items::item::{Item, ItemStatus};
+use crate::domain::items::item_service::ItemView;
 use crate::domain::items::ports::{EventRepo, ItemRepo};
-use crate::domain::items::relation::{item_and_relation, visible_item};
+use crate::domain::items::relation::visible_item;
 use crate::domain::partners::notification::{Notification, NotificationType};
 use crate::domain::{Error, Result, Timestamp};
 use crate::ports::{Clock, IdGenerator};
@@ -42,27 +37,6 @@ pub struct PushService {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) conflicts: ConflictLimit,
-}
-
-text_enum! {
-    /// What push-local did with the item.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum PushOutcome {
-        /// A new DFID was minted (201).
-        NewItemCreated = "NewItemCreated",
-        /// A canonical identifier named an item the caller may change; it was enriched (200).
-        ExistingItemEnriched = "ExistingItemEnriched",
-        /// This local item was already pushed to this circuit; nothing changed (200).
-        AlreadyPushed = "AlreadyPushed",
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PushLocalResult {
-    pub dfid: String,
-    pub local_id: String,
-    pub outcome: PushOutcome,
-    pub operation: Operation,
 }
 
 /// An operation, and whether this request created it.
@@ -80,11 +54,11 @@ pub struct PullResult {
     pub created: bool,
 }
 
-const PLACES: &str = "places it in a circuit";
+pub(super) const PLACES: &str = "places it in a circuit";
 
 /// The push that holds (Completed, and the circuit still holds the item) or will hold (Pending)
 /// the item in the circuit; a push whose item was removed since no longer counts.
-async fn open_push<S: OperationRepo + CircuitItemRepo + ?Sized>(
+pub(super) async fn open_push<S: OperationRepo + CircuitItemRepo + ?Sized>(
     store: &S,
     circuit_id: &str,
     dfid: &str,
@@ -103,190 +77,9 @@ async fn open_push<S: OperationRepo + CircuitItemRepo + ?Sized>(
 }
 
 impl PushService {
-    /// Tokenizes the caller's local item into a DFID (new or existing, by canonical identifier)
-    /// and pushes it to the circuit. Concurrent pushes that claim the same new canonical value
-    /// end with one DFID: the losers retry and enrich the winner's item.
-    pub async fn push_local(
-        &self,
-        principal: &Principal,
-        circuit_id: &CircuitId,
-        local_id: &str,
-        identifiers: Vec<IdentifierInput>,
-        enriched_data: Option<Value>,
-        meta: &RequestMeta,
-    ) -> Result<PushLocalResult> {
-        let patch = data_object(enriched_data)?;
-        let result =
-            retry_on_race(|| self.try_push_local(principal, circuit_id, local_id, identifiers.clone(), patch.clone()))
-                .await;
-        self.conflicts.screen(result, principal, meta).await
-    }
-
-    async fn try_push_local(
-        &self,
-        principal: &Principal,
-        circuit_id: &str,
-        local_id: &str,
-        inputs: Vec<IdentifierInput>,
-        patch: serde_json::Map<String, Value>,
-    ) -> Result<PushLocalResult> {
-        let store = self.store.as_ref();
-        let (circuit, member) = circuit_member(store, circuit_id, &principal.user_id).await?;
-        circuit.require_active()?;
-        member.require(Permission::Push)?;
-        let local = store
-            .local_item(local_id)
-            .await?
-            .filter(|item| item.owner_id == principal.user_id)
-            .ok_or_else(|| Error::not_found("local item"))?;
-        let default_namespace = circuit.alias_config.default_namespace.unwrap_or(Namespace::Generic);
-        let mut identifiers = local.identifiers.clone();
-        for identifier in parse_identifiers(inputs, default_namespace)? {
-            merge_identifier(&mut identifiers, identifier.added_by(&principal.user_id));
-        }
-        let mut data = local.enriched_data.clone();
-        merge_data(&mut data, patch);
-        circuit.alias_config.check(&identifiers)?;
-        let now = self.clock.now();
-
-        if let Some(dfid) = &local.dfid {
-            if let Some(operation) = open_push(store, circuit_id, dfid).await? {
-                return Ok(PushLocalResult {
-                    dfid: dfid.clone(),
-                    local_id: local.local_id,
-                    outcome: PushOutcome::AlreadyPushed,
-                    operation,
-                });
-            }
-            // Tokenized before, pushed to another circuit: a push of that DFID, with the body's
-            // additions.
-            let (mut item, relation) = item_and_relation(store, dfid, &principal.user_id)
-                .await?
-                .ok_or_else(|| Error::not_found("item"))?;
-            relation.require_owner(PLACES)?;
-            let mut changes = enrichment_changes(store, &mut item, identifiers, data, &principal.user_id, now).await?;
-            let (operation, push) = self
-                .push_changes(&circuit, &member, &item, false, Some(&local.local_id), now)
-                .await?;
-            changes.extend(push);
-            store.commit(changes).await?;
-            return Ok(PushLocalResult {
-                dfid: item.dfid,
-                local_id: local.local_id,
-                outcome: PushOutcome::ExistingItemEnriched,
-                operation,
-            });
-        }
-
-        let canonical: Vec<(String, String)> = identifiers
-            .iter()
-            .filter(|i| i.is_canonical())
-            .map(|i| (i.key.clone(), i.value.clone()))
-            .collect();
-        let owners = if canonical.is_empty() {
-            Vec::new()
-        } else {
-            store.canonical_owners(&canonical).await?
-        };
-        let mut named: Vec<&String> = owners.iter().map(|(_, _, dfid)| dfid).collect();
-        named.sort();
-        named.dedup();
-        let conflict_with = |dfid: &str| {
-            owners
-                .iter()
-                .find(|(_, _, owner)| owner == dfid)
-                .and_then(|(key, value, _)| identifiers.iter().find(|i| &i.key == key && &i.value == value))
-                .map_or_else(
-                    || Error::conflict("identifier_conflict", "identifier conflict"),
-                    identifier_conflict,
-                )
-        };
-
-        let mut changes = Vec::new();
-        let (item, outcome, minted) = match named.as_slice() {
-            [] => {
-                let sequence = store.next_dfid_sequence(now.date_naive()).await?;
-                let dfid = Dfid::new(now.date_naive(), sequence).into_string();
-                let item = Item {
-                    dfid: dfid.clone(),
-                    identifiers: identifiers.clone(),
-                    enriched_data: data,
-                    status: ItemStatus::Active,
-                    created_by: principal.user_id.clone(),
-                    created_at: now,
-                    updated_at: now,
-                    latest_cid: None,
-                };
-                changes.push(Change::InsertItem(item.clone()));
-                changes.push(Change::AddIdentifiers {
-                    dfid: dfid.clone(),
-                    identifiers,
-                    added_by: principal.user_id.clone(),
-                    at: now,
-                });
-                changes.push(server_event(
-                    self.ids.as_ref(),
-                    &dfid,
-                    "Tokenized",
-                    &principal.user_id,
-                    json!({ "local_id": local.local_id, "circuit_id": circuit.circuit_id }),
-                    now,
-                )?);
-                (item, PushOutcome::NewItemCreated, true)
-            }
-            [dfid] => {
-                let (mut item, relation) = item_and_relation(store, dfid, &principal.user_id)
-                    .await?
-                    .ok_or_else(|| conflict_with(dfid))?;
-                if !relation.can_change() {
-                    // Reveal nothing about an item the caller may not change.
-                    return Err(conflict_with(dfid));
-                }
-                if item.status != ItemStatus::Active {
-                    return Err(Error::conflict(
-                        "item_not_active",
-                        format!("this item is {}", item.status.as_str()),
-                    ));
-                }
-                changes.extend(enrichment_changes(store, &mut item, identifiers, data, &principal.user_id, now).await?);
-                (item, PushOutcome::ExistingItemEnriched, false)
-            }
-            [first, ..] => return Err(conflict_with(first)),
-        };
-        changes.push(Change::MapLocalItem {
-            local_id: local.local_id.clone(),
-            dfid: item.dfid.clone(),
-        });
-        let operation = match open_push(store, circuit_id, &item.dfid).await? {
-            Some(existing) => existing,
-            None if !minted && item.created_by != principal.user_id => {
-                // The caller may enrich a partner's item, but only its owner places it in a
-                // circuit.
-                return Err(Error::forbidden(
-                    "owner_required",
-                    format!("only the item's owner {PLACES}"),
-                ));
-            }
-            None => {
-                let (operation, push) = self
-                    .push_changes(&circuit, &member, &item, minted, Some(&local.local_id), now)
-                    .await?;
-                changes.extend(push);
-                operation
-            }
-        };
-        store.commit(changes).await?;
-        Ok(PushLocalResult {
-            dfid: item.dfid,
-            local_id: local.local_id,
-            outcome,
-            operation,
-        })
-    }
-
     /// A new push operation of `item` by `member`, completed at once unless the circuit needs
     /// approval, with the changes that record it.
-    async fn push_changes(
+    pub(super) async fn push_changes(
         &self,
         circuit: &Circuit,
         member: &Member,

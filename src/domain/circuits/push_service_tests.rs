@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crate::domain::changes::Change;
 use crate::domain::circuits::circuit::{CircuitSettings, CircuitStatus};
 use crate::domain::circuits::operation::{Decision, OperationStatus};
-use crate::domain::circuits::push_service::{PushLocalResult, PushOutcome, PushService};
+use crate::domain::circuits::push_local::{LocalPush, PushLocalResult, PushOutcome};
+use crate::domain::circuits::push_service::PushService;
 use crate::domain::circuits::roles::MemberRole;
 use crate::domain::items::conflicts::ConflictLimit;
 use crate::domain::items::identifier::IdentifierInput;
@@ -15,13 +16,13 @@ use crate::domain::testing::{
 };
 use crate::domain::{ErrorKind, Result};
 
-struct World {
-    store: Arc<MemoryStore>,
-    push: PushService,
+pub(super) struct World {
+    pub(super) store: Arc<MemoryStore>,
+    pub(super) push: PushService,
 }
 
 /// Circuit `c` owned by `owner`, with `member` as a Member, under `settings`.
-fn world(settings: CircuitSettings) -> World {
+pub(super) fn world(settings: CircuitSettings) -> World {
     let store = Arc::new(MemoryStore::default());
     store.add_circuit("c", "owner", settings);
     store.add_member("c", "member", MemberRole::Member);
@@ -46,16 +47,14 @@ impl World {
             .push_local(
                 &principal(user),
                 &cid("c"),
-                "lid-1",
-                vec![sisbov("BR123456789012")],
-                None,
+                local_push("lid-1", vec![sisbov("BR123456789012")]),
                 &meta(),
             )
             .await
     }
 }
 
-fn open_circuit() -> World {
+pub(super) fn open_circuit() -> World {
     world(CircuitSettings::default())
 }
 
@@ -67,7 +66,7 @@ fn approval_circuit() -> World {
     })
 }
 
-fn sisbov(value: &str) -> IdentifierInput {
+pub(super) fn sisbov(value: &str) -> IdentifierInput {
     IdentifierInput {
         namespace: None,
         key: "sisbov".into(),
@@ -86,6 +85,14 @@ fn triggers(changes: &[Change]) -> Vec<TriggerKind> {
             _ => None,
         })
         .collect()
+}
+
+pub(super) fn local_push(local_id: &str, identifiers: Vec<IdentifierInput>) -> LocalPush {
+    LocalPush {
+        local_id: local_id.to_owned(),
+        identifiers,
+        enriched_data: None,
+    }
 }
 
 #[tokio::test]
@@ -178,7 +185,7 @@ async fn push_local_naming_two_different_items_is_a_conflict() {
     ];
     let result = w
         .push
-        .push_local(&principal("member"), &cid("c"), "lid-1", inputs, None, &meta())
+        .push_local(&principal("member"), &cid("c"), local_push("lid-1", inputs), &meta())
         .await;
     assert_refused(result, ErrorKind::Conflict, "identifier_conflict");
 }
@@ -189,7 +196,7 @@ async fn push_local_of_someone_elses_local_item_is_not_found() {
     w.store.add_local_item("lid-1", "owner", vec![]);
     let result = w
         .push
-        .push_local(&principal("member"), &cid("c"), "lid-1", vec![], None, &meta())
+        .push_local(&principal("member"), &cid("c"), local_push("lid-1", vec![]), &meta())
         .await;
     assert_refused(result, ErrorKind::NotFound, "not_found");
 }
@@ -201,7 +208,7 @@ async fn push_local_needs_the_push_permission() {
     w.store.add_local_item("lid-1", "viewer", vec![]);
     let result = w
         .push
-        .push_local(&principal("viewer"), &cid("c"), "lid-1", vec![], None, &meta())
+        .push_local(&principal("viewer"), &cid("c"), local_push("lid-1", vec![]), &meta())
         .await;
     assert_refused(result, ErrorKind::Forbidden, "insufficient_permissions");
 }
@@ -212,7 +219,7 @@ async fn push_local_into_a_circuit_the_caller_is_not_in_is_not_found() {
     w.store.add_local_item("lid-1", "stranger", vec![]);
     let result = w
         .push
-        .push_local(&principal("stranger"), &cid("c"), "lid-1", vec![], None, &meta())
+        .push_local(&principal("stranger"), &cid("c"), local_push("lid-1", vec![]), &meta())
         .await;
     assert_refused(result, ErrorKind::NotFound, "not_found");
 }
@@ -224,7 +231,7 @@ async fn push_local_into_a_deactivated_circuit_is_refused() {
     w.store.add_local_item("lid-1", "member", vec![]);
     let result = w
         .push
-        .push_local(&principal("member"), &cid("c"), "lid-1", vec![], None, &meta())
+        .push_local(&principal("member"), &cid("c"), local_push("lid-1", vec![]), &meta())
         .await;
     assert_refused(result, ErrorKind::Conflict, "circuit_inactive");
 }
@@ -276,16 +283,14 @@ async fn pushing_the_same_local_item_twice_returns_the_open_operation() {
         .push_local(
             &caller,
             &cid("c"),
-            "lid-1",
-            vec![sisbov("BR123456789012")],
-            None,
+            local_push("lid-1", vec![sisbov("BR123456789012")]),
             &meta(),
         )
         .await
         .unwrap();
     let second = w
         .push
-        .push_local(&caller, &cid("c"), "lid-1", vec![], None, &meta())
+        .push_local(&caller, &cid("c"), local_push("lid-1", vec![]), &meta())
         .await
         .unwrap();
     assert_eq!(second.outcome, PushOutcome::AlreadyPushed);

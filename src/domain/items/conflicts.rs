@@ -48,13 +48,42 @@ impl ConflictLimit {
             Err(err) if err.is("identifier_conflict") => err,
             other => return other,
         };
-        let counter = self
-            .limiter
-            .hit(&format!("identifier-conflicts:{}", principal.user_id), HOUR)
-            .await;
-        let limited = counter.count > self.max_per_hour;
-        // The audit names the identifier asked for, never the item that holds it.
         let identifier = err.details.as_ref().map_or(Value::Null, |d| d["identifier"].clone());
+        self.screen_many(vec![identifier], principal, meta).await?;
+        Err(err)
+    }
+
+    /// Audits and counts the conflicts one request met, one per identifier (a batch must not
+    /// probe more names than single requests could); 429 when they pass the hourly allowance,
+    /// so none of them is told.
+    pub(crate) async fn screen_many(
+        &self,
+        identifiers: Vec<Value>,
+        principal: &Principal,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        if identifiers.is_empty() {
+            return Ok(());
+        }
+        let key = format!("identifier-conflicts:{}", principal.user_id);
+        let mut counter = self.limiter.hit(&key, HOUR).await;
+        // Past the allowance one more hit changes nothing, so the count stops there.
+        for _ in 1..identifiers.len() {
+            if counter.count > self.max_per_hour {
+                break;
+            }
+            counter = self.limiter.hit(&key, HOUR).await;
+        }
+        let limited = counter.count > self.max_per_hour;
+        // The audit names the identifiers asked for (the first hundred), never the items that
+        // hold them.
+        let listed = &identifiers[..identifiers.len().min(100)];
+        let details = match listed {
+            [identifier] => {
+                json!({ "identifier": identifier, "conflicts_this_hour": counter.count, "limited": limited })
+            }
+            _ => json!({ "identifiers": identifiers, "conflicts_this_hour": counter.count, "limited": limited }),
+        };
         let audit = AuditEntry::new(
             self.ids.new_id(),
             "identifier_conflict",
@@ -62,7 +91,7 @@ impl ConflictLimit {
             ("user", Some(&principal.user_id)),
             meta,
             self.clock.now(),
-            json!({ "identifier": identifier, "conflicts_this_hour": counter.count, "limited": limited }),
+            details,
         );
         if let Err(audit_err) = self.audit.commit(vec![Change::Audit(audit)]).await {
             tracing::warn!(error = %audit_err, "could not audit an identifier conflict");
@@ -70,7 +99,7 @@ impl ConflictLimit {
         if limited {
             Err(Error::rate_limited(counter.resets_in.as_secs().max(1)))
         } else {
-            Err(err)
+            Ok(())
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::identity::access::Principal;
 use crate::domain::items::identifier::{Identifier, IdentifierInput, Namespace, parse_identifiers};
 use crate::domain::items::item::{LocalItem, data_object};
 use crate::domain::items::item_service::{ItemService, month_start};
-use crate::domain::{Error, Result};
+use crate::domain::{Error, ErrorKind, Result};
 
 /// Items in one JSON batch.
 pub const MAX_BATCH_ITEMS: usize = 1_000;
@@ -50,12 +50,15 @@ pub struct RowError {
 pub struct RowErrors {
     listed: Vec<RowError>,
     count: u64,
+    /// Some row failed for a reason other than its content's form (a conflict, a missing item).
+    refused: bool,
 }
 
 impl RowErrors {
     /// Records `error` against `row`; `field` names where, when the error does not say better.
     pub fn push(&mut self, row: u64, field: Option<String>, error: Error) {
         self.count += 1;
+        self.refused |= error.kind != ErrorKind::Invalid;
         if self.listed.len() < MAX_ROW_ERRORS {
             self.listed.push(RowError {
                 row,
@@ -66,7 +69,8 @@ impl RowErrors {
         }
     }
 
-    /// 400 `invalid_rows` naming the bad rows, or nothing when there are none.
+    /// 400 `invalid_rows` naming the bad rows (409 `rows_refused` when some row is well formed
+    /// but cannot be done), or nothing when there are none.
     pub fn into_result(self) -> Result<()> {
         if self.count == 0 {
             return Ok(());
@@ -80,8 +84,12 @@ impl RowErrors {
             1 => "1 row is invalid".to_owned(),
             count => format!("{count} rows are invalid"),
         };
-        Err(Error::invalid("invalid_rows", format!("{rows}; nothing was created"))
-            .with_details(json!({ "error_count": self.count, "errors": errors })))
+        let error = if self.refused {
+            Error::conflict("rows_refused", format!("{rows} or refused; nothing was done"))
+        } else {
+            Error::invalid("invalid_rows", format!("{rows}; nothing was done"))
+        };
+        Err(error.with_details(json!({ "error_count": self.count, "errors": errors })))
     }
 }
 

@@ -33,9 +33,12 @@ pub struct ViewerFacts {
 
 #[async_trait::async_trait]
 pub trait ItemRepo: Send + Sync {
-    /// The next sequence number of `day`'s DFIDs, from a per-day counter shared by replicas.
-    async fn next_dfid_sequence(&self, day: chrono::NaiveDate) -> Result<u64>;
+    /// Reserves `count` consecutive sequence numbers of `day`'s DFIDs from a per-day counter
+    /// shared by replicas, and returns the first.
+    async fn next_dfid_sequences(&self, day: chrono::NaiveDate, count: u64) -> Result<u64>;
     async fn local_item(&self, local_id: &str) -> Result<Option<LocalItem>>;
+    /// Those of `local_ids` that `owner_id` owns, in no particular order.
+    async fn local_items_named(&self, owner_id: &str, local_ids: &[String]) -> Result<Vec<LocalItem>>;
     async fn local_items(&self, owner_id: &str, page: &PageRequest) -> Result<Page<LocalItem>>;
     async fn item(&self, dfid: &str) -> Result<Option<Item>>;
     /// The item and how `user_id` relates to it, in one query.

@@ -212,13 +212,14 @@ impl OperationRepo for MemoryStore {
             .state()
             .operations
             .iter()
-            .find(|o| {
+            .filter(|o| {
                 o.circuit_id == circuit_id
                     && o.dfid == dfid
                     && o.operation_type == operation_type
-                    && o.status == OperationStatus::Pending
+                    && matches!(o.status, OperationStatus::Pending | OperationStatus::Completed)
                     && requester_id.is_none_or(|r| o.requester_id == r)
             })
+            .max_by_key(|o| o.created_at)
             .cloned())
     }
 }
@@ -258,14 +259,25 @@ impl CircuitItemRepo for MemoryStore {
 
 #[async_trait::async_trait]
 impl ItemRepo for MemoryStore {
-    async fn next_dfid_sequence(&self, _day: chrono::NaiveDate) -> Result<u64> {
+    async fn next_dfid_sequences(&self, _day: chrono::NaiveDate, count: u64) -> Result<u64> {
         let mut state = self.state();
-        state.dfid_counter += 1;
-        Ok(state.dfid_counter)
+        let first = state.dfid_counter + 1;
+        state.dfid_counter += count;
+        Ok(first)
     }
 
     async fn local_item(&self, local_id: &str) -> Result<Option<LocalItem>> {
         Ok(self.local_item_now(local_id))
+    }
+
+    async fn local_items_named(&self, owner_id: &str, local_ids: &[String]) -> Result<Vec<LocalItem>> {
+        Ok(self
+            .state()
+            .local_items
+            .iter()
+            .filter(|l| l.owner_id == owner_id && local_ids.contains(&l.local_id))
+            .cloned()
+            .collect())
     }
 
     async fn local_items(&self, owner_id: &str, page: &PageRequest) -> Result<Page<LocalItem>> {

@@ -136,22 +136,24 @@ pub(super) fn items_owned_by(user_id: &str) -> SelectStatement {
 
 #[async_trait::async_trait]
 impl ItemRepo for SqlStore {
-    async fn next_dfid_sequence(&self, day: chrono::NaiveDate) -> Result<u64> {
+    async fn next_dfid_sequences(&self, day: chrono::NaiveDate, count: u64) -> Result<u64> {
         let day = day.format("%Y%m%d").to_string();
+        let count = i64::try_from(count).map_err(|_| Error::internal("too many DFIDs at once"))?;
         let row = self
             .db
-            .write("next_dfid_sequence", move |txn| {
+            .write("next_dfid_sequences", move |txn| {
                 Box::pin(async move {
-                    // INSERT ... ON CONFLICT DO UPDATE ... RETURNING: one atomic increment.
+                    // INSERT ... ON CONFLICT DO UPDATE ... RETURNING: one atomic increment; the
+                    // counter holds the last number reserved.
                     let row = dfid_counter::Entity::insert(dfid_counter::ActiveModel {
                         day: Set(day),
-                        value: Set(1),
+                        value: Set(count),
                     })
                     .on_conflict(
                         OnConflict::column(dfid_counter::Column::Day)
                             .value(
                                 dfid_counter::Column::Value,
-                                Expr::col((dfid_counter::Entity, dfid_counter::Column::Value)).add(1),
+                                Expr::col((dfid_counter::Entity, dfid_counter::Column::Value)).add(count),
                             )
                             .to_owned(),
                     )
@@ -161,7 +163,7 @@ impl ItemRepo for SqlStore {
                 })
             })
             .await?;
-        u64::try_from(row.value).map_err(|_| Error::internal("negative DFID counter"))
+        u64::try_from(row.value - count + 1).map_err(|_| Error::internal("negative DFID counter"))
     }
 
     async fn local_item(&self, local_id: &str) -> Result<Option<LocalItem>> {
@@ -172,6 +174,26 @@ impl ItemRepo for SqlStore {
             })
             .await?;
         row.map(local_item_of).transpose()
+    }
+
+    async fn local_items_named(&self, owner_id: &str, local_ids: &[String]) -> Result<Vec<LocalItem>> {
+        let mut items = Vec::with_capacity(local_ids.len());
+        // Chunks keep each statement under SQLite's bound-parameter limit.
+        for chunk in local_ids.chunks(1_000) {
+            let select = local_item::Entity::find()
+                .filter(local_item::Column::OwnerId.eq(owner_id))
+                .filter(local_item::Column::LocalId.is_in(chunk.iter().map(String::as_str)));
+            let rows = self
+                .db
+                .read("local_items_named", |c| {
+                    Box::pin(async move { Ok(select.all(c).await?) })
+                })
+                .await?;
+            for row in rows {
+                items.push(local_item_of(row)?);
+            }
+        }
+        Ok(items)
     }
 
     async fn local_items(&self, owner_id: &str, page: &PageRequest) -> Result<Page<LocalItem>> {
@@ -305,21 +327,24 @@ impl ItemRepo for SqlStore {
     }
 
     async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>> {
-        let mut condition = Condition::any();
-        for (key, value) in names {
-            condition = condition.add(
-                Condition::all()
-                    .add(canonical_name::Column::Key.eq(key.as_str()))
-                    .add(canonical_name::Column::Value.eq(value.as_str())),
-            );
+        let mut owners = Vec::new();
+        // Chunks keep each statement under SQLite's bound-parameter limit.
+        for chunk in names.chunks(1_000) {
+            // A row-value IN, not a chain of ORs: the query builder recurses once per OR.
+            let condition = Expr::tuple([
+                Expr::col(canonical_name::Column::Key),
+                Expr::col(canonical_name::Column::Value),
+            ])
+            .in_tuples(chunk.iter().cloned());
+            let rows = self
+                .db
+                .read("canonical_owners", |c| {
+                    Box::pin(async move { Ok(canonical_name::Entity::find().filter(condition).all(c).await?) })
+                })
+                .await?;
+            owners.extend(rows.into_iter().map(|r| (r.key, r.value, r.dfid)));
         }
-        let rows = self
-            .db
-            .read("canonical_owners", |c| {
-                Box::pin(async move { Ok(canonical_name::Entity::find().filter(condition).all(c).await?) })
-            })
-            .await?;
-        Ok(rows.into_iter().map(|r| (r.key, r.value, r.dfid)).collect())
+        Ok(owners)
     }
 
     async fn visible_items(&self, user_id: &str, filter: &ItemFilter, page: &PageRequest) -> Result<Page<Item>> {
