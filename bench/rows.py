@@ -103,6 +103,17 @@ def i1(times, pg_insert):
                 f"pgbench single-row INSERT: {pg:,.0f} tps (x{rate / pg:.2f})")]
 
 
+def i2(times, pg_insert):
+    times, pg = json.loads(times), float(pg_insert)
+    best = min(float(t) for t in times)
+    rate = 1_000 / best
+    spread = ", ".join(f"{float(t):.2f}" for t in times)
+    return [row("I2", "POST /api/circuits/{id}/push-local/batch, 1,000 new local items",
+                f"{best:.2f} s ({rate:,.0f} items/s); runs {spread} s",
+                ">= 0.5 x the single-row INSERT rate in items/s", rate >= 0.5 * pg,
+                f"pgbench single-row INSERT: {pg:,.0f} tps (x{rate / pg:.2f})")]
+
+
 def s1(user, circuit, admin):
     rows = []
     for rid, name, run in (("S1a", "GET /api/users/me/stats", user), ("S1b", "GET /api/circuits/{id}/stats", circuit),

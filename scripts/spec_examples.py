@@ -308,6 +308,8 @@ def journey():
     call("admin_resolve_identifier_dispute", "POST", f"/api/admin/identifier-disputes/{disputes['data'][0]['dispute_id']}/resolve", {
         "decision": "reject", "note": "The certificate belongs to another animal (BR123456789036)."}, token=admin)
 
+    call("set_notification_settings", "PUT", "/api/notifications/settings", {"email": True}, token=joao)
+    call("get_notification_settings", "GET", "/api/notifications/settings", token=joao)
     call("list_notifications", "GET", "/api/notifications", token=joao)
     call("unread_notifications", "GET", "/api/notifications/unread-count", token=joao)
     call("mark_all_notifications_read", "POST", "/api/notifications/mark-all-read", token=joao)

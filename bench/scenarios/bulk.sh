@@ -1,4 +1,4 @@
-# I1 (a 10,000-row spreadsheet import) and S1 (the three dashboards at 100k items), issue 17's
+# I1 (a 10,000-row spreadsheet import), I2 (1,000 local items pushed in one request) and S1 (the three dashboards at 100k items), issue 17's
 # rows, on the main bench server (sourced by run.sh).
 
 scenario_i1() {
@@ -19,6 +19,25 @@ PY
   done
   pg=$(pgbench -n -c 32 -j 2 -T 10 -D owner="'$OWNER'" -f "$BENCH_DIR/pgbench_insert.sql" "$MAIN_DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
   record i1 "$(printf '%s\n' "${times[@]}" | jq -s -c .)" "$pg"
+}
+
+# Three rounds of 1,000 new local items, each round pushed to a circuit in one request.
+scenario_i2() {
+  main_server
+  MAIN_LOADED=yes
+  local auth="Authorization: Bearer $TOKEN" circuit items pushes times=() pg
+  circuit=$(api POST /api/circuits '{"name":"Bench batch push"}' | jq -r .circuit_id)
+  for round in 1 2 3; do
+    items=$(python3 -c 'import json, sys; r = sys.argv[1]; print(json.dumps({"items": [
+        {"identifiers": [{"key": "rfid", "value": f"98210{r}{i:09d}"}]} for i in range(1000)]}))' "$round")
+    pushes=$(curl -fsS -H "$auth" -H 'content-type: application/json' -d "$items" "$BASE/api/items/local/batch" |
+      jq -c '{items: [.items[] | {local_id}]}')
+    times+=("$(curl -fsS -o /dev/null -w '%{time_total}' -H "$auth" -H 'content-type: application/json' \
+      -d "$pushes" "$BASE/api/circuits/$circuit/push-local/batch")")
+    log "push-local batch $round: ${times[-1]} s"
+  done
+  pg=$(pgbench -n -c 32 -j 2 -T 10 -D owner="'$OWNER'" -f "$BENCH_DIR/pgbench_insert.sql" "$MAIN_DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+  record i2 "$(printf '%s\n' "${times[@]}" | jq -s -c .)" "$pg"
 }
 
 # The main server's 100,000 items in one circuit, each with one event in the last 30 days.

@@ -9,6 +9,7 @@ mod m20261202_000004_trust;
 mod m20261202_000005_verifiable;
 mod m20261203_000006_dashboards;
 mod m20261203_000007_mail_outbox;
+mod m20261203_000008_email_notifications;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_verifiable::Migration),
             Box::new(m20261203_000006_dashboards::Migration),
             Box::new(m20261203_000007_mail_outbox::Migration),
+            Box::new(m20261203_000008_email_notifications::Migration),
         ]
     }
 }

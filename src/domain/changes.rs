@@ -310,7 +310,12 @@ impl Change {
     pub fn queues_outbox_work(&self) -> bool {
         matches!(
             self,
-            Change::Trigger(_) | Change::InsertStorageRecord(_) | Change::InsertDelivery(_) | Change::QueueMail(_)
+            Change::Trigger(_)
+                | Change::InsertStorageRecord(_)
+                | Change::InsertDelivery(_)
+                | Change::QueueMail(_)
+                // Mailed when its user asked for notifications by email.
+                | Change::Notify(_)
         )
     }
 

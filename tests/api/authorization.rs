@@ -300,6 +300,7 @@ impl Matrix {
             "approve_join_request" => json!({ "role": "Viewer" }),
             "reject_join_request" | "approve_operation" | "reject_operation" => json!({ "reason": "matrix" }),
             "push_local" => json!({ "local_id": world.local_id }),
+            "set_notification_settings" => json!({ "email": false }),
             "push_local_batch" => json!({ "items": [{ "local_id": world.local_id }] }),
             "set_public_settings" => json!({ "enabled": true, "access_mode": "Public", "public_name": "Matrix farm" }),
             "set_post_actions" => json!({ "enabled": true, "trigger_events": ["item_pushed"] }),

@@ -182,3 +182,76 @@ async fn a_mail_server_that_is_down_delays_the_message_not_the_request() {
     let message = server.wait_for_message(30).await;
     assert!(message.contains("To: duda@example.com"), "{message}");
 }
+
+async fn mail_rows(app: &crate::helpers::TestApp) -> Vec<(String, String)> {
+    let db = app.database().await;
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &db,
+        sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT recipient, subject FROM mail_outbox ORDER BY created_at",
+        ),
+    )
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|row| {
+            (
+                row.try_get("", "recipient").unwrap(),
+                row.try_get("", "subject").unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn notifications_are_mailed_to_users_who_turned_it_on_and_only_while_it_is_on() {
+    let port = free_port();
+    let server = SmtpServer::start(port).await;
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = spawn_with(&[("SMTP_URL", url.as_str())]).await;
+    let (farm, _) = app.register("farm").await;
+    let (coop, coop_id) = app.register("coop").await;
+    let (buyer, buyer_id) = app.register("buyer").await;
+    let settings = "/api/notifications/settings";
+    let off = json_with_status(app.get_as(settings, &coop).await, 200).await;
+    assert_eq!(off, json!({ "email": false }), "off unless turned on");
+    let on = json_with_status(app.put_as(settings, &coop, &json!({ "email": true })).await, 200).await;
+    assert_eq!(on, json!({ "email": true }));
+    assert_eq!(json_with_status(app.get_as(settings, &coop).await, 200).await, on);
+
+    let circuit = app.circuit(&farm, json!({ "name": "Cooperativa Norte" })).await;
+    app.add_member(&farm, &circuit, &coop_id, "Member").await;
+    app.add_member(&farm, &circuit, &buyer_id, "Viewer").await;
+    let message = server.wait_for_message(15).await;
+    assert!(message.contains("To: coop@example.com"), "{message}");
+    let listed = json_with_status(app.get_as("/api/notifications", &coop).await, 200).await;
+    let notification = &listed["data"][0];
+    assert!(
+        message.contains(&format!("Subject: {}", notification["title"].as_str().unwrap())),
+        "{message}"
+    );
+    assert!(
+        body_of(&message).contains(notification["message"].as_str().unwrap()),
+        "{message}"
+    );
+    // The buyer, who did not turn it on, got the notification and no mail.
+    let buyer_listed = json_with_status(app.get_as("/api/notifications", &buyer).await, 200).await;
+    assert_eq!(buyer_listed["data"].as_array().unwrap().len(), 1);
+
+    json_with_status(app.put_as(settings, &coop, &json!({ "email": false })).await, 200).await;
+    let removed = app
+        .delete_as(&format!("/api/circuits/{circuit}/members/{coop_id}"), &farm)
+        .await;
+    assert_eq!(removed.status(), 204);
+    let coop_listed = json_with_status(app.get_as("/api/notifications", &coop).await, 200).await;
+    assert_eq!(
+        coop_listed["data"].as_array().unwrap().len(),
+        2,
+        "notified of the removal"
+    );
+    // A mail is queued with its notification, in one transaction: none was, after opting out.
+    let queued = mail_rows(&app).await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].0, "coop@example.com");
+}

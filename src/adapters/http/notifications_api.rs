@@ -82,6 +82,13 @@ struct UnreadCount {
     count: u64,
 }
 
+/// How the caller gets notifications besides the API and the socket.
+#[derive(Object)]
+struct NotificationSettings {
+    /// Mail each new notification to the account's email address (off unless turned on).
+    email: bool,
+}
+
 #[derive(Object)]
 struct Updated {
     updated: u64,
@@ -96,6 +103,39 @@ enum Done {
 
 #[OpenApi(tag = "ApiTags::Notifications")]
 impl NotificationsApi {
+    /// Whether the caller's notifications are mailed to them too.
+    #[oai(
+        path = "/api/notifications/settings",
+        method = "get",
+        operation_id = "get_notification_settings"
+    )]
+    async fn settings(&self, state: State<'_>, caller: Caller) -> ApiResult<Json<NotificationSettings>> {
+        let email = state.notifications.email_setting(&caller.principal).await?;
+        Ok(Json(NotificationSettings { email }))
+    }
+
+    /// Turn mailing the caller's notifications on or off. With `email` on, each notification
+    /// created from then on is also mailed to the account's address, through the mail outbox
+    /// (`SMTP_URL`): a mail server that is down delays the message, never the action that
+    /// caused it.
+    #[oai(
+        path = "/api/notifications/settings",
+        method = "put",
+        operation_id = "set_notification_settings"
+    )]
+    async fn set_settings(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        body: Json<NotificationSettings>,
+    ) -> ApiResult<Json<NotificationSettings>> {
+        let email = state
+            .notifications
+            .set_email_setting(&caller.principal, body.0.email)
+            .await?;
+        Ok(Json(NotificationSettings { email }))
+    }
+
     /// The caller's notifications (optionally unread only).
     #[oai(path = "/api/notifications", method = "get", operation_id = "list_notifications")]
     async fn list(

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::domain::changes::Change;
 use crate::domain::identity::ports::{MailMessage, Mailer};
+use crate::domain::partners::notification::Notification;
 use crate::domain::partners::ports::SecretCipher;
 use crate::domain::{Error, Result, Timestamp};
 use crate::ports::{Clock, IdGenerator};
@@ -39,6 +40,9 @@ pub struct QueuedMail {
     pub sealed_body: String,
     pub attempts: u32,
     pub created_at: Timestamp,
+    /// A notification mailed to its user: the body is its text, read when the message is sent,
+    /// and `sealed_body` is empty.
+    pub notification_id: Option<String>,
 }
 
 /// What one attempt to send a message came to.
@@ -57,6 +61,8 @@ pub trait MailOutboxRepo: Send + Sync {
     /// Leases up to `limit` due messages (pending and due, or in progress with an expired
     /// lease) to this worker; replicas never claim the same one.
     async fn claim_mail(&self, now: Timestamp, limit: u64, lease: Duration) -> Result<Vec<QueuedMail>>;
+    /// The notification a queued message mails, unless its user deleted it meanwhile.
+    async fn mailed_notification(&self, notification_id: &str) -> Result<Option<Notification>>;
 }
 
 /// The change that queues `message`.
@@ -73,7 +79,19 @@ pub fn queue_mail(
         sealed_body: cipher.seal(&message.body)?,
         attempts: 0,
         created_at: now,
+        notification_id: None,
     }))
+}
+
+/// The body of the message that mails `notification` to its user.
+pub fn notification_mail_body(notification: &Notification) -> String {
+    format!(
+        "{}\n\n{}, {} UTC.\n\nYou receive this because email notifications are on for your DeFarm account; \
+         turn them off with PUT /api/notifications/settings {{\"email\": false}}.\n",
+        notification.message,
+        notification.title,
+        notification.created_at.format("%Y-%m-%d %H:%M"),
+    )
 }
 
 combined_port!(
@@ -102,38 +120,50 @@ impl MailSender {
         Ok(count)
     }
 
+    /// The message's body: its notification's text, or its own opened; `None` when there is
+    /// nothing left to send (the notification was deleted).
+    async fn body(&self, mail: &QueuedMail) -> Result<Option<String>> {
+        match &mail.notification_id {
+            Some(id) => Ok(self
+                .store
+                .mailed_notification(id)
+                .await?
+                .map(|notification| notification_mail_body(&notification))),
+            None => self.cipher.open(&mail.sealed_body).map(Some),
+        }
+    }
+
+    /// Sends `body`, bounded by `SEND_TIMEOUT`.
+    async fn send(&self, mail: &QueuedMail, body: String) -> Result<()> {
+        let message = MailMessage {
+            to: mail.to.clone(),
+            subject: mail.subject.clone(),
+            body,
+        };
+        tokio::time::timeout(SEND_TIMEOUT, self.mailer.send(message))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::unavailable(
+                    "service_unavailable",
+                    "the mail server did not answer in time",
+                    30,
+                ))
+            })
+    }
+
     async fn send_one(&self, mail: QueuedMail) -> Result<()> {
-        let sent = match self.cipher.open(&mail.sealed_body) {
-            Ok(body) => {
-                let message = MailMessage {
-                    to: mail.to.clone(),
-                    subject: mail.subject.clone(),
-                    body,
-                };
-                tokio::time::timeout(SEND_TIMEOUT, self.mailer.send(message))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(Error::unavailable(
-                            "service_unavailable",
-                            "the mail server did not answer in time",
-                            30,
-                        ))
-                    })
-            }
-            Err(err) => Err(err),
+        let attempts = mail.attempts + 1;
+        let sent = match self.body(&mail).await {
+            Ok(Some(body)) => Some(self.send(&mail, body).await),
+            Ok(None) => None,
+            Err(err) => Some(Err(err)),
         };
         let now = self.clock.now();
-        let attempts = mail.attempts + 1;
         let (status, next, error) = match sent {
-            Ok(()) => (MailStatus::Sent, now, None),
-            Err(err) if attempts >= MAX_MAIL_ATTEMPTS => {
-                tracing::error!(mail_id = %mail.mail_id, error = %err, "a message could not be sent; giving up");
-                (MailStatus::Failed, now, Some(err.message))
-            }
-            Err(err) => {
-                let delay = chrono::Duration::seconds(2_i64.pow(attempts.min(11)).min(3_600));
-                tracing::warn!(mail_id = %mail.mail_id, error = %err, "sending a message failed; will retry");
-                (MailStatus::Pending, now + delay, Some(err.message))
+            Some(sent) => outcome(&mail, attempts, sent, now),
+            None => {
+                let reason = "the notification was deleted before it was mailed";
+                (MailStatus::Failed, now, Some(reason.to_owned()))
             }
         };
         metrics::counter!("defarm_mail_attempts_total", "outcome" => status.as_str()).increment(1);
@@ -147,6 +177,28 @@ impl MailSender {
                 at: now,
             })])
             .await
+    }
+}
+
+/// What attempt number `attempts` of `mail` came to: sent, retried later with backoff, or, after
+/// the last attempt, failed.
+fn outcome(
+    mail: &QueuedMail,
+    attempts: u32,
+    sent: Result<()>,
+    now: Timestamp,
+) -> (MailStatus, Timestamp, Option<String>) {
+    match sent {
+        Ok(()) => (MailStatus::Sent, now, None),
+        Err(err) if attempts >= MAX_MAIL_ATTEMPTS => {
+            tracing::error!(mail_id = %mail.mail_id, error = %err, "a message could not be sent; giving up");
+            (MailStatus::Failed, now, Some(err.message))
+        }
+        Err(err) => {
+            let delay = chrono::Duration::seconds(2_i64.pow(attempts.min(11)).min(3_600));
+            tracing::warn!(mail_id = %mail.mail_id, error = %err, "sending a message failed; will retry");
+            (MailStatus::Pending, now + delay, Some(err.message))
+        }
     }
 }
 
@@ -233,5 +285,61 @@ mod tests {
         }
         assert_eq!(store.mails()[0].1, MailStatus::Failed);
         assert_eq!(sender.send_due().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_notification_mail_says_what_the_notification_says_and_is_dropped_once_it_is_deleted() {
+        use crate::domain::partners::notification::{Notification, NotificationType};
+        let store = Arc::new(MemoryStore::default());
+        let mailer = Arc::new(MailOutbox::default());
+        let sender = MailSender {
+            store: store.clone(),
+            clock: Arc::new(FixedClock::default()),
+            mailer: mailer.clone(),
+            cipher: Arc::new(MarkingCipher),
+        };
+        let notification = Notification::new(
+            "n-1".into(),
+            "user-1",
+            NotificationType::MemberAdded,
+            "Added to a circuit",
+            "maria added you to Cooperativa Norte".into(),
+            serde_json::Value::Null,
+            start_of_test(),
+        );
+        let mail = |id: &str, notification_id: &str| {
+            Change::QueueMail(QueuedMail {
+                mail_id: id.into(),
+                to: "coop@example.com".into(),
+                subject: "Added to a circuit".into(),
+                sealed_body: String::new(),
+                attempts: 0,
+                created_at: start_of_test(),
+                notification_id: Some(notification_id.into()),
+            })
+        };
+        store
+            .commit(vec![
+                Change::Notify(notification),
+                mail("m-1", "n-1"),
+                mail("m-2", "deleted"),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(sender.send_due().await.unwrap(), 2);
+        let sent = mailer.sent.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].subject, "Added to a circuit");
+        assert!(
+            sent[0].body.starts_with("maria added you to Cooperativa Norte\n"),
+            "{}",
+            sent[0].body
+        );
+        let statuses: Vec<MailStatus> = store.mails().iter().map(|(_, status)| *status).collect();
+        assert_eq!(
+            statuses,
+            [MailStatus::Sent, MailStatus::Failed],
+            "nothing left to send is not retried"
+        );
     }
 }

@@ -39,6 +39,17 @@ impl NotificationService {
         self.store.mark_all_read(&principal.user_id).await
     }
 
+    /// Whether the caller's notifications are mailed to them too.
+    pub async fn email_setting(&self, principal: &Principal) -> Result<bool> {
+        self.store.notify_by_email(&principal.user_id).await
+    }
+
+    /// Turns mailing the caller's notifications on or off, for those created from now on.
+    pub async fn set_email_setting(&self, principal: &Principal, enabled: bool) -> Result<bool> {
+        self.store.set_notify_by_email(&principal.user_id, enabled).await?;
+        Ok(enabled)
+    }
+
     pub async fn delete(&self, principal: &Principal, notification_id: &str) -> Result<()> {
         if self
             .store

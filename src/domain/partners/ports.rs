@@ -63,6 +63,9 @@ pub trait NotificationRepo: Send + Sync {
     async fn mark_all_read(&self, user_id: &str) -> Result<u64>;
     /// Deletes one of the user's notifications; `false` if there is none with that id.
     async fn delete_notification(&self, user_id: &str, notification_id: &str) -> Result<bool>;
+    /// Whether the user asked for their notifications by email too.
+    async fn notify_by_email(&self, user_id: &str) -> Result<bool>;
+    async fn set_notify_by_email(&self, user_id: &str, enabled: bool) -> Result<()>;
 }
 
 /// Live fan-out of notifications to connected sockets, on every replica.

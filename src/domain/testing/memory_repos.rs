@@ -630,6 +630,16 @@ fn row(part: &str, name: &str, count: usize) -> (String, String, u64) {
 
 #[async_trait::async_trait]
 impl crate::domain::identity::mail_outbox::MailOutboxRepo for MemoryStore {
+    async fn mailed_notification(
+        &self,
+        notification_id: &str,
+    ) -> Result<Option<crate::domain::partners::notification::Notification>> {
+        Ok(self.committed().into_iter().find_map(|change| match change {
+            crate::domain::changes::Change::Notify(n) if n.id == notification_id => Some(n),
+            _ => None,
+        }))
+    }
+
     async fn claim_mail(
         &self,
         now: Timestamp,

@@ -1,5 +1,8 @@
 use sea_orm::sea_query::{Condition, LikeExpr};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, EntityTrait, QueryFilter,
+};
 
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::{reset_token, session, user};
@@ -26,6 +29,8 @@ pub(super) fn user_active_model(account: &Account) -> user::ActiveModel {
         created_at: Set(account.created_at),
         updated_at: Set(account.updated_at),
         last_login_at: Set(account.last_login_at),
+        // Only its own route changes it.
+        notify_by_email: NotSet,
     }
 }
 

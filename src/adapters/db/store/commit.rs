@@ -3,7 +3,8 @@
 use sea_orm::ConnectionTrait;
 
 use super::{
-    SqlStore, disputes, identity_writes, log, mail, partner_writes, receipts, traceability_writes, transfers, versions,
+    SqlStore, disputes, identity_writes, log, mail, notifications, partner_writes, receipts, traceability_writes,
+    transfers, versions,
 };
 use crate::adapters::db::UNIQUE_VIOLATION;
 use crate::domain::changes::{Change, UnitOfWork};
@@ -135,6 +136,8 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::InsertReceipt(_)
         | Change::RecordAttempt { .. }
         | Change::RecordStorage(_)
+        // The notification and its mail.
+        | Change::Notify(_)
         // One statement per thousand rows.
         | Change::InsertLocalItems(_) => false,
         Change::InsertWorkspace { .. }
@@ -185,7 +188,6 @@ fn is_single_statement(change: &Change) -> bool {
         | Change::GrantItemAccess { .. }
         | Change::PublishItem { .. }
         | Change::Activity(_)
-        | Change::Notify(_)
         | Change::UpsertPostActionSettings { .. }
         | Change::InsertWebhook(_)
         | Change::UpdateWebhook(_)
@@ -390,7 +392,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             traceability_writes::publish_item(txn, circuit_id, dfid, at).await
         }
         Change::Activity(a) => traceability_writes::activity(txn, a).await,
-        Change::Notify(n) => traceability_writes::notify(txn, n).await,
+        Change::Notify(n) => notifications::notify(txn, n).await,
         Change::Trigger(t) => partner_writes::trigger(txn, t).await,
         Change::UpsertPostActionSettings {
             circuit_id,

@@ -6,9 +6,11 @@ use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
 
 use super::SqlStore;
+use super::notifications::notification_of;
 use super::partners::{due, lease_end};
-use crate::adapters::db::entities::mail_outbox;
+use crate::adapters::db::entities::{mail_outbox, notification};
 use crate::domain::identity::mail_outbox::{MailOutboxRepo, MailOutcome, MailStatus, QueuedMail};
+use crate::domain::partners::notification::Notification;
 use crate::domain::{Result, Timestamp};
 
 pub(super) async fn queue_mail<C: ConnectionTrait>(txn: &C, mail: QueuedMail) -> Result<()> {
@@ -24,6 +26,7 @@ pub(super) async fn queue_mail<C: ConnectionTrait>(txn: &C, mail: QueuedMail) ->
         last_error: Set(None),
         created_at: Set(mail.created_at),
         sent_at: Set(None),
+        notification_id: Set(mail.notification_id),
     })
     .exec_without_returning(txn)
     .await?;
@@ -60,11 +63,22 @@ fn queued(row: mail_outbox::Model) -> QueuedMail {
         sealed_body: row.sealed_body,
         attempts: u32::try_from(row.attempts).unwrap_or(0),
         created_at: row.created_at,
+        notification_id: row.notification_id,
     }
 }
 
 #[async_trait::async_trait]
 impl MailOutboxRepo for SqlStore {
+    async fn mailed_notification(&self, notification_id: &str) -> Result<Option<Notification>> {
+        let row = self
+            .db
+            .read("mailed_notification", |c| {
+                Box::pin(async move { Ok(notification::Entity::find_by_id(notification_id).one(c).await?) })
+            })
+            .await?;
+        Ok(row.map(notification_of))
+    }
+
     async fn claim_mail(&self, now: Timestamp, limit: u64, lease: Duration) -> Result<Vec<QueuedMail>> {
         let backend = self.db.backend();
         let rows = self

@@ -1,9 +1,11 @@
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::{SqlStore, paged};
-use crate::adapters::db::entities::notification;
+use crate::adapters::db::entities::{mail_outbox, notification, user};
 use crate::domain::Result;
+use crate::domain::identity::account::AccountStatus;
+use crate::domain::identity::mail_outbox::MailStatus;
 use crate::domain::page::{Cursor, Page, PageRequest};
 use crate::domain::partners::notification::{Notification, NotificationType};
 use crate::domain::partners::ports::NotificationRepo;
@@ -20,6 +22,58 @@ pub(super) fn notification_of(row: notification::Model) -> Notification {
         created_at: row.created_at,
         data: row.data,
     }
+}
+
+/// Writes the notification and, when its user asked for notifications by email and is active,
+/// queues its mail in the same statement's transaction (`INSERT ... SELECT` from the user: no
+/// read, and a user who opts out never gets one queued after).
+pub(super) async fn notify<C: ConnectionTrait>(txn: &C, n: Notification) -> Result<()> {
+    use mail_outbox::Column as M;
+    let mail = Query::select()
+        .expr(Expr::val(format!("mail-{}", n.id)))
+        .column(user::Column::Email)
+        .expr(Expr::val(n.title.clone()))
+        .expr(Expr::val(""))
+        .expr(Expr::val(MailStatus::Pending.as_str()))
+        .expr(Expr::val(0))
+        .expr(Expr::val(n.created_at))
+        .expr(Expr::val(n.created_at))
+        .expr(Expr::val(n.id.clone()))
+        .from(user::Entity)
+        .and_where(user::Column::Id.eq(n.user_id.as_str()))
+        .and_where(user::Column::NotifyByEmail.eq(true))
+        .and_where(user::Column::Status.eq(AccountStatus::Active.as_str()))
+        .to_owned();
+    let queue = Query::insert()
+        .into_table(mail_outbox::Entity)
+        .columns([
+            M::MailId,
+            M::Recipient,
+            M::Subject,
+            M::SealedBody,
+            M::Status,
+            M::Attempts,
+            M::NextAttemptAt,
+            M::CreatedAt,
+            M::NotificationId,
+        ])
+        .select_from(mail)
+        .map_err(|err| crate::domain::Error::internal(format!("notification mail: {err}")))?
+        .to_owned();
+    notification::Entity::insert(notification::ActiveModel {
+        id: Set(n.id),
+        user_id: Set(n.user_id),
+        notification_type: Set(n.notification_type.as_str().to_owned()),
+        title: Set(n.title),
+        message: Set(n.message),
+        read: Set(n.read),
+        created_at: Set(n.created_at),
+        data: Set(n.data),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    txn.execute(&queue).await?;
+    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -106,5 +160,30 @@ impl NotificationRepo for SqlStore {
             })
             .await?;
         Ok(deleted.rows_affected == 1)
+    }
+
+    async fn notify_by_email(&self, user_id: &str) -> Result<bool> {
+        let row = self
+            .db
+            .read("notify_by_email", |c| {
+                Box::pin(async move { Ok(user::Entity::find_by_id(user_id).one(c).await?) })
+            })
+            .await?;
+        Ok(row.is_some_and(|user| user.notify_by_email))
+    }
+
+    async fn set_notify_by_email(&self, user_id: &str, enabled: bool) -> Result<()> {
+        self.db
+            .read("set_notify_by_email", |c| {
+                Box::pin(async move {
+                    user::Entity::update_many()
+                        .col_expr(user::Column::NotifyByEmail, Expr::value(enabled))
+                        .filter(user::Column::Id.eq(user_id))
+                        .exec(c)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 }

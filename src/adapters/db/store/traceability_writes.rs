@@ -8,7 +8,7 @@ use sea_orm::{
 use super::items::{identifier_row, lost_race};
 use crate::adapters::db::entities::{
     activity, canonical_name, circuit, circuit_item, circuit_member, circuit_role, event, item, item_access,
-    item_identifier, join_request, local_event, local_item, notification, operation, published_item, user,
+    item_identifier, join_request, local_event, local_item, operation, published_item, user,
 };
 use crate::domain::audit::Activity;
 use crate::domain::circuits::circuit::{Circuit, CircuitStatus};
@@ -19,7 +19,6 @@ use crate::domain::identity::access::TierPolicy;
 use crate::domain::items::event::{Event, LocalEvent};
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::{Item, ItemStatus, LocalItem};
-use crate::domain::partners::notification::Notification;
 use crate::domain::{Error, Result, Timestamp};
 
 fn circuit_model(c: &Circuit) -> Result<circuit::ActiveModel> {
@@ -578,22 +577,6 @@ pub(super) async fn activity<C: ConnectionTrait>(txn: &C, a: Activity) -> Result
         operation_id: Set(a.operation_id),
         summary: Set(a.summary),
         at: Set(a.at),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn notify<C: ConnectionTrait>(txn: &C, n: Notification) -> Result<()> {
-    notification::Entity::insert(notification::ActiveModel {
-        id: Set(n.id),
-        user_id: Set(n.user_id),
-        notification_type: Set(n.notification_type.as_str().to_owned()),
-        title: Set(n.title),
-        message: Set(n.message),
-        read: Set(n.read),
-        created_at: Set(n.created_at),
-        data: Set(n.data),
     })
     .exec_without_returning(txn)
     .await?;
