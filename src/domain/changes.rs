@@ -306,6 +306,28 @@ pub enum Change {
 }
 
 impl Change {
+    /// Many items' changes made consecutive by kind, so the store writes each kind in a few
+    /// multi-row statements. Kinds keep an order in which every row follows what it refers to
+    /// (an item before its identifiers, events and mapping; an operation before the triggers that
+    /// name it), and each kind keeps its own order.
+    pub fn grouped_by_kind(mut changes: Vec<Change>) -> Vec<Change> {
+        changes.sort_by_key(|change| match change {
+            Change::InsertItem(_) => 0,
+            Change::UpdateItem { .. } => 1,
+            Change::AddIdentifiers { .. } => 2,
+            Change::InsertEvent(_) => 3,
+            Change::MapLocalItem { .. } => 4,
+            Change::InsertOperation(_) => 5,
+            Change::AddCircuitItem { .. } => 6,
+            Change::InsertStorageRecord(_) => 7,
+            Change::PublishItem { .. } => 8,
+            Change::Trigger(_) => 9,
+            Change::Activity(_) => 10,
+            _ => 11,
+        });
+        changes
+    }
+
     /// Whether this change gives the outbox workers something to send.
     pub fn queues_outbox_work(&self) -> bool {
         matches!(

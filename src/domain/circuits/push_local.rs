@@ -350,7 +350,7 @@ impl PushService {
             return Ok(Err(failures));
         }
         if !changes.is_empty() {
-            store.commit(changes).await?;
+            store.commit(Change::grouped_by_kind(changes)).await?;
         }
         Ok(Ok(results))
     }

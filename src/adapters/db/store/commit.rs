@@ -2,14 +2,14 @@
 
 use sea_orm::ConnectionTrait;
 
+use super::runs::Run;
 use super::{
-    SqlStore, disputes, identity_writes, log, mail, notifications, partner_writes, receipts, traceability_writes,
-    transfers, versions,
+    SqlStore, disputes, identity_writes, mail, notifications, partner_writes, receipts, traceability_writes, transfers,
+    versions,
 };
 use crate::adapters::db::UNIQUE_VIOLATION;
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::items::version::VersionChange;
-use crate::domain::log::entry::{EntryKind, LogEntry};
 use crate::domain::{CONCURRENT_WRITE, Error, Result};
 
 /// Unique indexes whose violation means something to the use case, and the code each one
@@ -107,8 +107,30 @@ impl SqlStore {
         self.db
             .write("commit", move |txn| {
                 Box::pin(async move {
+                    let mut run: Option<Run> = None;
                     for change in changes {
-                        apply(txn, change).await?;
+                        let change = match run.as_mut() {
+                            Some(current) => match current.add(change) {
+                                None => continue,
+                                Some(other) => other,
+                            },
+                            None => change,
+                        };
+                        if let Some(done) = run.take() {
+                            done.write(txn).await?;
+                        }
+                        match Run::of_kind(&change) {
+                            Some(mut started) => {
+                                if let Some(change) = started.add(change) {
+                                    apply(txn, change).await?;
+                                }
+                                run = Some(started);
+                            }
+                            None => apply(txn, change).await?,
+                        }
+                    }
+                    if let Some(done) = run {
+                        done.write(txn).await?;
                     }
                     // After the changes, so each version is the state they leave.
                     for version in versions {
@@ -259,7 +281,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         Change::RecordMail(outcome) => mail::record_mail(txn, outcome).await,
         Change::InsertLocalItems(locals) => traceability_writes::insert_local_items(txn, locals).await,
         Change::MapLocalItem { local_id, dfid } => traceability_writes::map_local_item(txn, local_id, dfid).await,
-        Change::InsertItem(new) => traceability_writes::insert_item(txn, new).await,
+        Change::InsertItem(new) => Run::Items(vec![new]).write(txn).await,
         Change::UpdateItem {
             dfid,
             expected_updated_at,
@@ -284,18 +306,12 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             identifiers,
             added_by,
             at,
-        } => traceability_writes::add_identifiers(txn, dfid, identifiers, added_by, at).await,
-        Change::InsertEvent(e) => {
-            let entry = LogEntry::new(
-                EntryKind::Event,
-                e.event_id.clone(),
-                log::new_salt(),
-                &e.log_digest()?,
-                e.recorded_at,
-            );
-            traceability_writes::insert_event(txn, e).await?;
-            log::insert_entry(txn, entry).await
+        } => {
+            Run::Identifiers(vec![(dfid, identifiers, added_by, at)])
+                .write(txn)
+                .await
         }
+        Change::InsertEvent(e) => Run::Events(vec![e]).write(txn).await,
         Change::InsertReceipt(r) => receipts::insert_receipt(txn, r).await,
         Change::InsertLocalEvent(e) => traceability_writes::insert_local_event(txn, e).await,
         Change::AttachLocalEvent {
@@ -336,7 +352,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             at,
             reason,
         } => traceability_writes::decide_join_request(txn, circuit_id, user_id, status, decided_by, at, reason).await,
-        Change::InsertOperation(op) => traceability_writes::insert_operation(txn, op).await,
+        Change::InsertOperation(op) => Run::Operations(vec![op]).write(txn).await,
         Change::DecideOperation {
             operation_id,
             status,
@@ -349,7 +365,11 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             dfid,
             pushed_by,
             pushed_at,
-        } => traceability_writes::add_circuit_item(txn, circuit_id, dfid, pushed_by, pushed_at).await,
+        } => {
+            Run::CircuitItems(vec![(circuit_id, dfid, pushed_by, pushed_at)])
+                .write(txn)
+                .await
+        }
         Change::InsertTransfer(t) => transfers::insert_transfer(txn, t).await,
         Change::InsertDispute(d) => disputes::insert_dispute(txn, d).await,
         Change::ResolveDispute {
@@ -391,7 +411,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         Change::PublishItem { circuit_id, dfid, at } => {
             traceability_writes::publish_item(txn, circuit_id, dfid, at).await
         }
-        Change::Activity(a) => traceability_writes::activity(txn, a).await,
+        Change::Activity(a) => Run::Activities(vec![a]).write(txn).await,
         Change::Notify(n) => notifications::notify(txn, n).await,
         Change::Trigger(t) => partner_writes::trigger(txn, t).await,
         Change::UpsertPostActionSettings {

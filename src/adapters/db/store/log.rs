@@ -60,19 +60,20 @@ fn fact_of(row: log_entry::Model) -> Result<LoggedFact> {
 }
 
 /// Writes a fact's entry; the caller writes the fact in the same transaction.
-pub(super) async fn insert_entry<C: ConnectionTrait>(txn: &C, entry: LogEntry) -> Result<()> {
-    log_entry::Entity::insert(log_entry::ActiveModel {
-        seq: NotSet,
-        kind: Set(i16::from(entry.kind.byte())),
-        fact_id: Set(entry.fact_id),
-        salt: Set(entry.salt.to_vec()),
-        commitment: Set(entry.commitment.to_vec()),
-        logged_at_ms: Set(entry.logged_at.timestamp_millis()),
-        leaf_index: Set(None),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
+pub(super) async fn insert_entries<C: ConnectionTrait>(txn: &C, entries: Vec<LogEntry>) -> Result<()> {
+    let rows = entries
+        .into_iter()
+        .map(|entry| log_entry::ActiveModel {
+            seq: NotSet,
+            kind: Set(i16::from(entry.kind.byte())),
+            fact_id: Set(entry.fact_id),
+            salt: Set(entry.salt.to_vec()),
+            commitment: Set(entry.commitment.to_vec()),
+            logged_at_ms: Set(entry.logged_at.timestamp_millis()),
+            leaf_index: Set(None),
+        })
+        .collect();
+    super::traceability_writes::insert_all(txn, rows).await
 }
 
 /// A fresh salt for a new entry.

@@ -15,6 +15,7 @@ mod notifications;
 mod partner_writes;
 mod partners;
 mod receipts;
+mod runs;
 mod stats;
 mod traceability_writes;
 mod transfers;

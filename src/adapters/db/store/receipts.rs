@@ -2,7 +2,7 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use super::log::{insert_entry, new_salt};
+use super::log::{insert_entries, new_salt};
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::receipt;
 use crate::domain::Result;
@@ -44,7 +44,7 @@ pub(super) async fn insert_receipt<C: ConnectionTrait>(txn: &C, r: Receipt) -> R
     })
     .exec_without_returning(txn)
     .await?;
-    insert_entry(txn, entry).await
+    insert_entries(txn, vec![entry]).await
 }
 
 #[async_trait::async_trait]

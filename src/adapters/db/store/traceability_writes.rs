@@ -2,13 +2,14 @@
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
 };
 
 use super::items::{identifier_row, lost_race};
 use crate::adapters::db::entities::{
     activity, canonical_name, circuit, circuit_item, circuit_member, circuit_role, event, item, item_access,
-    item_identifier, join_request, local_event, local_item, operation, published_item, user,
+    join_request, local_event, local_item, operation, published_item, user,
 };
 use crate::domain::audit::Activity;
 use crate::domain::circuits::circuit::{Circuit, CircuitStatus};
@@ -63,9 +64,24 @@ fn role_model(role: &CustomRole) -> circuit_role::ActiveModel {
     }
 }
 
-/// Rows per multi-row statement: few round trips, and far under both engines' limits on bound
-/// parameters (six per row).
-const LOCAL_ITEMS_PER_STATEMENT: usize = 1_000;
+/// Rows per multi-row statement: few round trips, and under both engines' limits on bound
+/// parameters (SQLite's 32,766) for rows of up to twelve columns.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Inserts `rows` of one table in statements of `ROWS_PER_STATEMENT`.
+pub(super) async fn insert_all<C, A>(txn: &C, mut rows: Vec<A>) -> Result<()>
+where
+    C: ConnectionTrait,
+    A: ActiveModelTrait + Send,
+{
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(ROWS_PER_STATEMENT));
+        <A::Entity as EntityTrait>::insert_many(std::mem::replace(&mut rows, rest))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
 
 pub(super) async fn insert_local_items<C: ConnectionTrait>(txn: &C, locals: Vec<LocalItem>) -> Result<()> {
     let mut rows = Vec::with_capacity(locals.len());
@@ -79,13 +95,7 @@ pub(super) async fn insert_local_items<C: ConnectionTrait>(txn: &C, locals: Vec<
             created_at: Set(local.created_at),
         });
     }
-    while !rows.is_empty() {
-        let rest = rows.split_off(rows.len().min(LOCAL_ITEMS_PER_STATEMENT));
-        local_item::Entity::insert_many(std::mem::replace(&mut rows, rest))
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(())
+    insert_all(txn, rows).await
 }
 
 pub(super) async fn map_local_item<C: ConnectionTrait>(txn: &C, local_id: String, dfid: String) -> Result<()> {
@@ -101,21 +111,22 @@ pub(super) async fn map_local_item<C: ConnectionTrait>(txn: &C, local_id: String
     Ok(())
 }
 
-pub(super) async fn insert_item<C: ConnectionTrait>(txn: &C, new: Item) -> Result<()> {
-    item::Entity::insert(item::ActiveModel {
-        identifiers: Set(identifiers_json(&new.identifiers)?),
-        dfid: Set(new.dfid),
-        created_by: Set(new.created_by),
-        status: Set(new.status.as_str().to_owned()),
-        enriched_data: Set(serde_json::Value::Object(new.enriched_data)),
-        created_at: Set(new.created_at),
-        updated_at: Set(new.updated_at),
-        latest_cid: Set(new.latest_cid),
-        current_version: sea_orm::NotSet,
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
+pub(super) async fn insert_items<C: ConnectionTrait>(txn: &C, items: Vec<Item>) -> Result<()> {
+    let mut rows = Vec::with_capacity(items.len());
+    for new in items {
+        rows.push(item::ActiveModel {
+            identifiers: Set(identifiers_json(&new.identifiers)?),
+            dfid: Set(new.dfid),
+            created_by: Set(new.created_by),
+            status: Set(new.status.as_str().to_owned()),
+            enriched_data: Set(serde_json::Value::Object(new.enriched_data)),
+            created_at: Set(new.created_at),
+            updated_at: Set(new.updated_at),
+            latest_cid: Set(new.latest_cid),
+            current_version: sea_orm::NotSet,
+        });
+    }
+    insert_all(txn, rows).await
 }
 
 pub(super) async fn update_item<C: ConnectionTrait>(
@@ -145,45 +156,46 @@ pub(super) async fn update_item<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Identifiers added to items, each as `(dfid, identifiers, added_by, at)`; canonical ones claim
+/// their names (a name claimed meanwhile fails the unit of work).
 pub(super) async fn add_identifiers<C: ConnectionTrait>(
     txn: &C,
-    dfid: String,
-    identifiers: Vec<Identifier>,
-    added_by: String,
-    at: Timestamp,
+    additions: Vec<(String, Vec<Identifier>, String, Timestamp)>,
 ) -> Result<()> {
-    for identifier in &identifiers {
-        item_identifier::Entity::insert(identifier_row(&dfid, identifier, &added_by, at))
-            .exec_without_returning(txn)
-            .await?;
-        if identifier.is_canonical() {
-            canonical_name::Entity::insert(canonical_name::ActiveModel {
-                key: Set(identifier.key.clone()),
-                value: Set(identifier.value.clone()),
-                dfid: Set(dfid.clone()),
-            })
-            .exec_without_returning(txn)
-            .await?;
+    let mut rows = Vec::new();
+    let mut names = Vec::new();
+    for (dfid, identifiers, added_by, at) in &additions {
+        for identifier in identifiers {
+            rows.push(identifier_row(dfid, identifier, added_by, *at));
+            if identifier.is_canonical() {
+                names.push(canonical_name::ActiveModel {
+                    key: Set(identifier.key.clone()),
+                    value: Set(identifier.value.clone()),
+                    dfid: Set(dfid.clone()),
+                });
+            }
         }
     }
-    Ok(())
+    insert_all(txn, rows).await?;
+    insert_all(txn, names).await
 }
 
-pub(super) async fn insert_event<C: ConnectionTrait>(txn: &C, e: Event) -> Result<()> {
-    event::Entity::insert(event::ActiveModel {
-        event_id: Set(e.event_id),
-        dfid: Set(e.dfid),
-        event_type: Set(e.event_type),
-        visibility: Set(e.visibility.as_str().to_owned()),
-        source: Set(e.source),
-        metadata: Set(e.metadata),
-        occurred_at: Set(e.occurred_at),
-        recorded_at: Set(e.recorded_at),
-        content_hash: Set(e.content_hash),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
+pub(super) async fn insert_events<C: ConnectionTrait>(txn: &C, events: Vec<Event>) -> Result<()> {
+    let rows = events
+        .into_iter()
+        .map(|e| event::ActiveModel {
+            event_id: Set(e.event_id),
+            dfid: Set(e.dfid),
+            event_type: Set(e.event_type),
+            visibility: Set(e.visibility.as_str().to_owned()),
+            source: Set(e.source),
+            metadata: Set(e.metadata),
+            occurred_at: Set(e.occurred_at),
+            recorded_at: Set(e.recorded_at),
+            content_hash: Set(e.content_hash),
+        })
+        .collect();
+    insert_all(txn, rows).await
 }
 
 pub(super) async fn insert_local_event<C: ConnectionTrait>(txn: &C, e: LocalEvent) -> Result<()> {
@@ -410,24 +422,25 @@ pub(super) async fn decide_join_request<C: ConnectionTrait>(
     Ok(())
 }
 
-pub(super) async fn insert_operation<C: ConnectionTrait>(txn: &C, op: Operation) -> Result<()> {
-    operation::Entity::insert(operation::ActiveModel {
-        operation_id: Set(op.operation_id),
-        circuit_id: Set(op.circuit_id),
-        dfid: Set(op.dfid),
-        operation_type: Set(op.operation_type.as_str().to_owned()),
-        requester_id: Set(op.requester_id),
-        status: Set(op.status.as_str().to_owned()),
-        created_at: Set(op.created_at),
-        decided_by: Set(op.decided_by),
-        decided_at: Set(op.decided_at),
-        reason: Set(op.reason),
-        minted: Set(op.minted),
-        local_id: Set(op.local_id),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
+pub(super) async fn insert_operations<C: ConnectionTrait>(txn: &C, operations: Vec<Operation>) -> Result<()> {
+    let rows = operations
+        .into_iter()
+        .map(|op| operation::ActiveModel {
+            operation_id: Set(op.operation_id),
+            circuit_id: Set(op.circuit_id),
+            dfid: Set(op.dfid),
+            operation_type: Set(op.operation_type.as_str().to_owned()),
+            requester_id: Set(op.requester_id),
+            status: Set(op.status.as_str().to_owned()),
+            created_at: Set(op.created_at),
+            decided_by: Set(op.decided_by),
+            decided_at: Set(op.decided_at),
+            reason: Set(op.reason),
+            minted: Set(op.minted),
+            local_id: Set(op.local_id),
+        })
+        .collect();
+    insert_all(txn, rows).await
 }
 
 pub(super) async fn decide_operation<C: ConnectionTrait>(
@@ -456,26 +469,31 @@ pub(super) async fn decide_operation<C: ConnectionTrait>(
     Ok(())
 }
 
-pub(super) async fn add_circuit_item<C: ConnectionTrait>(
+/// Items joining circuits, each as `(circuit_id, dfid, pushed_by, pushed_at)`; one already
+/// there stays as it was.
+pub(super) async fn add_circuit_items<C: ConnectionTrait>(
     txn: &C,
-    circuit_id: String,
-    dfid: String,
-    pushed_by: String,
-    pushed_at: Timestamp,
+    added: Vec<(String, String, String, Timestamp)>,
 ) -> Result<()> {
-    circuit_item::Entity::insert(circuit_item::ActiveModel {
-        circuit_id: Set(circuit_id),
-        dfid: Set(dfid),
-        pushed_by: Set(pushed_by),
-        pushed_at: Set(pushed_at),
-    })
-    .on_conflict(
-        OnConflict::columns([circuit_item::Column::CircuitId, circuit_item::Column::Dfid])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
+    for chunk in added.chunks(ROWS_PER_STATEMENT) {
+        let rows = chunk
+            .iter()
+            .cloned()
+            .map(|(circuit_id, dfid, pushed_by, pushed_at)| circuit_item::ActiveModel {
+                circuit_id: Set(circuit_id),
+                dfid: Set(dfid),
+                pushed_by: Set(pushed_by),
+                pushed_at: Set(pushed_at),
+            });
+        circuit_item::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([circuit_item::Column::CircuitId, circuit_item::Column::Dfid])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -567,18 +585,19 @@ pub(super) async fn publish_item<C: ConnectionTrait>(
     Ok(())
 }
 
-pub(super) async fn activity<C: ConnectionTrait>(txn: &C, a: Activity) -> Result<()> {
-    activity::Entity::insert(activity::ActiveModel {
-        id: Set(a.id),
-        activity_type: Set(a.activity_type),
-        actor_id: Set(a.actor_id),
-        circuit_id: Set(a.circuit_id),
-        dfid: Set(a.dfid),
-        operation_id: Set(a.operation_id),
-        summary: Set(a.summary),
-        at: Set(a.at),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
+pub(super) async fn activities<C: ConnectionTrait>(txn: &C, activities: Vec<Activity>) -> Result<()> {
+    let rows = activities
+        .into_iter()
+        .map(|a| activity::ActiveModel {
+            id: Set(a.id),
+            activity_type: Set(a.activity_type),
+            actor_id: Set(a.actor_id),
+            circuit_id: Set(a.circuit_id),
+            dfid: Set(a.dfid),
+            operation_id: Set(a.operation_id),
+            summary: Set(a.summary),
+            at: Set(a.at),
+        })
+        .collect();
+    insert_all(txn, rows).await
 }

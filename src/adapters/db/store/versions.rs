@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use super::SqlStore;
 use super::items::item_of;
-use super::log::{insert_entry, new_salt};
+use super::log::{insert_entries, new_salt};
 use crate::adapters::db::entities::{item, item_version};
 use crate::domain::items::ports::VersionRepo;
 use crate::domain::items::version::{ItemVersion, VersionChange};
@@ -79,7 +79,7 @@ pub(super) async fn record_version<C: ConnectionTrait>(txn: &C, change: VersionC
     })
     .exec_without_returning(txn)
     .await?;
-    insert_entry(txn, entry).await
+    insert_entries(txn, vec![entry]).await
 }
 
 #[async_trait::async_trait]

@@ -1,0 +1,98 @@
+//! Consecutive changes of one kind, written by one multi-row statement per thousand rows: a
+//! batch of pushes writes its items, identifiers, events, operations, circuit entries and
+//! activities each in a few statements instead of one statement per row.
+
+use sea_orm::ConnectionTrait;
+
+use super::{log, traceability_writes};
+use crate::domain::audit::Activity;
+use crate::domain::changes::Change;
+use crate::domain::circuits::operation::Operation;
+use crate::domain::items::event::Event;
+use crate::domain::items::identifier::Identifier;
+use crate::domain::items::item::Item;
+use crate::domain::log::entry::{EntryKind, LogEntry};
+use crate::domain::{Result, Timestamp};
+
+pub(super) enum Run {
+    Items(Vec<Item>),
+    /// `(dfid, identifiers, added_by, at)`.
+    Identifiers(Vec<(String, Vec<Identifier>, String, Timestamp)>),
+    Events(Vec<Event>),
+    Operations(Vec<Operation>),
+    /// `(circuit_id, dfid, pushed_by, pushed_at)`.
+    CircuitItems(Vec<(String, String, String, Timestamp)>),
+    Activities(Vec<Activity>),
+}
+
+impl Run {
+    /// An empty run of `change`'s kind, when that kind is written in runs.
+    pub(super) fn of_kind(change: &Change) -> Option<Run> {
+        Some(match change {
+            Change::InsertItem(_) => Run::Items(Vec::new()),
+            Change::AddIdentifiers { .. } => Run::Identifiers(Vec::new()),
+            Change::InsertEvent(_) => Run::Events(Vec::new()),
+            Change::InsertOperation(_) => Run::Operations(Vec::new()),
+            Change::AddCircuitItem { .. } => Run::CircuitItems(Vec::new()),
+            Change::Activity(_) => Run::Activities(Vec::new()),
+            _ => return None,
+        })
+    }
+
+    /// Adds `change` when it is of this run's kind; otherwise gives it back.
+    pub(super) fn add(&mut self, change: Change) -> Option<Change> {
+        match (self, change) {
+            (Run::Items(rows), Change::InsertItem(item)) => rows.push(item),
+            (
+                Run::Identifiers(rows),
+                Change::AddIdentifiers {
+                    dfid,
+                    identifiers,
+                    added_by,
+                    at,
+                },
+            ) => rows.push((dfid, identifiers, added_by, at)),
+            (Run::Events(rows), Change::InsertEvent(event)) => rows.push(event),
+            (Run::Operations(rows), Change::InsertOperation(operation)) => rows.push(operation),
+            (
+                Run::CircuitItems(rows),
+                Change::AddCircuitItem {
+                    circuit_id,
+                    dfid,
+                    pushed_by,
+                    pushed_at,
+                },
+            ) => rows.push((circuit_id, dfid, pushed_by, pushed_at)),
+            (Run::Activities(rows), Change::Activity(activity)) => rows.push(activity),
+            (_, change) => return Some(change),
+        }
+        None
+    }
+
+    pub(super) async fn write<C: ConnectionTrait>(self, txn: &C) -> Result<()> {
+        match self {
+            Run::Items(items) => traceability_writes::insert_items(txn, items).await,
+            Run::Identifiers(added) => traceability_writes::add_identifiers(txn, added).await,
+            Run::Events(events) => {
+                // Each event with its entry in the log.
+                let entries = events
+                    .iter()
+                    .map(|e| {
+                        Ok(LogEntry::new(
+                            EntryKind::Event,
+                            e.event_id.clone(),
+                            log::new_salt(),
+                            &e.log_digest()?,
+                            e.recorded_at,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                traceability_writes::insert_events(txn, events).await?;
+                log::insert_entries(txn, entries).await
+            }
+            Run::Operations(operations) => traceability_writes::insert_operations(txn, operations).await,
+            Run::CircuitItems(added) => traceability_writes::add_circuit_items(txn, added).await,
+            Run::Activities(activities) => traceability_writes::activities(txn, activities).await,
+        }
+    }
+}
