@@ -505,6 +505,7 @@ impl Services {
                 if let Ok(depth) = store.outbox_depth().await {
                     metrics::gauge!("defarm_outbox_depth", "queue" => "deliveries").set(depth.deliveries as f64);
                     metrics::gauge!("defarm_outbox_depth", "queue" => "storage").set(depth.storage as f64);
+                    metrics::gauge!("defarm_outbox_depth", "queue" => "mail").set(depth.mail as f64);
                     let age = depth
                         .oldest
                         .map_or(0.0, |at| (chrono::Utc::now() - at).num_milliseconds() as f64 / 1000.0);

@@ -149,7 +149,7 @@ const METRICS: &[(&str, &str)] = &[
     ),
     (
         "defarm_outbox_depth",
-        "Outbox rows waiting, by queue (deliveries, storage).",
+        "Outbox rows waiting, by queue (deliveries, storage, mail).",
     ),
     (
         "defarm_outbox_oldest_pending_seconds",

@@ -178,6 +178,12 @@ async fn a_mail_server_that_is_down_delays_the_message_not_the_request() {
     })
     .await;
     assert!(waiting.is_some(), "the refused message waits for a retry");
+    let counted = eventually(10, || async {
+        let metrics = app.get("/metrics").await.text().await.ok()?;
+        metrics.contains("defarm_outbox_depth{queue=\"mail\"} 1").then_some(())
+    })
+    .await;
+    assert!(counted.is_some(), "the waiting message is counted in the outbox depth");
     let server = SmtpServer::start(port).await;
     let message = server.wait_for_message(30).await;
     assert!(message.contains("To: duda@example.com"), "{message}");

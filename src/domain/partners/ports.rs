@@ -45,6 +45,8 @@ pub trait StorageRepo: Send + Sync {
 pub struct OutboxDepth {
     pub deliveries: u64,
     pub storage: u64,
+    /// Messages waiting in the mail outbox.
+    pub mail: u64,
     pub oldest: Option<Timestamp>,
 }
 

@@ -5,7 +5,7 @@ use sea_orm::sea_query::{Condition, Expr, LockBehavior, LockType, Query};
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{SqlStore, paged};
-use crate::adapters::db::entities::{post_action_setting, storage_record, webhook, webhook_delivery};
+use crate::adapters::db::entities::{mail_outbox, post_action_setting, storage_record, webhook, webhook_delivery};
 use crate::domain::page::{Cursor, Page, PageRequest};
 use crate::domain::partners::ports::{DeliveryFilter, OutboxDepth, OutboxRepo, StorageRepo, WebhookRepo};
 use crate::domain::partners::storage::{StorageRecord, StorageStatus};
@@ -326,9 +326,14 @@ impl OutboxRepo for SqlStore {
                         .filter(storage_record::Column::Status.is_in(["Pending", "InProgress"]))
                         .count(c)
                         .await?;
+                    let mail = mail_outbox::Entity::find()
+                        .filter(mail_outbox::Column::Status.is_in(["Pending", "InProgress"]))
+                        .count(c)
+                        .await?;
                     Ok(OutboxDepth {
                         deliveries,
                         storage,
+                        mail,
                         oldest,
                     })
                 })
