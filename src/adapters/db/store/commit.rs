@@ -133,9 +133,7 @@ impl SqlStore {
                         done.write(txn).await?;
                     }
                     // After the changes, so each version is the state they leave.
-                    for version in versions {
-                        versions::record_version(txn, version).await?;
-                    }
+                    versions::record_versions(txn, versions).await?;
                     Ok(())
                 })
             })
@@ -413,7 +411,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         }
         Change::Activity(a) => Run::Activities(vec![a]).write(txn).await,
         Change::Notify(n) => notifications::notify(txn, n).await,
-        Change::Trigger(t) => partner_writes::trigger(txn, t).await,
+        Change::Trigger(t) => Run::Triggers(vec![t]).write(txn).await,
         Change::UpsertPostActionSettings {
             circuit_id,
             settings,

@@ -3,7 +3,10 @@
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use std::collections::HashMap;
+
 use super::partners::settings_of;
+use super::traceability_writes::insert_all;
 use crate::adapters::db::entities::{
     circuit, circuit_item, item, post_action_setting, storage_record, trigger, webhook, webhook_attempt,
     webhook_delivery,
@@ -59,30 +62,46 @@ fn delivery_model(d: &Delivery) -> webhook_delivery::ActiveModel {
 
 /// Records the trigger, and queues one delivery per enabled webhook of the circuit subscribed to
 /// it, each with its payload fixed now (retries resend the same body).
-async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger) -> Result<()> {
-    trigger::Entity::insert(trigger::ActiveModel {
-        id: Set(t.id.clone()),
-        kind: Set(t.kind.as_str().to_owned()),
-        circuit_id: Set(t.circuit_id.clone()),
-        dfid: Set(t.dfid.clone()),
-        actor_id: Set(t.actor_id.clone()),
-        operation_id: Set(t.operation_id.clone()),
-        operation_status: Set(t.operation_status.clone()),
-        event: Set(t.event.clone()),
-        occurred_at: Set(t.occurred_at),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    let Some(settings) = post_action_setting::Entity::find_by_id(t.circuit_id.clone())
-        .one(txn)
-        .await?
-        .map(settings_of)
-    else {
-        return Ok(());
-    };
-    if !settings.announces(t.kind) {
-        return Ok(());
+/// Triggers for partners: recorded, then fanned out to a delivery per enabled webhook of the
+/// circuit when its settings announce the trigger's kind. Settings are read once per circuit, so
+/// a batch of pushes costs a few statements when nobody listens.
+pub(super) async fn triggers<C: ConnectionTrait>(txn: &C, triggers: Vec<Trigger>) -> Result<()> {
+    let rows = triggers
+        .iter()
+        .map(|t| trigger::ActiveModel {
+            id: Set(t.id.clone()),
+            kind: Set(t.kind.as_str().to_owned()),
+            circuit_id: Set(t.circuit_id.clone()),
+            dfid: Set(t.dfid.clone()),
+            actor_id: Set(t.actor_id.clone()),
+            operation_id: Set(t.operation_id.clone()),
+            operation_status: Set(t.operation_status.clone()),
+            event: Set(t.event.clone()),
+            occurred_at: Set(t.occurred_at),
+        })
+        .collect();
+    insert_all(txn, rows).await?;
+    let mut settings: HashMap<String, Option<PostActionSettings>> = HashMap::new();
+    for t in triggers {
+        if !settings.contains_key(&t.circuit_id) {
+            let read = post_action_setting::Entity::find_by_id(t.circuit_id.clone())
+                .one(txn)
+                .await?
+                .map(settings_of);
+            settings.insert(t.circuit_id.clone(), read);
+        }
+        if let Some(Some(announced)) = settings.get(&t.circuit_id)
+            && announced.announces(t.kind)
+        {
+            let announced = announced.clone();
+            fan_out(txn, t, &announced).await?;
+        }
     }
+    Ok(())
+}
+
+/// A delivery of `t` for each enabled webhook of its circuit.
+async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger, settings: &PostActionSettings) -> Result<()> {
     let hooks = webhook::Entity::find()
         .filter(webhook::Column::CircuitId.eq(t.circuit_id.clone()))
         .filter(webhook::Column::Enabled.eq(true))
@@ -148,11 +167,6 @@ async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger) -> Result<()> {
             .exec_without_returning(txn)
             .await?;
     }
-    Ok(())
-}
-
-pub(super) async fn trigger<C: ConnectionTrait>(txn: &C, t: Trigger) -> Result<()> {
-    fan_out(txn, t).await?;
     Ok(())
 }
 

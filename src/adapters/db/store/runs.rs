@@ -1,10 +1,10 @@
 //! Consecutive changes of one kind, written by one multi-row statement per thousand rows: a
-//! batch of pushes writes its items, identifiers, events, operations, circuit entries and
-//! activities each in a few statements instead of one statement per row.
+//! batch of pushes writes its items, identifiers, events, operations, circuit entries,
+//! activities and triggers each in a few statements instead of one statement per row.
 
 use sea_orm::ConnectionTrait;
 
-use super::{log, traceability_writes};
+use super::{log, partner_writes, traceability_writes};
 use crate::domain::audit::Activity;
 use crate::domain::changes::Change;
 use crate::domain::circuits::operation::Operation;
@@ -12,6 +12,7 @@ use crate::domain::items::event::Event;
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::Item;
 use crate::domain::log::entry::{EntryKind, LogEntry};
+use crate::domain::partners::trigger::Trigger;
 use crate::domain::{Result, Timestamp};
 
 pub(super) enum Run {
@@ -23,6 +24,7 @@ pub(super) enum Run {
     /// `(circuit_id, dfid, pushed_by, pushed_at)`.
     CircuitItems(Vec<(String, String, String, Timestamp)>),
     Activities(Vec<Activity>),
+    Triggers(Vec<Trigger>),
 }
 
 impl Run {
@@ -35,6 +37,7 @@ impl Run {
             Change::InsertOperation(_) => Run::Operations(Vec::new()),
             Change::AddCircuitItem { .. } => Run::CircuitItems(Vec::new()),
             Change::Activity(_) => Run::Activities(Vec::new()),
+            Change::Trigger(_) => Run::Triggers(Vec::new()),
             _ => return None,
         })
     }
@@ -64,6 +67,7 @@ impl Run {
                 },
             ) => rows.push((circuit_id, dfid, pushed_by, pushed_at)),
             (Run::Activities(rows), Change::Activity(activity)) => rows.push(activity),
+            (Run::Triggers(rows), Change::Trigger(trigger)) => rows.push(trigger),
             (_, change) => return Some(change),
         }
         None
@@ -93,6 +97,7 @@ impl Run {
             Run::Operations(operations) => traceability_writes::insert_operations(txn, operations).await,
             Run::CircuitItems(added) => traceability_writes::add_circuit_items(txn, added).await,
             Run::Activities(activities) => traceability_writes::activities(txn, activities).await,
+            Run::Triggers(triggers) => partner_writes::triggers(txn, triggers).await,
         }
     }
 }

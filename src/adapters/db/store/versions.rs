@@ -4,9 +4,12 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
+use std::collections::HashMap;
+
 use super::SqlStore;
 use super::items::item_of;
 use super::log::{insert_entries, new_salt};
+use super::traceability_writes::insert_all;
 use crate::adapters::db::entities::{item, item_version};
 use crate::domain::items::ports::VersionRepo;
 use crate::domain::items::version::{ItemVersion, VersionChange};
@@ -30,56 +33,94 @@ fn version_of(row: item_version::Model) -> ItemVersion {
     }
 }
 
-/// Records the item's next version from its state as this transaction leaves it. Taking the
-/// version number updates the item's row first, so concurrent changes of one item queue on its
-/// row lock and number their versions one after another.
-pub(super) async fn record_version<C: ConnectionTrait>(txn: &C, change: VersionChange) -> Result<()> {
-    let bumped = item::Entity::update_many()
-        .col_expr(
-            item::Column::CurrentVersion,
-            Expr::col(item::Column::CurrentVersion).add(1),
-        )
-        .filter(item::Column::Dfid.eq(change.dfid.as_str()))
-        .exec(txn)
-        .await?;
-    if bumped.rows_affected != 1 {
-        return Err(Error::concurrent_write("the item is gone"));
-    }
-    let row = item::Entity::find_by_id(change.dfid.as_str())
-        .one(txn)
-        .await?
-        .ok_or_else(|| Error::concurrent_write("the item is gone"))?;
-    let version = row.current_version as u64;
-    let previous = match version {
-        1 => None,
-        _ => item_version::Entity::find_by_id((change.dfid.clone(), row.current_version - 1))
-            .one(txn)
+/// Items whose versions one statement records.
+const ITEMS_PER_STATEMENT: usize = 500;
+
+/// Records each changed item's next version from its state as this transaction leaves it, a few
+/// statements per `ITEMS_PER_STATEMENT` items. Taking the version numbers updates the items'
+/// rows first, so concurrent changes of one item queue on its row lock and number their
+/// versions one after another.
+pub(super) async fn record_versions<C: ConnectionTrait>(txn: &C, changes: Vec<VersionChange>) -> Result<()> {
+    for chunk in changes.chunks(ITEMS_PER_STATEMENT) {
+        let dfids: Vec<&str> = chunk.iter().map(|change| change.dfid.as_str()).collect();
+        let bumped = item::Entity::update_many()
+            .col_expr(
+                item::Column::CurrentVersion,
+                Expr::col(item::Column::CurrentVersion).add(1),
+            )
+            .filter(item::Column::Dfid.is_in(dfids.clone()))
+            .exec(txn)
+            .await?;
+        if bumped.rows_affected != chunk.len() as u64 {
+            return Err(Error::concurrent_write("the item is gone"));
+        }
+        let rows: HashMap<String, item::Model> = item::Entity::find()
+            .filter(item::Column::Dfid.is_in(dfids))
+            .all(txn)
             .await?
-            .map(|v| v.document_sha256),
-    };
-    let item = item_of(row)?;
-    let version = ItemVersion::of(&item, version, previous.as_deref(), change)?;
-    let entry = LogEntry::new(
-        EntryKind::Version,
-        version.fact_id(),
-        new_salt(),
-        &version.digest(),
-        version.change.changed_at,
-    );
-    item_version::Entity::insert(item_version::ActiveModel {
-        dfid: Set(version.dfid),
-        version: Set(version.version as i64),
-        document: Set(version.document),
-        document_sha256: Set(version.document_sha256),
-        cid: Set(version.cid),
-        change_kind: Set(version.change.kind),
-        event_id: Set(version.change.event_id),
-        changed_by: Set(version.change.changed_by),
-        changed_at: Set(version.change.changed_at),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    insert_entries(txn, vec![entry]).await
+            .into_iter()
+            .map(|row| (row.dfid.clone(), row))
+            .collect();
+        let earlier: Vec<(String, i64)> = rows
+            .values()
+            .filter(|row| row.current_version > 1)
+            .map(|row| (row.dfid.clone(), row.current_version - 1))
+            .collect();
+        let previous: HashMap<String, String> = if earlier.is_empty() {
+            HashMap::new()
+        } else {
+            item_version::Entity::find()
+                .filter(
+                    Expr::tuple([
+                        Expr::col(item_version::Column::Dfid),
+                        Expr::col(item_version::Column::Version),
+                    ])
+                    .in_tuples(earlier),
+                )
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|version| (version.dfid, version.document_sha256))
+                .collect()
+        };
+        let mut versions = Vec::with_capacity(chunk.len());
+        let mut entries = Vec::with_capacity(chunk.len());
+        for change in chunk {
+            let row = rows
+                .get(&change.dfid)
+                .cloned()
+                .ok_or_else(|| Error::concurrent_write("the item is gone"))?;
+            let number = row.current_version as u64;
+            let item = item_of(row)?;
+            let version = ItemVersion::of(
+                &item,
+                number,
+                previous.get(&change.dfid).map(String::as_str),
+                change.clone(),
+            )?;
+            entries.push(LogEntry::new(
+                EntryKind::Version,
+                version.fact_id(),
+                new_salt(),
+                &version.digest(),
+                version.change.changed_at,
+            ));
+            versions.push(item_version::ActiveModel {
+                dfid: Set(version.dfid),
+                version: Set(version.version as i64),
+                document: Set(version.document),
+                document_sha256: Set(version.document_sha256),
+                cid: Set(version.cid),
+                change_kind: Set(version.change.kind),
+                event_id: Set(version.change.event_id),
+                changed_by: Set(version.change.changed_by),
+                changed_at: Set(version.change.changed_at),
+            });
+        }
+        insert_all(txn, versions).await?;
+        insert_entries(txn, entries).await?;
+    }
+    Ok(())
 }
 
 #[async_trait::async_trait]
