@@ -278,7 +278,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         Change::QueueMail(mail) => mail::queue_mail(txn, mail).await,
         Change::RecordMail(outcome) => mail::record_mail(txn, outcome).await,
         Change::InsertLocalItems(locals) => traceability_writes::insert_local_items(txn, locals).await,
-        Change::MapLocalItem { local_id, dfid } => traceability_writes::map_local_item(txn, local_id, dfid).await,
+        Change::MapLocalItem { local_id, dfid } => Run::LocalMappings(vec![(local_id, dfid)]).write(txn).await,
         Change::InsertItem(new) => Run::Items(vec![new]).write(txn).await,
         Change::UpdateItem {
             dfid,

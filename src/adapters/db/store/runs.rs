@@ -1,6 +1,6 @@
 //! Consecutive changes of one kind, written by one multi-row statement per thousand rows: a
-//! batch of pushes writes its items, identifiers, events, operations, circuit entries,
-//! activities and triggers each in a few statements instead of one statement per row.
+//! batch of pushes writes its items, identifiers, events, local mappings, operations, circuit
+//! entries, activities and triggers each in a few statements instead of one statement per row.
 
 use sea_orm::ConnectionTrait;
 
@@ -20,6 +20,8 @@ pub(super) enum Run {
     /// `(dfid, identifiers, added_by, at)`.
     Identifiers(Vec<(String, Vec<Identifier>, String, Timestamp)>),
     Events(Vec<Event>),
+    /// `(local_id, dfid)`.
+    LocalMappings(Vec<(String, String)>),
     Operations(Vec<Operation>),
     /// `(circuit_id, dfid, pushed_by, pushed_at)`.
     CircuitItems(Vec<(String, String, String, Timestamp)>),
@@ -34,6 +36,7 @@ impl Run {
             Change::InsertItem(_) => Run::Items(Vec::new()),
             Change::AddIdentifiers { .. } => Run::Identifiers(Vec::new()),
             Change::InsertEvent(_) => Run::Events(Vec::new()),
+            Change::MapLocalItem { .. } => Run::LocalMappings(Vec::new()),
             Change::InsertOperation(_) => Run::Operations(Vec::new()),
             Change::AddCircuitItem { .. } => Run::CircuitItems(Vec::new()),
             Change::Activity(_) => Run::Activities(Vec::new()),
@@ -56,6 +59,7 @@ impl Run {
                 },
             ) => rows.push((dfid, identifiers, added_by, at)),
             (Run::Events(rows), Change::InsertEvent(event)) => rows.push(event),
+            (Run::LocalMappings(rows), Change::MapLocalItem { local_id, dfid }) => rows.push((local_id, dfid)),
             (Run::Operations(rows), Change::InsertOperation(operation)) => rows.push(operation),
             (
                 Run::CircuitItems(rows),
@@ -94,6 +98,7 @@ impl Run {
                 traceability_writes::insert_events(txn, events).await?;
                 log::insert_entries(txn, entries).await
             }
+            Run::LocalMappings(mappings) => traceability_writes::map_local_items(txn, mappings).await,
             Run::Operations(operations) => traceability_writes::insert_operations(txn, operations).await,
             Run::CircuitItems(added) => traceability_writes::add_circuit_items(txn, added).await,
             Run::Activities(activities) => traceability_writes::activities(txn, activities).await,

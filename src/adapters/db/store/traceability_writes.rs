@@ -1,6 +1,6 @@
 //! The unit of work's statements for items, events and circuits.
 
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QuerySelect,
@@ -98,15 +98,26 @@ pub(super) async fn insert_local_items<C: ConnectionTrait>(txn: &C, locals: Vec<
     insert_all(txn, rows).await
 }
 
-pub(super) async fn map_local_item<C: ConnectionTrait>(txn: &C, local_id: String, dfid: String) -> Result<()> {
-    let mapped = local_item::Entity::update_many()
-        .col_expr(local_item::Column::Dfid, Expr::value(dfid))
-        .filter(local_item::Column::LocalId.eq(local_id))
-        .filter(local_item::Column::Dfid.is_null())
-        .exec(txn)
-        .await?;
-    if mapped.rows_affected != 1 {
-        return Err(lost_race("the local item"));
+/// Guard: maps each `(local_id, dfid)` local item to its DFID; fails with `concurrent_write`
+/// when any was mapped meanwhile.
+pub(super) async fn map_local_items<C: ConnectionTrait>(txn: &C, mappings: Vec<(String, String)>) -> Result<()> {
+    for chunk in mappings.chunks(ROWS_PER_STATEMENT) {
+        let mut dfid_of = CaseStatement::new();
+        for (local_id, dfid) in chunk {
+            dfid_of = dfid_of.case(
+                local_item::Column::LocalId.eq(local_id.as_str()),
+                Expr::val(dfid.as_str()),
+            );
+        }
+        let mapped = local_item::Entity::update_many()
+            .col_expr(local_item::Column::Dfid, dfid_of.into())
+            .filter(local_item::Column::LocalId.is_in(chunk.iter().map(|(local_id, _)| local_id.as_str())))
+            .filter(local_item::Column::Dfid.is_null())
+            .exec(txn)
+            .await?;
+        if mapped.rows_affected != chunk.len() as u64 {
+            return Err(lost_race("the local item"));
+        }
     }
     Ok(())
 }
