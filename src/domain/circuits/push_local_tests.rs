@@ -172,3 +172,48 @@ async fn each_conflicting_item_of_a_batch_counts_toward_the_hourly_allowance() {
         "the holders are never named"
     );
 }
+
+#[tokio::test]
+async fn a_batch_commits_its_changes_grouped_by_kind_parents_first() {
+    let w = open_circuit();
+    w.store.add_local_item("lid-1", "member", vec![]);
+    w.store.add_local_item("lid-2", "member", vec![]);
+    w.push_batch(vec![
+        local_push("lid-1", vec![sisbov("BR000000000001")]),
+        local_push("lid-2", vec![sisbov("BR000000000002")]),
+    ])
+    .await
+    .unwrap();
+    let mut kinds: Vec<&str> = w
+        .store
+        .committed()
+        .iter()
+        .map(|change| match change {
+            Change::InsertItem(_) => "item",
+            Change::AddIdentifiers { .. } => "identifiers",
+            Change::InsertEvent(_) => "event",
+            Change::MapLocalItem { .. } => "mapping",
+            Change::InsertOperation(_) => "operation",
+            Change::AddCircuitItem { .. } => "circuit item",
+            Change::Trigger(_) => "trigger",
+            Change::Activity(_) => "activity",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds.len(), 2 * 10, "two items, ten changes each");
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        [
+            "item",
+            "identifiers",
+            "event",
+            "mapping",
+            "operation",
+            "circuit item",
+            "trigger",
+            "activity"
+        ],
+        "one run per kind, each after what it refers to"
+    );
+}
