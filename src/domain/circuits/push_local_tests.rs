@@ -3,7 +3,7 @@
 
 use crate::domain::changes::Change;
 use crate::domain::circuits::push_local::{LocalPush, PushOutcome};
-use crate::domain::circuits::push_service_tests::{World, local_push, open_circuit, sisbov};
+use crate::domain::circuits::push_service_tests::{World, approval_circuit, local_push, open_circuit, sisbov};
 use crate::domain::testing::{assert_refused, canonical, cid, dfid, meta, principal};
 use crate::domain::{Error, ErrorKind, Result};
 
@@ -216,4 +216,33 @@ async fn a_batch_commits_its_changes_grouped_by_kind_parents_first() {
         ],
         "one run per kind, each after what it refers to"
     );
+}
+
+#[tokio::test]
+async fn a_batch_into_a_circuit_that_needs_approval_leaves_every_push_pending() {
+    let w = approval_circuit();
+    w.store.add_local_item("lid-1", "member", vec![]);
+    w.store.add_local_item("lid-2", "member", vec![]);
+    let results = w
+        .push_batch(vec![local_push("lid-1", vec![]), local_push("lid-2", vec![])])
+        .await
+        .unwrap();
+    assert!(
+        results
+            .iter()
+            .all(|r| r.operation.status == crate::domain::circuits::operation::OperationStatus::Pending)
+    );
+    for result in &results {
+        assert!(
+            !w.store.holds("c", &result.dfid),
+            "nothing joins before a manager approves"
+        );
+    }
+    let asked = w
+        .store
+        .committed()
+        .iter()
+        .filter(|c| matches!(c, Change::Notify(n) if n.user_id == "owner"))
+        .count();
+    assert_eq!(asked, 2, "the owner is asked about each push");
 }

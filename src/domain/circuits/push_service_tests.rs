@@ -58,7 +58,7 @@ pub(super) fn open_circuit() -> World {
     world(CircuitSettings::default())
 }
 
-fn approval_circuit() -> World {
+pub(super) fn approval_circuit() -> World {
     world(CircuitSettings {
         require_approval_for_push: true,
         require_approval_for_pull: true,
