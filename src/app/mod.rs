@@ -59,15 +59,26 @@ impl RunningApp {
 
 /// Opens the database and applies pending migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<Arc<Database>> {
-    let database = Database::connect(DbSettings {
+    let settings = DbSettings {
         url: config.database_url.clone(),
         pool_max: config.db_pool_max,
         acquire_timeout: config.db_acquire_timeout,
         statement_timeout: config.db_statement_timeout,
-    })
-    .await
-    .context("DATABASE_URL: cannot connect")?;
+    };
+    let database = Database::connect(settings.clone())
+        .await
+        .context("DATABASE_URL: cannot connect")?;
     database.migrate().await.context("applying migrations")?;
+    if database.backend() != sea_orm::DbBackend::Sqlite {
+        return Ok(Arc::new(database));
+    }
+    // A SQLite connection keeps the schema it read when it opened: one opened before a migration
+    // altered a table prepares `UPDATE ... RETURNING` as if the new columns were not there, and
+    // its rows come back without them. The pool is opened again, after the migrations.
+    database.close().await;
+    let database = Database::connect(settings)
+        .await
+        .context("DATABASE_URL: cannot connect")?;
     Ok(Arc::new(database))
 }
 

@@ -260,4 +260,15 @@ async fn notifications_are_mailed_to_users_who_turned_it_on_and_only_while_it_is
     let queued = mail_rows(&app).await;
     assert_eq!(queued.len(), 1, "{queued:?}");
     assert_eq!(queued[0].0, "coop@example.com");
+    // Sent on its first attempt: the worker read the row whole (a SQLite connection opened before
+    // the migrations once read it without `notification_id`, and only a retry sent it).
+    let db = app.database().await;
+    let attempts = sea_orm::ConnectionTrait::query_one_raw(
+        &db,
+        sea_orm::Statement::from_string(db.get_database_backend(), "SELECT attempts FROM mail_outbox"),
+    )
+    .await
+    .unwrap()
+    .and_then(|row| row.try_get::<i32>("", "attempts").ok());
+    assert_eq!(attempts, Some(1));
 }
