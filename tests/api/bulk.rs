@@ -272,8 +272,8 @@ async fn a_thousand_local_items_push_to_a_circuit_in_one_request_or_none_do() {
         errors,
         [
             ("items[1].local_id", "not_found"),
-            ("items[3].local_id", "claimed_in_batch"),
             ("items[2].identifiers", "identifier_conflict"),
+            ("items[3].local_id", "claimed_in_batch"),
         ]
     );
     assert!(

@@ -209,8 +209,9 @@ impl PushService {
 
     /// Tokenizes and pushes up to `MAX_BATCH_ITEMS` local items, all or none: every item is
     /// checked first, and the writes are one transaction. Bad items refuse the request, each
-    /// named by its index (400 `invalid_rows` when all are malformed, else 409 `rows_refused`).
-    /// Two items of one batch may not claim the same canonical identifier or the same item.
+    /// named by its index, in order (400 `invalid_rows` when all are malformed, else 409
+    /// `rows_refused`). Two items of one batch may not claim the same canonical identifier or
+    /// the same item.
     pub async fn push_local_batch(
         &self,
         principal: &Principal,
@@ -223,7 +224,8 @@ impl PushService {
         }
         match retry_on_race(|| self.try_push_local_batch(principal, circuit_id, &pushes)).await? {
             Ok(results) => Ok(results),
-            Err(failures) => {
+            Err(mut failures) => {
+                failures.sort_by_key(|(index, _)| *index);
                 let identifiers = failures
                     .iter()
                     .filter(|(_, error)| error.is("identifier_conflict"))

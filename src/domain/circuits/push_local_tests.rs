@@ -92,7 +92,7 @@ async fn one_item_that_cannot_be_pushed_refuses_the_batch_and_is_named_by_its_in
 }
 
 #[tokio::test]
-async fn two_items_claiming_one_new_identifier_are_refused_as_invalid() {
+async fn two_items_claiming_one_new_identifier_are_refused_as_invalid_in_index_order() {
     let w = open_circuit();
     w.store.add_local_item("lid-1", "member", vec![]);
     w.store.add_local_item("lid-2", "member", vec![]);
@@ -110,8 +110,8 @@ async fn two_items_claiming_one_new_identifier_are_refused_as_invalid() {
     assert_eq!(
         row_errors(&error),
         [
-            ("items[3].local_id".to_owned(), "claimed_in_batch".to_owned()),
             ("items[2].local_id".to_owned(), "claimed_in_batch".to_owned()),
+            ("items[3].local_id".to_owned(), "claimed_in_batch".to_owned()),
         ]
     );
     assert_eq!(mints(&w), 0);
