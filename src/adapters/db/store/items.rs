@@ -2,7 +2,7 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, OnConflict, 
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
 
 use super::circuits::members_with_roles;
-use super::{SqlStore, paged};
+use super::{ROWS_PER_STATEMENT, SqlStore, paged};
 use crate::adapters::db::entities::{
     canonical_name, circuit_item, circuit_member, dfid_counter, item, item_access, item_identifier, local_item,
 };
@@ -179,7 +179,7 @@ impl ItemRepo for SqlStore {
     async fn local_items_named(&self, owner_id: &str, local_ids: &[String]) -> Result<Vec<LocalItem>> {
         let mut items = Vec::with_capacity(local_ids.len());
         // Chunks keep each statement under SQLite's bound-parameter limit.
-        for chunk in local_ids.chunks(1_000) {
+        for chunk in local_ids.chunks(ROWS_PER_STATEMENT) {
             let select = local_item::Entity::find()
                 .filter(local_item::Column::OwnerId.eq(owner_id))
                 .filter(local_item::Column::LocalId.is_in(chunk.iter().map(String::as_str)));
@@ -329,7 +329,7 @@ impl ItemRepo for SqlStore {
     async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>> {
         let mut owners = Vec::new();
         // Chunks keep each statement under SQLite's bound-parameter limit.
-        for chunk in names.chunks(1_000) {
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
             // A row-value IN, not a chain of ORs: the query builder recurses once per OR.
             let condition = Expr::tuple([
                 Expr::col(canonical_name::Column::Key),

@@ -73,7 +73,7 @@ pub(super) async fn insert_entries<C: ConnectionTrait>(txn: &C, entries: Vec<Log
             leaf_index: Set(None),
         })
         .collect();
-    super::traceability_writes::insert_all(txn, rows).await
+    super::insert_all(txn, rows).await
 }
 
 /// A fresh salt for a new entry.

@@ -24,9 +24,12 @@ mod versions;
 use std::sync::Arc;
 
 use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 
 use super::Database;
+use crate::domain::Result;
 use crate::domain::page::{Cursor, PageRequest};
 use crate::domain::partners::ports::Notifier;
 
@@ -70,4 +73,23 @@ fn paged<E: EntityTrait>(select: Select<E>, at: E::Column, id: E::Column, page: 
         .order_by_desc(at)
         .order_by_desc(id)
         .limit(u64::from(page.limit) + 1)
+}
+
+/// Rows per multi-row statement: few round trips, and under both engines' limits on bound
+/// parameters (SQLite's 32,766) for rows of up to twelve columns.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Inserts `rows` of one table in statements of `ROWS_PER_STATEMENT`.
+async fn insert_all<C, A>(txn: &C, mut rows: Vec<A>) -> Result<()>
+where
+    C: ConnectionTrait,
+    A: ActiveModelTrait + Send,
+{
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(ROWS_PER_STATEMENT));
+        <A::Entity as EntityTrait>::insert_many(std::mem::replace(&mut rows, rest))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
 }

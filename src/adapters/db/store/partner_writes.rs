@@ -5,8 +5,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use std::collections::HashMap;
 
+use super::insert_all;
 use super::partners::settings_of;
-use super::traceability_writes::insert_all;
 use crate::adapters::db::entities::{
     circuit, circuit_item, item, post_action_setting, storage_record, trigger, webhook, webhook_attempt,
     webhook_delivery,
@@ -93,8 +93,7 @@ pub(super) async fn triggers<C: ConnectionTrait>(txn: &C, triggers: Vec<Trigger>
         if let Some(Some(announced)) = settings.get(&t.circuit_id)
             && announced.announces(t.kind)
         {
-            let announced = announced.clone();
-            fan_out(txn, t, &announced).await?;
+            fan_out(txn, t, announced).await?;
         }
     }
     Ok(())

@@ -2,11 +2,11 @@
 
 use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 
 use super::items::{identifier_row, lost_race};
+use super::{ROWS_PER_STATEMENT, insert_all};
 use crate::adapters::db::entities::{
     activity, canonical_name, circuit, circuit_item, circuit_member, circuit_role, event, item, item_access,
     join_request, local_event, local_item, operation, published_item, user,
@@ -62,25 +62,6 @@ fn role_model(role: &CustomRole) -> circuit_role::ActiveModel {
         color: Set(role.color.clone()),
         created_at: Set(role.created_at),
     }
-}
-
-/// Rows per multi-row statement: few round trips, and under both engines' limits on bound
-/// parameters (SQLite's 32,766) for rows of up to twelve columns.
-const ROWS_PER_STATEMENT: usize = 1_000;
-
-/// Inserts `rows` of one table in statements of `ROWS_PER_STATEMENT`.
-pub(super) async fn insert_all<C, A>(txn: &C, mut rows: Vec<A>) -> Result<()>
-where
-    C: ConnectionTrait,
-    A: ActiveModelTrait + Send,
-{
-    while !rows.is_empty() {
-        let rest = rows.split_off(rows.len().min(ROWS_PER_STATEMENT));
-        <A::Entity as EntityTrait>::insert_many(std::mem::replace(&mut rows, rest))
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(())
 }
 
 pub(super) async fn insert_local_items<C: ConnectionTrait>(txn: &C, locals: Vec<LocalItem>) -> Result<()> {

@@ -7,9 +7,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use std::collections::HashMap;
 
 use super::SqlStore;
+use super::insert_all;
 use super::items::item_of;
 use super::log::{insert_entries, new_salt};
-use super::traceability_writes::insert_all;
 use crate::adapters::db::entities::{item, item_version};
 use crate::domain::items::ports::VersionRepo;
 use crate::domain::items::version::{ItemVersion, VersionChange};
