@@ -234,7 +234,7 @@ impl PushService {
                 self.conflicts.screen_many(identifiers, principal, meta).await?;
                 let mut errors = RowErrors::default();
                 for (index, error) in failures {
-                    let field = error_field(&error).map_or_else(|| default_field(&error), |field| field.to_owned());
+                    let field = error_field(&error).unwrap_or_else(|| default_field(&error)).to_owned();
                     errors.push(index as u64, Some(format!("items[{index}].{field}")), error);
                 }
                 errors.into_result()?;
@@ -502,12 +502,11 @@ fn in_batch(first: usize, what: &str) -> Error {
     )
 }
 
-/// The field an error without one is about.
-fn default_field(error: &Error) -> String {
+/// The field an error that names none is about: the local item when it is missing or repeated,
+/// else its identifiers (a conflict, a circuit requirement, the item they resolve to).
+fn default_field(error: &Error) -> &'static str {
     match error.code.as_ref() {
         "not_found" | "claimed_in_batch" => "local_id",
-        "enriched_data" => "enriched_data",
         _ => "identifiers",
     }
-    .to_owned()
 }
