@@ -1,6 +1,7 @@
 # P4 and P5: the original system's login scenario (10 concurrent clients for 60 s) and the freeze
 # test (50 concurrent logins while probes hit cheap routes at 20 req/s each), on a server of their
-# own (sourced by run.sh). LOGIN_SECONDS shortens the runs.
+# own (sourced by run.sh), with the server's RSS before and after the storm (P8's third bound).
+# LOGIN_SECONDS shortens the runs.
 LOGIN_SECONDS="${LOGIN_SECONDS:-60}"
 LOGIN_PASSWORD='Bench-login1!'
 
@@ -29,16 +30,17 @@ scenario_p4() {
 
 scenario_p5() {
   login_server
-  local probe_token run dfid
+  local probe_token run dfid idle_rss
   probe_token=$(login_token prober "$LOGIN_PASSWORD")
   dfid=$(prober_item "$probe_token")
+  idle_rss=$(rss_kb "$SERVER_PID")
   export LOGIN_USERS=10 LOGIN_PASSWORD
   python3 "$BENCH_DIR/probe.py" "$LOGIN_SECONDS" 20 "$BASE/health" "$BASE/health/db" \
     "$BASE/api/items/$dfid|Authorization: Bearer $probe_token" >"$WORK/probe.json" &
   local probe_pid=$!
   run=$(run_wrk 50 "${LOGIN_SECONDS}s" "$BENCH_DIR/login.lua" "$BASE")
   wait "$probe_pid"
-  record p5 "$run" "$(cat "$WORK/probe.json")"
+  record p5 "$run" "$(cat "$WORK/probe.json")" "$idle_rss" "$(rss_kb "$SERVER_PID")"
 }
 
 # An item of the prober's, for the authenticated probe; prints its DFID.

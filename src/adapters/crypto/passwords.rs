@@ -1,12 +1,12 @@
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::PasswordHasher as _;
-use argon2::password_hash::phc::Output;
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
-use tokio::sync::Semaphore;
+use rand::Rng as _;
+use tokio::sync::{Semaphore, oneshot};
 use tracing::Instrument as _;
 
 use crate::domain::identity::ports::{PasswordCheck, PasswordHasher};
@@ -19,9 +19,11 @@ pub struct HashLimits {
     pub queue_timeout: Duration,
 }
 
-/// argon2id hashing on the blocking pool behind a semaphore. A caller that cannot get a slot in
-/// time gets 503 instead of queueing without end; async workers never hash.
+/// argon2id hashing on `concurrency` threads of its own behind a semaphore. A caller that cannot
+/// get a slot in time gets 503 instead of queueing without end; async workers never hash, and
+/// neither does tokio's blocking pool, whose hundreds of threads would each keep argon2 memory.
 pub struct PasswordHashing {
+    threads: HashThreads,
     slots: Arc<Semaphore>,
     /// Half the slots (at least one), which suspect checks must also hold.
     suspect_slots: Arc<Semaphore>,
@@ -35,8 +37,13 @@ pub struct PasswordHashing {
 impl PasswordHashing {
     /// Computes the dummy hash once (one argon2id hash, a few ms in release builds).
     pub fn new(limits: HashLimits, name: &'static str) -> anyhow::Result<Self> {
-        let dummy_hash = hash_argon2(&crate::domain::secrets::random_token(24))?;
+        // Hashed in passing memory: kept memory on this thread would stay resident for nothing.
+        let dummy_hash = hash_argon2(
+            &crate::domain::secrets::random_token(24),
+            |argon2, password, salt, out| argon2.hash_password_into(password, salt, out),
+        )?;
         Ok(Self {
+            threads: HashThreads::start(limits.concurrency, name)?,
             slots: Arc::new(Semaphore::new(limits.concurrency)),
             suspect_slots: Arc::new(Semaphore::new((limits.concurrency / 2).max(1))),
             limits,
@@ -96,24 +103,85 @@ impl PasswordHashing {
         };
         let span = tracing::debug_span!("password", op);
         let started = Instant::now();
-        let outcome = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work()
-        })
-        .instrument(span)
-        .await
-        .map_err(|e| Error::internal(format!("password hashing task failed: {e}")));
+        let outcome = self
+            .threads
+            .run(move || {
+                let _permit = permit;
+                work()
+            })
+            .instrument(span)
+            .await;
         metrics::histogram!("defarm_password_hash_seconds", "hasher" => self.name, "op" => op)
             .record(started.elapsed().as_secs_f64());
         outcome
     }
 }
 
-fn hash_argon2(password: &str) -> anyhow::Result<String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of threads that run hashing jobs, so the argon2 memory each keeps (see [`BLOCKS`])
+/// is bounded by the thread count whatever the load. The threads end when this is dropped.
+struct HashThreads {
+    jobs: mpsc::SyncSender<Job>,
+}
+
+impl HashThreads {
+    fn start(count: usize, name: &str) -> anyhow::Result<Self> {
+        // The semaphore admits at most `count` jobs at once, so the queue never fills.
+        let (jobs, queue) = mpsc::sync_channel::<Job>(count);
+        let queue = Arc::new(Mutex::new(queue));
+        for index in 0..count {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("hash-{name}-{index}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job, never while hashing.
+                        let next = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+                        match next {
+                            Ok(job) => job(),
+                            Err(mpsc::RecvError) => return,
+                        }
+                    }
+                })?;
+        }
+        Ok(Self { jobs })
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let (done, outcome) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.jobs
+            .try_send(job)
+            .map_err(|e| Error::internal(format!("password hashing queue refused a job: {e}")))?;
+        outcome
+            .await
+            .map_err(|_| Error::internal("a password hashing thread stopped"))
+    }
+}
+
+/// How argon2 computes an output: `(argon2, password, salt, out)`.
+type Compute = fn(&Argon2<'_>, &[u8], &[u8], &mut [u8]) -> argon2::Result<()>;
+
+/// A new argon2id hash (default parameters, a random 16-byte salt) in PHC form.
+fn hash_argon2(password: &str, compute: Compute) -> anyhow::Result<String> {
+    let argon2 = Argon2::default();
+    let params = argon2.params().clone();
+    let mut salt = [0_u8; 16];
+    rand::rng().fill(&mut salt);
+    let mut output = vec![0_u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    let argon = |e: &dyn std::fmt::Display| anyhow::anyhow!("argon2: {e}");
+    compute(&argon2, password.as_bytes(), &salt, &mut output).map_err(|e| argon(&e))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::default().into()),
+        params: ParamsString::try_from(&params).map_err(|e| argon(&e))?,
+        salt: Some(Salt::new(&salt).map_err(|e| argon(&e))?),
+        hash: Some(Output::new(&output).map_err(|e| argon(&e))?),
+    };
+    Ok(hash.to_string())
 }
 
 fn is_bcrypt(hash: &str) -> bool {
@@ -160,25 +228,29 @@ fn argon2_matches(password: &[u8], stored: &PasswordHash) -> std::result::Result
         return Err("no salt or no hash".to_owned());
     };
     let mut computed = vec![0u8; expected.len()];
-    let blocks = params.block_count();
-    BLOCKS
-        .with_borrow_mut(|memory| {
-            memory.resize(blocks.max(memory.len()), Block::default());
-            Argon2::new(algorithm, version, params).hash_password_into_with_memory(
-                password,
-                salt.as_ref(),
-                &mut computed,
-                &mut memory[..blocks],
-            )
-        })
-        .map_err(|e| e.to_string())?;
+    in_kept_memory(
+        &Argon2::new(algorithm, version, params),
+        password,
+        salt.as_ref(),
+        &mut computed,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(Output::new(&computed).map_err(|e| e.to_string())? == *expected)
+}
+
+/// Runs argon2 in this thread's kept memory, growing it when the parameters need more.
+fn in_kept_memory(argon2: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+    let blocks = argon2.params().block_count();
+    BLOCKS.with_borrow_mut(|memory| {
+        memory.resize(blocks.max(memory.len()), Block::default());
+        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+    })
 }
 
 #[async_trait::async_trait]
 impl PasswordHasher for PasswordHashing {
     async fn hash(&self, password: String) -> Result<String> {
-        self.run("hash", move || hash_argon2(&password))
+        self.run("hash", move || hash_argon2(&password, in_kept_memory))
             .instrument(tracing::debug_span!("password.hash"))
             .await?
             .map_err(|e| Error::internal(e.to_string()))
@@ -233,6 +305,46 @@ mod tests {
             hasher.verify("wrong".into(), hash).await.unwrap(),
             PasswordCheck::Mismatch
         );
+    }
+
+    /// The PHC string this writes is what argon2's own verifier reads.
+    #[test]
+    fn new_hashes_verify_with_the_argon2_crate() {
+        use argon2::PasswordVerifier as _;
+        let hash = hash_argon2("Correct!horse1", in_kept_memory).unwrap();
+        let parsed = PasswordHash::new(&hash).unwrap();
+        assert!(Argon2::default().verify_password(b"Correct!horse1", &parsed).is_ok());
+        assert!(Argon2::default().verify_password(b"Correct!horse2", &parsed).is_err());
+        assert_ne!(
+            hash,
+            hash_argon2("Correct!horse1", in_kept_memory).unwrap(),
+            "each hash has its own salt"
+        );
+    }
+
+    /// Every job runs on one of the hasher's own threads, never on tokio's blocking pool, and
+    /// twenty jobs use no more threads than the concurrency.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn jobs_run_on_exactly_the_hashers_threads() {
+        let hasher = Arc::new(hasher(3, 10_000));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let hasher = hasher.clone();
+            tasks.push(tokio::spawn(async move {
+                hasher
+                    .run("verify", || {
+                        std::thread::sleep(Duration::from_millis(5));
+                        std::thread::current().name().map(str::to_owned)
+                    })
+                    .await
+            }));
+        }
+        let mut names = std::collections::HashSet::new();
+        for task in tasks {
+            names.insert(task.await.unwrap().unwrap().unwrap());
+        }
+        assert!(names.iter().all(|name| name.starts_with("hash-test-")), "{names:?}");
+        assert!(names.len() <= 3, "{names:?}");
     }
 
     #[tokio::test]
