@@ -124,3 +124,56 @@ impl RedisClient {
         ok
     }
 }
+
+/// What a channel subscription reports to its owner.
+pub trait ChannelListener: Send + Sync + 'static {
+    /// The subscription is up (`true`, confirmed by Redis) or lost (`false`): messages sent
+    /// while it was down were missed.
+    fn connected(&self, up: bool);
+    fn message(&self, payload: String);
+}
+
+/// How long a lost subscription waits before connecting again.
+const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
+
+/// Subscribes `listener` to `channel` on a connection of its own, reconnecting after failures,
+/// until the listener is dropped.
+pub fn listen(
+    client: &RedisClient,
+    channel: String,
+    listener: std::sync::Weak<dyn ChannelListener>,
+) -> anyhow::Result<()> {
+    use futures_util::StreamExt as _;
+    let redis = deadpool_redis::redis::Client::open(client.url())?;
+    tokio::spawn(async move {
+        loop {
+            match redis.get_async_pubsub().await {
+                Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
+                    Ok(()) => {
+                        tracing::info!(channel, "subscribed");
+                        if let Some(listener) = listener.upgrade() {
+                            listener.connected(true);
+                        }
+                        let mut messages = pubsub.on_message();
+                        while let Some(message) = messages.next().await {
+                            let Some(listener) = listener.upgrade() else {
+                                return;
+                            };
+                            listener.message(message.get_payload().unwrap_or_default());
+                        }
+                        tracing::warn!(channel, "subscription lost; resubscribing");
+                    }
+                    Err(err) => tracing::warn!(channel, error = %err, "cannot subscribe; retrying"),
+                },
+                Err(err) => tracing::warn!(channel, error = %err, "cannot reach Redis to subscribe; retrying"),
+            }
+            let Some(alive) = listener.upgrade() else {
+                return;
+            };
+            alive.connected(false);
+            drop(alive);
+            tokio::time::sleep(RESUBSCRIBE_AFTER).await;
+        }
+    });
+    Ok(())
+}

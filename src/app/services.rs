@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::Config;
 use super::secrets::load_or_create;
-use crate::adapters::cache::{MemoryCache, RedisCache};
+use crate::adapters::cache::{MemoryCache, NearCache, RedisCache};
 use crate::adapters::clock::SystemClock;
 use crate::adapters::crypto::{AesCipher, HashLimits, JwtSigner, PasswordHashing};
 use crate::adapters::db::{CommitHooks, Database, SqlStore};
@@ -128,6 +128,12 @@ impl Services {
             Some(cache) => cache.clone(),
             None => Arc::new(MemoryCache::new()),
         };
+        // Session, account and API key facts, read on every authenticated request: each replica
+        // keeps a near copy, kept true by deletions published through Redis.
+        let facts_cache: Arc<dyn Cache> = match (&redis, &redis_cache) {
+            (Some(client), Some(shared)) => NearCache::start(shared.clone(), client.clone())?,
+            _ => cache.clone(),
+        };
         let limiter: Arc<dyn RateLimiter> = match &redis {
             Some(client) => Arc::new(RedisLimiter::new(client.clone())),
             None => Arc::new(MemoryLimiter::new()),
@@ -232,7 +238,7 @@ impl Services {
         };
         let guard = Arc::new(Guard {
             store: store.clone(),
-            cache: cache.clone(),
+            cache: facts_cache.clone(),
             tokens: tokens.clone(),
             limiter: limiter.clone(),
             clock: clock.clone(),
@@ -244,7 +250,7 @@ impl Services {
             store: store.clone(),
             hasher,
             tokens,
-            cache: cache.clone(),
+            cache: facts_cache.clone(),
             limiter: limiter.clone(),
             cipher: cipher.clone(),
             clock: clock.clone(),
@@ -261,7 +267,7 @@ impl Services {
         let limiter_for_conflicts = limiter.clone();
         let api_keys = Arc::new(ApiKeyService {
             store: store.clone(),
-            cache: cache.clone(),
+            cache: facts_cache.clone(),
             limiter,
             clock: clock.clone(),
             ids: ids.clone(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
-use crate::helpers::{Receiver, eventually, json_with_status, spawn_with};
+use crate::helpers::{PASSWORD, Receiver, TestApp, assert_error, eventually, json_with_status, spawn_with};
 
 pub fn shared_services() -> bool {
     ["TEST_DATABASE_URL", "TEST_REDIS_URL"]
@@ -121,4 +121,86 @@ async fn next(socket: &mut Socket) -> Option<Value> {
             return serde_json::from_str::<Value>(&text).ok();
         }
     }
+}
+
+/// Each replica keeps its own copy of session, account and key facts. Every way of revoking
+/// access takes effect on the replica that revoked at once, and on the other one as soon as the
+/// published deletion arrives (the bench measures how soon; the copy itself would live 60 s).
+#[tokio::test]
+async fn revocations_reach_both_replicas_copies_of_session_facts() {
+    if !shared_services() {
+        return;
+    }
+    let (a, admin) = crate::admin::app_with_admin_and(&[("RATE_LIMIT_PER_HOUR_BASIC", "0")]).await;
+    let b = a.replica().await;
+    // Redis subscriptions are asynchronous; give both a moment to be in place.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let (session, _) = a.register("leaver").await;
+    check_revocation(&a, &b, &session, 401, "session_revoked", || async {
+        assert_eq!(a.post_as("/api/auth/logout", &session, &json!({})).await.status(), 204);
+    })
+    .await;
+
+    let (current, _) = a.register("changer").await;
+    let other = json_with_status(a.login("changer", PASSWORD).await, 200).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let change = json!({ "current_password": PASSWORD, "new_password": "N3w-password!" });
+    check_revocation(&a, &b, &other, 401, "session_revoked", || async {
+        let changed = a.post_as("/api/auth/change-password", &current, &change).await;
+        assert!(changed.status().is_success(), "{}", changed.status());
+    })
+    .await;
+
+    let (suspect, suspect_id) = a.register("suspect").await;
+    let suspend = json!({ "status": "Suspended", "reason": "chargeback" });
+    check_revocation(&a, &b, &suspect, 403, "account_suspended", || async {
+        let path = format!("/api/admin/users/{suspect_id}/status");
+        json_with_status(a.put_as(&path, &admin, &suspend).await, 200).await;
+    })
+    .await;
+
+    let (owner, _) = a.register("keyholder").await;
+    let created = json_with_status(
+        a.post_as(
+            "/api/api-keys",
+            &owner,
+            &json!({ "name": "k", "permissions": { "read": true } }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let (key, key_id) = (created["key"].as_str().unwrap(), created["id"].as_str().unwrap());
+    check_revocation(&a, &b, key, 401, "invalid_api_key", || async {
+        let revoked = a.delete_as(&format!("/api/api-keys/{key_id}"), &owner).await;
+        assert!(revoked.status().is_success(), "{}", revoked.status());
+    })
+    .await;
+}
+
+/// Uses `credential` on both replicas (so each holds its facts), runs `revoke` on A, and checks
+/// the credential is refused with `status`/`code` on A at once and on B within a few seconds.
+async fn check_revocation<F, Fut>(a: &TestApp, b: &TestApp, credential: &str, status: u16, code: &str, revoke: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for app in [a, b, a, b] {
+        json_with_status(app.get_as("/api/users/me", credential).await, 200).await;
+    }
+    revoke().await;
+    let started = std::time::Instant::now();
+    assert_error(a.get_as("/api/users/me", credential).await, status, code).await;
+    let refused_on_b = eventually(5, || async {
+        (b.get_as("/api/users/me", credential).await.status().as_u16() == status).then_some(())
+    })
+    .await;
+    assert!(
+        refused_on_b.is_some(),
+        "{code}: the other replica still accepts the credential"
+    );
+    eprintln!("{code}: refused on the other replica after {:?}", started.elapsed());
 }

@@ -7,11 +7,18 @@ use crate::ports::Cache;
 /// Entries kept at most; past this, expired entries are swept and then the oldest dropped.
 const CAPACITY: usize = 100_000;
 
-/// The in-process cache for the single-instance (SQLite) mode. The lock is held only for a map
-/// operation, never across an await.
-#[derive(Default)]
+/// The in-process cache for the single-instance (SQLite) mode, and each replica's near copy of
+/// shared facts. The lock is held only for a map operation, never across an await.
 pub struct MemoryCache {
     entries: Mutex<HashMap<String, Entry>>,
+    /// The label of this cache's hit and miss metrics.
+    label: &'static str,
+}
+
+impl Default for MemoryCache {
+    fn default() -> Self {
+        Self::labelled("memory")
+    }
 }
 
 struct Entry {
@@ -22,6 +29,28 @@ struct Entry {
 impl MemoryCache {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    pub fn labelled(label: &'static str) -> Self {
+        Self {
+            entries: Mutex::default(),
+            label,
+        }
+    }
+
+    pub fn forget(&self, key: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(key);
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
     }
 
     /// Sweeps expired entries; if the map is still full, drops an arbitrary tenth of it (a cache
@@ -48,7 +77,7 @@ impl Cache for MemoryCache {
                 .filter(|entry| entry.expires_at > Instant::now())
                 .map(|entry| entry.value.clone())
         };
-        super::record("memory", value.is_some());
+        super::record(self.label, value.is_some());
         value
     }
 
@@ -75,8 +104,7 @@ impl Cache for MemoryCache {
     }
 
     async fn delete(&self, key: &str) -> bool {
-        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.remove(key);
+        self.forget(key);
         true
     }
 

@@ -1,9 +1,12 @@
-//! The two caches: Redis (shared by replicas) and in-process (single instance).
+//! The caches: Redis (shared by replicas), in-process (single instance), and a replica's near
+//! copy of the shared one kept true by deletions published through Redis.
 
 mod memory;
+mod near;
 mod redis;
 
 pub use memory::MemoryCache;
+pub use near::NearCache;
 pub use redis::RedisCache;
 
 fn record(backend: &'static str, hit: bool) {

@@ -1,6 +1,6 @@
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
@@ -120,28 +120,37 @@ impl PasswordHashing {
 type Job = Box<dyn FnOnce() + Send>;
 
 /// A fixed set of threads that run hashing jobs, so the argon2 memory each keeps (see [`BLOCKS`])
-/// is bounded by the thread count whatever the load. The threads end when this is dropped.
+/// is bounded by the thread count whatever the load. A thread idle for [`KEEP_MEMORY_FOR`] gives
+/// its memory back. The threads end when this is dropped.
 struct HashThreads {
-    jobs: mpsc::SyncSender<Job>,
+    jobs: flume::Sender<Job>,
 }
+
+/// How long an idle hashing thread keeps its argon2 memory for the next job.
+const KEEP_MEMORY_FOR: Duration = Duration::from_secs(5);
 
 impl HashThreads {
     fn start(count: usize, name: &str) -> anyhow::Result<Self> {
         // The semaphore admits at most `count` jobs at once, so the queue never fills.
-        let (jobs, queue) = mpsc::sync_channel::<Job>(count);
-        let queue = Arc::new(Mutex::new(queue));
+        let (jobs, queue) = flume::bounded::<Job>(count);
         for index in 0..count {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("hash-{name}-{index}"))
                 .spawn(move || {
                     loop {
-                        // The lock is held only while waiting for the next job, never while hashing.
-                        let next = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
-                        match next {
-                            Ok(job) => job(),
-                            Err(mpsc::RecvError) => return,
-                        }
+                        let job = match queue.recv_timeout(KEEP_MEMORY_FOR) {
+                            Ok(job) => job,
+                            Err(flume::RecvTimeoutError::Timeout) => {
+                                BLOCKS.with_borrow_mut(|memory| *memory = Vec::new());
+                                match queue.recv() {
+                                    Ok(job) => job,
+                                    Err(flume::RecvError::Disconnected) => return,
+                                }
+                            }
+                            Err(flume::RecvTimeoutError::Disconnected) => return,
+                        };
+                        job();
                     }
                 })?;
         }

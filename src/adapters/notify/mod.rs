@@ -1,14 +1,11 @@
 //! Notification fan-out: an in-process broadcast, fed directly (single instance) or by a Redis
 //! channel that every replica subscribes to.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use tokio::sync::broadcast;
 
-use crate::adapters::redis::RedisClient;
+use crate::adapters::redis::{ChannelListener, RedisClient, listen};
 use crate::domain::partners::notification::{Notification, NotificationType};
 use crate::domain::partners::ports::Notifier;
 
@@ -97,46 +94,29 @@ pub struct RedisNotifier {
 }
 
 impl RedisNotifier {
-    /// Starts the subscription task (reconnecting after failures) and returns the notifier.
+    /// Starts the subscription (reconnecting after failures) and returns the notifier.
     pub fn start(client: Arc<RedisClient>) -> anyhow::Result<Arc<Self>> {
         let notifier = Arc::new(Self {
             channel: client.key("notifications"),
             local: broadcast::channel(CHANNEL_BOUND).0,
             client,
         });
-        let redis = deadpool_redis::redis::Client::open(notifier.client.url())?;
-        let weak = Arc::downgrade(&notifier);
-        let channel = notifier.channel.clone();
-        tokio::spawn(async move {
-            loop {
-                match redis.get_async_pubsub().await {
-                    Ok(mut pubsub) => {
-                        if pubsub.subscribe(&channel).await.is_ok() {
-                            tracing::info!("subscribed to notification fan-out");
-                            let mut messages = pubsub.on_message();
-                            while let Some(message) = messages.next().await {
-                                let Some(notifier) = weak.upgrade() else {
-                                    return;
-                                };
-                                let payload: String = message.get_payload().unwrap_or_default();
-                                if let Some(notification) = serde_json::from_str::<Wire>(&payload)
-                                    .ok()
-                                    .and_then(Wire::into_notification)
-                                {
-                                    let _ = notifier.local.send(notification);
-                                }
-                            }
-                        }
-                    }
-                    Err(err) => tracing::warn!(error = %err, "notification fan-out cannot reach Redis; retrying"),
-                }
-                if weak.strong_count() == 0 {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        });
+        let listener: Arc<dyn ChannelListener> = notifier.clone();
+        listen(&notifier.client, notifier.channel.clone(), Arc::downgrade(&listener))?;
         Ok(notifier)
+    }
+}
+
+impl ChannelListener for RedisNotifier {
+    fn connected(&self, _up: bool) {}
+
+    fn message(&self, payload: String) {
+        if let Some(notification) = serde_json::from_str::<Wire>(&payload)
+            .ok()
+            .and_then(Wire::into_notification)
+        {
+            let _ = self.local.send(notification);
+        }
     }
 }
 
