@@ -32,7 +32,7 @@ ensure_tools() {
 build_release() {
   [ -n "${BENCH_BIN:-}" ] && { log "running $BENCH_BIN, not building"; return 0; }
   log "building the release binary"
-  (cd "$ROOT" && cargo build --release --quiet)
+  (cd "$ROOT" && cargo build --release --quiet && cargo build --release --quiet --example bare_health)
 }
 
 start_services() {
@@ -144,6 +144,34 @@ run_wrk() {
   local args=("-t$((connections < 2 ? connections : 2))" "-c$connections" "-d$duration" --latency -s "$BENCH_DIR/report.lua")
   [ -n "$script" ] && export WRK_SCRIPT="$script"
   for header in "$@"; do args+=(-H "$header"); done
+  local perf_pid=""
+  if [ -n "${PROFILE_NAME:-}" ]; then
+    # 10 s of the server's stacks from the run's third second (the sampling costs a few %).
+    (sleep 2; perf record -q -e cpu-clock -F 199 --call-graph dwarf,16384 -p "$SERVER_PID" \
+      -o "$WORK/perf-$PROFILE_NAME.data" -- sleep 10) >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   wrk "${args[@]}" "$url" 2>&1 | sed -n '/^JSON /s/^JSON //p'
   unset WRK_SCRIPT
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid"
+    flame_graph "$PROFILE_NAME"
+    unset PROFILE_NAME
+  fi
+}
+
+# With BENCH_PROFILE=1, the next run_wrk records the server with perf for a flame graph.
+profile_next() {
+  if [ "${BENCH_PROFILE:-0}" = 1 ]; then PROFILE_NAME="$1"; fi
+  return 0
+}
+
+flame_graph() {
+  local name="$1" out="$ROOT/bench/results/flame-$commit-$1.svg"
+  perf script -i "$WORK/perf-$name.data" 2>/dev/null | inferno-collapse-perf 2>/dev/null |
+    inferno-flamegraph --title "$name, $commit" >"$out" 2>/dev/null && log "flame graph: $out"
+  # The top frames by self time, for the closing note.
+  perf report -i "$WORK/perf-$name.data" --no-children --sort symbol --stdio 2>/dev/null |
+    grep -E '^ +[0-9]' | head -15 >"$ROOT/bench/results/flame-$commit-$name.top.txt"
+  rm -f "$WORK/perf-$name.data"
 }

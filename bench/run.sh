@@ -6,7 +6,9 @@
 #
 # Scenarios (targets in ../shared/design/QUALITY.md): p1 p2 p3 p6 p7 (throughput, main server),
 # i1 i2 s1 (bulk import, batch push, dashboards), p10 (transparency log), p8 (memory), p4 p5 (login, own server), p9 (start time), r1 r2 r3 r4 (fault drills), soak.
-# BENCH_SECONDS (30), LOGIN_SECONDS (60) and SOAK_MINUTES (10) shorten the runs. BENCH_BIN runs
+# BENCH_SECONDS (30), LOGIN_SECONDS (60) and SOAK_MINUTES (10) shorten the runs. BENCH_PROFILE=1
+# also records the server with perf during P1, P3, P6 and P7 and writes flame graphs
+# (bench/results/flame-<commit>-<scenario>.svg; needs linux-perf and inferno). BENCH_BIN runs
 # another build unbuilt (an older commit's release binary, for a before/after comparison; name it
 # with BENCH_COMMIT, and give BENCH_LOG_KEY any value when it predates `defarm log keygen`).
 source "$(dirname "$0")/lib.sh"
@@ -65,11 +67,11 @@ ROWS="$WORK/rows.jsonl"
 : >"$ROWS"
 rm -f "$WORK"/server-*.log
 trap 'stop_server; stop_receiver; stop_replica' EXIT
+commit=$(git -C "$ROOT" rev-parse --short HEAD)
+[ -z "$(git -C "$ROOT" status --porcelain -- src migration Cargo.toml Cargo.lock)" ] || commit="$commit-dirty"
+commit="${BENCH_COMMIT:-$commit}" # names the build BENCH_BIN runs
 for scenario in "${SCENARIOS[@]}"; do
   log "== $scenario"
   "scenario_$scenario"
 done
-commit=$(git -C "$ROOT" rev-parse --short HEAD)
-[ -z "$(git -C "$ROOT" status --porcelain -- src migration Cargo.toml Cargo.lock)" ] || commit="$commit-dirty"
-commit="${BENCH_COMMIT:-$commit}" # names the build BENCH_BIN runs
 python3 "$BENCH_DIR/report.py" "$ROWS" "$commit" "$(machine)"

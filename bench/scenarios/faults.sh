@@ -124,6 +124,9 @@ scenario_r4() {
   socket_ms=$(python3 "$BENCH_DIR/socket_probe.py" "ws://127.0.0.1:$replica_port/api/notifications/ws" "$listener_token" \
     "$BASE/api/admin/users/$listener_id/tier" "$TOKEN" '{"tier":"Professional"}')
 
+  local revocation
+  revocation=$(python3 "$BENCH_DIR/revocation_probe.py" "$BASE" "$replica" "$ADMIN_USER" "$ADMIN_PASSWORD" 20)
+
   local load_a load_b
   export DFID_FILE="$WORK/dfids-1k.txt"
   run_wrk 16 15s "$BENCH_DIR/get_item.lua" "$BASE" "Authorization: Bearer $TOKEN" >"$WORK/r4-a.json" &
@@ -135,7 +138,8 @@ scenario_r4() {
   stop_server
   record r4 "$(jq -cn --argjson limit "$limit" --argjson requests "$requests" --argjson ok "$ok" --argjson limited "$limited" \
     --argjson pushes "$pushes" --argjson rows "$rows" --argjson summary "$summary" --argjson socket "$socket_ms" \
-    --argjson a "$load_a" --argjson b "$load_b" '{limit: $limit, limit_requests: $requests, limited_ok: $ok,
+    --argjson a "$load_a" --argjson b "$load_b" --argjson revocation "$revocation" \
+    --argjson batch "${RATE_LIMIT_BATCH:-10}" '{limit: $limit, batch: $batch, revocation: $revocation, limit_requests: $requests, limited_ok: $ok,
       limited_429: $limited, pushes: $pushes, rows: $rows, received: $summary.received_unique,
       duplicates: $summary.duplicates, socket_ms: $socket, load_rps: ($a.rps + $b.rps),
       load_errors: ([$a, $b] | map(.socket_errors + .requests - (.statuses["200"] // 0)) | add)}')"

@@ -72,6 +72,8 @@ pub struct Config {
     pub password_hash_queue_timeout: Duration,
     pub rate_per_hour: TierRates,
     pub rate_public_per_minute: u64,
+    /// Request counts a replica may hold before telling Redis (also sent every 100 ms).
+    pub rate_limit_batch: usize,
     pub login_max_failures: u64,
     pub tier_max_circuits: TierCounts,
     pub tier_max_items_per_month: TierCounts,
@@ -130,6 +132,7 @@ impl Config {
                 enterprise: env.parse("RATE_LIMIT_PER_HOUR_ENTERPRISE", 100_000)?,
             },
             rate_public_per_minute: env.parse("RATE_LIMIT_PUBLIC_PER_MINUTE", 60)?,
+            rate_limit_batch: env.positive("RATE_LIMIT_BATCH", 10)?,
             login_max_failures: env.parse("LOGIN_MAX_FAILURES", 5)?,
             tier_max_circuits: TierCounts {
                 basic: env.count_limit("TIER_MAX_CIRCUITS_BASIC", 5)?,

@@ -18,7 +18,7 @@ use crate::adapters::clock::SystemClock;
 use crate::adapters::crypto::{AesCipher, HashLimits, JwtSigner, PasswordHashing};
 use crate::adapters::db::{CommitHooks, Database, SqlStore};
 use crate::adapters::ids::RandomIds;
-use crate::adapters::limits::{MemoryLimiter, RedisLimiter};
+use crate::adapters::limits::{BatchedLimiter, MemoryLimiter, RedisLimiter};
 use crate::adapters::mail::{LogMailer, SmtpMailer};
 use crate::adapters::notify::{LocalNotifier, RedisNotifier};
 use crate::adapters::redis::RedisClient;
@@ -236,11 +236,16 @@ impl Services {
                 config.tier_max_items_per_month.professional,
             ],
         };
+        // Per-request limits: counted here and sent to Redis in batches (no round trip per request).
+        let request_limiter: Arc<dyn RateLimiter> = match &redis {
+            Some(_) => BatchedLimiter::start(limiter.clone(), config.rate_limit_batch as u64),
+            None => limiter.clone(),
+        };
         let guard = Arc::new(Guard {
             store: store.clone(),
             cache: facts_cache.clone(),
             tokens: tokens.clone(),
-            limiter: limiter.clone(),
+            limiter: request_limiter.clone(),
             clock: clock.clone(),
             policy,
             public_per_minute: nonzero(config.rate_public_per_minute),
@@ -268,7 +273,7 @@ impl Services {
         let api_keys = Arc::new(ApiKeyService {
             store: store.clone(),
             cache: facts_cache.clone(),
-            limiter,
+            limiter: request_limiter,
             clock: clock.clone(),
             ids: ids.clone(),
             guard: guard.clone(),

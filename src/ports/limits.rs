@@ -14,7 +14,11 @@ pub struct Counter {
 #[async_trait::async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Adds one to `key`; a new key's window is `window` long.
-    async fn hit(&self, key: &str, window: Duration) -> Counter;
+    async fn hit(&self, key: &str, window: Duration) -> Counter {
+        self.hit_by(key, window, 1).await
+    }
+    /// Adds `hits` to `key`.
+    async fn hit_by(&self, key: &str, window: Duration, hits: u64) -> Counter;
     async fn peek(&self, key: &str) -> Option<Counter>;
     async fn clear(&self, key: &str);
 }

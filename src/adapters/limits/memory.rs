@@ -24,6 +24,10 @@ impl MemoryLimiter {
     }
 
     pub fn hit_now(&self, key: &str, window: Duration) -> Counter {
+        self.hit_now_by(key, window, 1)
+    }
+
+    pub fn hit_now_by(&self, key: &str, window: Duration, hits: u64) -> Counter {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if windows.len() >= SWEEP_AT {
@@ -39,7 +43,7 @@ impl MemoryLimiter {
                 ends_at: now + window,
             };
         }
-        entry.count += 1;
+        entry.count += hits;
         Counter {
             count: entry.count,
             resets_in: entry.ends_at - now,
@@ -63,8 +67,8 @@ impl MemoryLimiter {
 
 #[async_trait::async_trait]
 impl RateLimiter for MemoryLimiter {
-    async fn hit(&self, key: &str, window: Duration) -> Counter {
-        self.hit_now(key, window)
+    async fn hit_by(&self, key: &str, window: Duration, hits: u64) -> Counter {
+        self.hit_now_by(key, window, hits)
     }
 
     async fn peek(&self, key: &str) -> Option<Counter> {

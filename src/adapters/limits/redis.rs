@@ -7,11 +7,11 @@ use super::MemoryLimiter;
 use crate::adapters::redis::RedisClient;
 use crate::ports::{Counter, RateLimiter};
 
-/// Increment and set the window's expiry in one atomic step; returns the count and the
+/// Add ARGV[2] and set the window's expiry in one atomic step; returns the count and the
 /// milliseconds left in the window.
 const HIT: &str = r"
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {count, ttl}
@@ -53,7 +53,7 @@ fn counter((count, ttl_ms): (i64, i64)) -> Counter {
 
 #[async_trait::async_trait]
 impl RateLimiter for RedisLimiter {
-    async fn hit(&self, key: &str, window: Duration) -> Counter {
+    async fn hit_by(&self, key: &str, window: Duration, hits: u64) -> Counter {
         let redis_key = self.client.key(&format!("limit:{key}"));
         let window_ms = window.as_millis().max(1) as u64;
         let script = &self.hit;
@@ -63,6 +63,7 @@ impl RateLimiter for RedisLimiter {
                 script
                     .key(redis_key)
                     .arg(window_ms)
+                    .arg(hits)
                     .invoke_async::<(i64, i64)>(&mut conn)
                     .await
             })
@@ -71,7 +72,7 @@ impl RateLimiter for RedisLimiter {
             Some(pair) => counter(pair),
             None => {
                 metrics::counter!("defarm_rate_limit_fallbacks_total").increment(1);
-                self.fallback.hit_now(key, window)
+                self.fallback.hit_now_by(key, window, hits)
             }
         }
     }

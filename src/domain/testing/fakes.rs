@@ -58,10 +58,10 @@ impl CountingLimiter {
 
 #[async_trait::async_trait]
 impl RateLimiter for CountingLimiter {
-    async fn hit(&self, key: &str, window: Duration) -> Counter {
+    async fn hit_by(&self, key: &str, window: Duration, hits: u64) -> Counter {
         let mut counts = self.0.lock().expect("limiter lock");
         let count = counts.entry(key.to_owned()).or_insert(0);
-        *count += 1;
+        *count += hits;
         Counter {
             count: *count,
             resets_in: window,
