@@ -165,6 +165,24 @@ impl Database {
         op: &'static str,
         unit: impl FnOnce(&'a DatabaseConnection) -> BoxFuture<'a, Result<T>>,
     ) -> Result<T> {
+        self.outside_transaction(op, unit).await
+    }
+
+    /// Runs one write that is atomic on its own (a single statement) outside a transaction:
+    /// no BEGIN and COMMIT round trips around it.
+    pub async fn write_one<'a, T>(
+        &'a self,
+        op: &'static str,
+        unit: impl FnOnce(&'a DatabaseConnection) -> BoxFuture<'a, Result<T>>,
+    ) -> Result<T> {
+        self.outside_transaction(op, unit).await
+    }
+
+    async fn outside_transaction<'a, T>(
+        &'a self,
+        op: &'static str,
+        unit: impl FnOnce(&'a DatabaseConnection) -> BoxFuture<'a, Result<T>>,
+    ) -> Result<T> {
         let _permit = self.permit(self.settings.acquire_timeout).await?;
         self.bounded(op, unit(&self.conn)).await
     }

@@ -141,10 +141,11 @@ impl ItemRepo for SqlStore {
         let count = i64::try_from(count).map_err(|_| Error::internal("too many DFIDs at once"))?;
         let row = self
             .db
-            .write("next_dfid_sequences", move |txn| {
+            .write_one("next_dfid_sequences", move |txn| {
                 Box::pin(async move {
                     // INSERT ... ON CONFLICT DO UPDATE ... RETURNING: one atomic increment; the
-                    // counter holds the last number reserved.
+                    // counter holds the last number reserved. Its own statement, not part of the
+                    // push's transaction: there its row lock would serialise every push of the day.
                     let row = dfid_counter::Entity::insert(dfid_counter::ActiveModel {
                         day: Set(day),
                         value: Set(count),

@@ -1,7 +1,7 @@
 //! The unit of work's statements for webhooks, their delivery outbox, and storage records.
 
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, OnConflict, Query};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
 
 use std::collections::HashMap;
 
@@ -60,8 +60,6 @@ fn delivery_model(d: &Delivery) -> webhook_delivery::ActiveModel {
     }
 }
 
-/// Records the trigger, and queues one delivery per enabled webhook of the circuit subscribed to
-/// it, each with its payload fixed now (retries resend the same body).
 /// Triggers for partners: recorded, then fanned out to a delivery per enabled webhook of the
 /// circuit when its settings announce the trigger's kind. Settings are read once per circuit, so
 /// a batch of pushes costs a few statements when nobody listens.
@@ -99,29 +97,64 @@ pub(super) async fn triggers<C: ConnectionTrait>(txn: &C, triggers: Vec<Trigger>
     Ok(())
 }
 
-/// A delivery of `t` for each enabled webhook of its circuit.
+/// One row per enabled webhook of a trigger's circuit, with what every delivery's payload says
+/// besides the trigger: the circuit's name, the item's identifiers and who pushed it there.
+#[derive(FromQueryResult)]
+struct Audience {
+    webhook_id: String,
+    circuit_name: String,
+    identifiers: Option<serde_json::Value>,
+    pushed_by: Option<String>,
+}
+
+/// A delivery of `t` for each enabled webhook of its circuit, each with its payload fixed now
+/// (retries resend the same body). The webhooks and the payload's facts are one statement.
 async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger, settings: &PostActionSettings) -> Result<()> {
-    let hooks = webhook::Entity::find()
-        .filter(webhook::Column::CircuitId.eq(t.circuit_id.clone()))
-        .filter(webhook::Column::Enabled.eq(true))
+    let hook = |column| Expr::col((webhook::Entity, column));
+    let query = Query::select()
+        .expr_as(hook(webhook::Column::WebhookId), "webhook_id")
+        .expr_as(Expr::col((circuit::Entity, circuit::Column::Name)), "circuit_name")
+        .expr_as(Expr::col((item::Entity, item::Column::Identifiers)), "identifiers")
+        .expr_as(
+            Expr::col((circuit_item::Entity, circuit_item::Column::PushedBy)),
+            "pushed_by",
+        )
+        .from(webhook::Entity)
+        .inner_join(
+            circuit::Entity,
+            Expr::col((circuit::Entity, circuit::Column::CircuitId))
+                .equals((webhook::Entity, webhook::Column::CircuitId)),
+        )
+        .left_join(
+            item::Entity,
+            Expr::col((item::Entity, item::Column::Dfid)).eq(t.dfid.clone()),
+        )
+        .join(
+            JoinType::LeftJoin,
+            circuit_item::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((circuit_item::Entity, circuit_item::Column::CircuitId))
+                        .equals((webhook::Entity, webhook::Column::CircuitId)),
+                )
+                .add(Expr::col((circuit_item::Entity, circuit_item::Column::Dfid)).eq(t.dfid.clone())),
+        )
+        .and_where(hook(webhook::Column::CircuitId).eq(t.circuit_id.clone()))
+        .and_where(hook(webhook::Column::Enabled).eq(true))
+        .to_owned();
+    let hooks = Audience::find_by_statement(txn.get_database_backend().build(&query))
         .all(txn)
         .await?;
-    if hooks.is_empty() {
+    let Some(first) = hooks.first() else {
         return Ok(());
-    }
-    let circuit_name = circuit::Entity::find_by_id(t.circuit_id.clone())
-        .one(txn)
-        .await?
-        .map(|c| c.name)
-        .unwrap_or_default();
-    let identifiers: Vec<Identifier> = match item::Entity::find_by_id(t.dfid.clone()).one(txn).await? {
-        Some(row) => serde_json::from_value(row.identifiers).unwrap_or_default(),
-        None => Vec::new(),
     };
-    let pushed_by = circuit_item::Entity::find_by_id((t.circuit_id.clone(), t.dfid.clone()))
-        .one(txn)
-        .await?
-        .map(|row| row.pushed_by);
+    let circuit_name = first.circuit_name.clone();
+    let identifiers: Vec<Identifier> = first
+        .identifiers
+        .clone()
+        .and_then(|value| serde_json::from_value(value).ok())
+        .unwrap_or_default();
+    let pushed_by = first.pushed_by.clone();
     let storage = if settings.include_storage_details {
         storage_record::Entity::find()
             .filter(storage_record::Column::Dfid.eq(t.dfid.clone()))
