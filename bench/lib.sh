@@ -139,13 +139,15 @@ hash_time_ms() {
 
 # Runs wrk and prints its summary as JSON (rps, latency percentiles in ms, errors).
 # Usage: run_wrk <connections> <duration> <lua script or ""> <url> [header...]
+# run_wrk <connections> <duration> <lua script or ""> <url> [header...]: prints wrk's JSON report.
+# Called as `PROFILE_NAME=x run_wrk ...` with BENCH_PROFILE=1, it also records a flame graph.
 run_wrk() {
   local connections="$1" duration="$2" script="$3" url="$4"; shift 4
   local args=("-t$((connections < 2 ? connections : 2))" "-c$connections" "-d$duration" --latency -s "$BENCH_DIR/report.lua")
   [ -n "$script" ] && export WRK_SCRIPT="$script"
   for header in "$@"; do args+=(-H "$header"); done
   local perf_pid=""
-  if [ -n "${PROFILE_NAME:-}" ]; then
+  if [ "${BENCH_PROFILE:-0}" = 1 ] && [ -n "${PROFILE_NAME:-}" ]; then
     # 10 s of the server's stacks from the run's third second (the sampling costs a few %).
     (sleep 2; perf record -q -e cpu-clock -F 199 --call-graph dwarf,16384 -p "$SERVER_PID" \
       -o "$WORK/perf-$PROFILE_NAME.data" -- sleep 10) >/dev/null 2>&1 &
@@ -156,22 +158,16 @@ run_wrk() {
   if [ -n "$perf_pid" ]; then
     wait "$perf_pid"
     flame_graph "$PROFILE_NAME"
-    unset PROFILE_NAME
   fi
-}
-
-# With BENCH_PROFILE=1, the next run_wrk records the server with perf for a flame graph.
-profile_next() {
-  if [ "${BENCH_PROFILE:-0}" = 1 ]; then PROFILE_NAME="$1"; fi
-  return 0
 }
 
 flame_graph() {
   local name="$1" out="$ROOT/bench/results/flame-$commit-$1.svg"
-  perf script -i "$WORK/perf-$name.data" 2>/dev/null | inferno-collapse-perf 2>/dev/null |
-    inferno-flamegraph --title "$name, $commit" >"$out" 2>/dev/null && log "flame graph: $out"
+  # The folded stacks stay in $WORK for questions the picture does not answer.
+  perf script --no-inline -i "$WORK/perf-$name.data" 2>/dev/null | inferno-collapse-perf >"$WORK/$commit-$name.folded" 2>/dev/null
+  inferno-flamegraph --title "$name, $commit" <"$WORK/$commit-$name.folded" >"$out" 2>/dev/null && log "flame graph: $out"
   # The top frames by self time, for the closing note.
-  perf report -i "$WORK/perf-$name.data" --no-children --sort symbol --stdio 2>/dev/null |
-    grep -E '^ +[0-9]' | head -15 >"$ROOT/bench/results/flame-$commit-$name.top.txt"
+  perf report --no-inline -i "$WORK/perf-$name.data" --no-children --sort symbol --stdio 2>/dev/null |
+    grep -E '^ +[0-9.]+%' | head -15 >"$ROOT/bench/results/flame-$commit-$name.top.txt"
   rm -f "$WORK/perf-$name.data"
 }

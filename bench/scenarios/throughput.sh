@@ -14,8 +14,7 @@ scenario_p1() {
   bare=$(run_wrk 32 "${RUN_SECONDS}s" "" "http://127.0.0.1:$bare_port/health")
   kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
   run_wrk 32 5s "" "$BASE/health" >/dev/null
-  profile_next p1
-  service=$(run_wrk 32 "${RUN_SECONDS}s" "" "$BASE/health")
+  service=$(PROFILE_NAME=p1 run_wrk 32 "${RUN_SECONDS}s" "" "$BASE/health")
   record p1 "$service" "$bare"
 }
 
@@ -38,8 +37,7 @@ scenario_p3() {
   seed_100k
   export DFID_FILE="$WORK/dfids.txt"
   run_wrk 32 10s "$BENCH_DIR/get_item.lua" "$BASE" "$auth" >/dev/null
-  profile_next p3
-  big=$(run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/get_item.lua" "$BASE" "$auth")
+  big=$(PROFILE_NAME=p3 run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/get_item.lua" "$BASE" "$auth")
   pg=$(pgbench -n -c 32 -j 2 -T "$RUN_SECONDS" -D rows=100000 -f "$BENCH_DIR/pgbench_select.sql" "$MAIN_DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
   record p3 "$small" "$big" "$pg"
 }
@@ -48,8 +46,7 @@ scenario_p6() {
   main_server
   MAIN_LOADED=yes
   local run pg
-  profile_next p6
-  run=$(run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/create_local.lua" "$BASE" "Authorization: Bearer $TOKEN")
+  run=$(PROFILE_NAME=p6 run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/create_local.lua" "$BASE" "Authorization: Bearer $TOKEN")
   pg=$(pgbench -n -c 32 -j 2 -T "$RUN_SECONDS" -D owner="'$OWNER'" -f "$BENCH_DIR/pgbench_insert.sql" "$MAIN_DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
   record p6 "$run" "$pg"
 }
@@ -95,8 +92,7 @@ scenario_p7() {
   circuit=$(webhook_circuit "http://127.0.0.1:$port/ok")
   export LID_FILE CIRCUIT_ID="$circuit"
   LID_FILE=$(local_items 150000 "p7-$RANDOM")
-  profile_next p7
-  run=$(run_wrk 16 "${RUN_SECONDS}s" "$BENCH_DIR/push_local.lua" "$BASE" "Authorization: Bearer $TOKEN")
+  run=$(PROFILE_NAME=p7 run_wrk 16 "${RUN_SECONDS}s" "$BENCH_DIR/push_local.lua" "$BASE" "Authorization: Bearer $TOKEN")
   drain_deliveries 300
   # Counted in the database: wrk does not count the requests still in flight when it stops.
   counts=$(psql "$MAIN_DB" -qAt -F' ' -c "SELECT
