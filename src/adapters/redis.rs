@@ -105,6 +105,20 @@ impl RedisClient {
         None
     }
 
+    /// Publishes `payload` on `channel`; `false` when Redis did not take it.
+    pub async fn publish(&self, op: &'static str, channel: &str, payload: String) -> bool {
+        let channel = channel.to_owned();
+        self.call(op, |mut conn| async move {
+            deadpool_redis::redis::cmd("PUBLISH")
+                .arg(channel)
+                .arg(payload)
+                .query_async::<i64>(&mut conn)
+                .await
+        })
+        .await
+        .is_some()
+    }
+
     /// A real round trip, ignoring the back-off, for readiness checks.
     pub async fn ping(&self) -> bool {
         let outcome = tokio::time::timeout(CALL_TIMEOUT, async {

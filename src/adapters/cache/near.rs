@@ -127,18 +127,11 @@ impl Cache for NearCache {
     async fn delete(&self, key: &str) -> bool {
         self.forget(key);
         let deleted = self.shared.delete(key).await;
-        let (channel, key) = (self.channel.clone(), key.to_owned());
         let published = self
             .client
-            .call("cache.publish_deletion", |mut conn| async move {
-                deadpool_redis::redis::cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(key)
-                    .query_async::<i64>(&mut conn)
-                    .await
-            })
+            .publish("cache.publish_deletion", &self.channel, key.to_owned())
             .await;
-        deleted && published.is_some()
+        deleted && published
     }
 
     fn backend(&self) -> &'static str {

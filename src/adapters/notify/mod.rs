@@ -126,18 +126,7 @@ impl Notifier for RedisNotifier {
         let Ok(payload) = serde_json::to_string(&Wire::from(notification)) else {
             return;
         };
-        let channel = self.channel.clone();
-        let published = self
-            .client
-            .call("notify.publish", |mut conn| async move {
-                deadpool_redis::redis::cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(payload)
-                    .query_async::<i64>(&mut conn)
-                    .await
-            })
-            .await;
-        if published.is_none() {
+        if !self.client.publish("notify.publish", &self.channel, payload).await {
             let _ = self.local.send(notification.clone());
         }
     }
