@@ -43,24 +43,21 @@ const ITEMS_PER_STATEMENT: usize = 500;
 pub(super) async fn record_versions<C: ConnectionTrait>(txn: &C, changes: Vec<VersionChange>) -> Result<()> {
     for chunk in changes.chunks(ITEMS_PER_STATEMENT) {
         let dfids: Vec<&str> = chunk.iter().map(|change| change.dfid.as_str()).collect();
-        let bumped = item::Entity::update_many()
+        // The bump returns the rows as this transaction leaves them: no second read.
+        let rows: HashMap<String, item::Model> = item::Entity::update_many()
             .col_expr(
                 item::Column::CurrentVersion,
                 Expr::col(item::Column::CurrentVersion).add(1),
             )
-            .filter(item::Column::Dfid.is_in(dfids.clone()))
-            .exec(txn)
-            .await?;
-        if bumped.rows_affected != chunk.len() as u64 {
-            return Err(Error::concurrent_write("the item is gone"));
-        }
-        let rows: HashMap<String, item::Model> = item::Entity::find()
             .filter(item::Column::Dfid.is_in(dfids))
-            .all(txn)
+            .exec_with_returning(txn)
             .await?
             .into_iter()
             .map(|row| (row.dfid.clone(), row))
             .collect();
+        if rows.len() != chunk.len() {
+            return Err(Error::concurrent_write("the item is gone"));
+        }
         let earlier: Vec<(String, i64)> = rows
             .values()
             .filter(|row| row.current_version > 1)
