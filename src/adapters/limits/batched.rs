@@ -56,14 +56,6 @@ impl BatchedLimiter {
         self.counters.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Takes a counter's waiting hits, to send them.
-    fn take_waiting(&self, key: &str) -> Option<(u64, Duration)> {
-        let mut counters = self.counters();
-        let local = counters.get_mut(key)?;
-        let waiting = std::mem::take(&mut local.waiting);
-        (waiting > 0).then_some((waiting, local.window))
-    }
-
     /// Sends `hits` of `key` and records what the shared counter says now.
     async fn send(&self, key: &str, window: Duration, hits: u64) {
         let shared = self.shared.hit_by(key, window, hits).await;
@@ -106,7 +98,8 @@ impl BatchedLimiter {
 impl RateLimiter for BatchedLimiter {
     async fn hit_by(&self, key: &str, window: Duration, hits: u64) -> Counter {
         let now = Instant::now();
-        let (first, full) = {
+        // A counter's first hits, or a full batch, are taken under the same lock that counts them.
+        let due = {
             let mut counters = self.counters();
             let mut first = false;
             let local = counters.entry(key.to_owned()).or_insert_with(|| {
@@ -123,11 +116,9 @@ impl RateLimiter for BatchedLimiter {
                 local.ends_at = now + window;
             }
             local.waiting += hits;
-            (first, local.waiting >= self.batch)
+            (first || local.waiting >= self.batch).then(|| (std::mem::take(&mut local.waiting), local.window))
         };
-        if (first || full)
-            && let Some((waiting, window)) = self.take_waiting(key)
-        {
+        if let Some((waiting, window)) = due {
             self.send(key, window, waiting).await;
         }
         let counters = self.counters();
