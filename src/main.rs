@@ -1,4 +1,5 @@
-//! The `defarm` binary: `serve` (default), `migrate`, `openapi`, `admin`, `log keygen`, `healthcheck`.
+//! The `defarm` binary: `serve` (default), `migrate`, `openapi`, `admin`, `log keygen`, `verify`,
+//! `epcis-hash`, `healthcheck`.
 
 use std::process::ExitCode;
 
@@ -51,6 +52,14 @@ enum Command {
         /// The log's verifier key (`GET /log/key`, obtained out of band).
         #[arg(long)]
         key: String,
+    },
+    /// Print the CBV 2.0 event hash of each event of an EPCIS 2.0 JSON document, one per line.
+    EpcisHash {
+        /// The document's file (`-` for standard input).
+        document: String,
+        /// Print each event's pre-hash string after its hash.
+        #[arg(long)]
+        prehash: bool,
     },
     /// Exit 0 when the service on `HOST`/`PORT` answers `GET /health` with 200 (for container
     /// health checks, where no curl is installed); otherwise say why on stderr and exit 1.
@@ -208,6 +217,9 @@ fn main() -> ExitCode {
     if let Some(Command::Verify { bundle, key }) = &cli.command {
         return verify(bundle, key);
     }
+    if let Some(Command::EpcisHash { document, prehash }) = &cli.command {
+        return epcis_hash(document, *prehash);
+    }
     if let Some(Command::Log {
         command: LogCommand::Keygen { origin },
     }) = &cli.command
@@ -246,7 +258,8 @@ fn main() -> ExitCode {
             | Command::Openapi { .. }
             | Command::Healthcheck
             | Command::Log { .. }
-            | Command::Verify { .. } => app::serve(config).await,
+            | Command::Verify { .. }
+            | Command::EpcisHash { .. } => app::serve(config).await,
         }
     });
     match outcome {
@@ -259,16 +272,49 @@ fn main() -> ExitCode {
     }
 }
 
+fn read_input(path: &str) -> Result<String, String> {
+    if path == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))
+    }
+}
+
+fn epcis_hash(path: &str, prehash: bool) -> ExitCode {
+    use defarm::domain::epcis::{document_events, hash};
+    let hashed = (|| -> Result<Vec<(String, String)>, String> {
+        let document: serde_json::Value =
+            serde_json::from_str(&read_input(path)?).map_err(|e| format!("{path}: not JSON: {e}"))?;
+        let (namespaces, events) = document_events(&document).map_err(|e| format!("{path}: {e}"))?;
+        Ok(events
+            .iter()
+            .map(|event| (hash::event_hash(event, &namespaces), hash::pre_hash(event, &namespaces)))
+            .collect())
+    })();
+    match hashed {
+        Ok(hashes) => {
+            #[allow(clippy::print_stdout)]
+            for (hash, pre_hash) in hashes {
+                println!("{hash}");
+                if prehash {
+                    println!("{pre_hash}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("FAILED: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn verify(path: &str, key: &str) -> ExitCode {
     use defarm::domain::log::bundle_check::verify_bundle;
     use defarm::domain::log::note::NoteVerifier;
     let checked = (|| -> Result<_, String> {
         let key = NoteVerifier::parse(key).map_err(|e| format!("--key: {e}"))?;
-        let text = if path == "-" {
-            std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))?
-        } else {
-            std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?
-        };
+        let text = read_input(path)?;
         let bundle: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{path}: not JSON: {e}"))?;
         verify_bundle(&bundle, &key)
     })();

@@ -34,7 +34,7 @@ pub struct Error {
     pub code: Cow<'static, str>,
     pub message: String,
     /// For validation errors: which field, what rule.
-    pub details: Option<serde_json::Value>,
+    pub details: Option<Box<serde_json::Value>>,
     /// Seconds a client should wait before retrying (429 and 503).
     pub retry_after_secs: Option<u64>,
 }
@@ -103,7 +103,7 @@ impl Error {
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 

@@ -122,6 +122,7 @@ pub mod audit;
 pub mod changes;
 pub mod circuits;
 pub mod dashboards;
+pub mod epcis;
 pub mod error;
 pub mod identity;
 pub mod items;

@@ -244,7 +244,13 @@ impl IntoResponse for ApiError {
         } else {
             message
         };
-        error_response(status_of(kind), &code, message, details, retry_after_secs)
+        error_response(
+            status_of(kind),
+            &code,
+            message,
+            details.map(|details| *details),
+            retry_after_secs,
+        )
     }
 }
 
