@@ -8,7 +8,7 @@ defarm=${1:-target/debug/defarm}
 python3 -m pip install --quiet --disable-pip-version-check 'epcis-event-hash-generator==1.9.3'
 failed=0
 checked=0
-for document in tests/epcis/*.jsonld; do
+for document in tests/epcis/*.jsonld tests/epcis/hash-only/*.jsonld; do
   ours=$("$defarm" epcis-hash --prehash "$document")
   theirs=$(python3 scripts/epcis_reference_hash.py "$document")
   if [ "$ours" != "$theirs" ]; then

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -95,6 +96,24 @@ def post_text(operation, path, text, content_type, token):
     return answer
 
 
+def post_epcis(operation, path, body, token):
+    """An EPCIS JSON-LD body; kept under the operation (it has no named schema), and so is the
+    answer when it has none either."""
+    headers = {"Content-Type": "application/ld+json", "Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(BASE + path, data=json.dumps(body).encode(), method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = json.loads(response.read().decode())
+    except urllib.error.HTTPError as err:
+        sys.exit(f"{operation}: POST {path} answered {err.code}: {err.read().decode()}")
+    by_operation[f"{operation}.request"] = body
+    if SCHEMAS[operation][1]:
+        keep(SCHEMAS[operation][1], answer)
+    else:
+        by_operation[operation] = answer
+    return answer
+
+
 def raw(path, token=None):
     """A text answer, as it comes."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -143,6 +162,37 @@ def main():
         out.write(text)
         out.write("\n")
     print(f"{len(examples)} schemas and {len(by_operation)} operations have an example ({OUT})")
+
+
+def epcis(joao, cid):
+    """The farm's steer in EPCIS 2.0: commissioned with its ear tag, loaded onto a truck's
+    pallet; queried and exported by its EPC. In a circuit of its own: the cooperative's requires
+    a SISBOV number, which an EPC alone does not carry."""
+    cid = call("create_circuit", "POST", "/api/circuits", {
+        "name": "Rastreio EPCIS Boa Vista", "description": "Eventos EPCIS 2.0 do rebanho"}, token=joao)["circuit_id"]
+    context = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+               {"fazenda": "https://fazendaboavista.example/epcis/"}]
+    steer = "urn:epc:id:sgtin:7891234.012345.BOV0001"
+    commissioning = {
+        "type": "ObjectEvent", "eventTime": "2026-11-28T08:30:00-03:00", "eventTimeZoneOffset": "-03:00",
+        "epcList": [steer], "action": "ADD", "bizStep": "commissioning", "disposition": "active",
+        "readPoint": {"id": "urn:epc:id:sgln:7891234.00001.0"}, "fazenda:piquete": "Piquete 7"}
+    loading = {
+        "type": "AggregationEvent", "eventTime": "2026-11-29T05:10:00-03:00", "eventTimeZoneOffset": "-03:00",
+        "parentID": "urn:epc:id:sscc:7891234.0000000042", "childEPCs": [steer], "action": "ADD",
+        "bizStep": "loading", "readPoint": {"id": "urn:epc:id:sgln:7891234.00001.0"}}
+    document = {"@context": context, "type": "EPCISDocument", "schemaVersion": "2.0",
+                "creationDate": "2026-11-28T09:00:00-03:00", "epcisBody": {"eventList": [commissioning]}}
+    job = post_epcis("epcis_capture", f"/api/circuits/{cid}/epcis/capture", document, joao)
+    if not job["success"]:
+        sys.exit(f"epcis_capture: {job['errors']}")
+    call("epcis_capture_job", "GET", f"/api/circuits/{cid}/epcis/capture/{job['captureID']}", token=joao)
+    event = post_epcis("epcis_capture_event", f"/api/circuits/{cid}/epcis/events", dict(loading, **{"@context": context}), joao)
+    quote = urllib.parse.quote
+    by_operation["epcis_query"] = shortened(call("epcis_query", "GET", "/api/epcis/events?EQ_bizStep=commissioning", token=joao))
+    by_operation["epcis_event"] = call("epcis_event", "GET", f"/api/epcis/events/{quote(event['eventID'], safe='')}", token=joao)
+    by_operation["epcis_epc_events"] = shortened(call("epcis_epc_events", "GET", f"/api/epcis/epcs/{quote(steer, safe='')}/events", token=joao))
+    by_operation["epcis_export"] = raw(f"/api/circuits/{cid}/epcis", token=joao)
 
 
 def journey():
@@ -246,6 +296,7 @@ def journey():
     time.sleep(0.5)
     call("get_item_proof", "GET", f"/api/items/{dfid}/proof", token=joao)
     call("item_storage_history", "GET", f"/api/items/{dfid}/storage-history", token=joao)
+    epcis(joao, cid)
     by_operation["export_circuit_items"] = raw(f"/api/circuits/{cid}/items.csv", token=joao)
     by_operation["export_circuit_events"] = raw(f"/api/circuits/{cid}/events.csv", token=joao)
     call("users_me_stats", "GET", "/api/users/me/stats", token=joao)

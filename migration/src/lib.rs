@@ -10,6 +10,7 @@ mod m20261202_000005_verifiable;
 mod m20261203_000006_dashboards;
 mod m20261203_000007_mail_outbox;
 mod m20261203_000008_email_notifications;
+mod m20261203_000009_epcis;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_dashboards::Migration),
             Box::new(m20261203_000007_mail_outbox::Migration),
             Box::new(m20261203_000008_email_notifications::Migration),
+            Box::new(m20261203_000009_epcis::Migration),
         ]
     }
 }

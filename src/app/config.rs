@@ -66,6 +66,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Bodies of `POST /api/items/local/import`, read as they arrive.
     pub max_import_bytes: usize,
+    /// Bodies of `POST /api/circuits/{id}/epcis/capture`.
+    pub epcis_max_document_bytes: usize,
+    /// Events one captured EPCIS document may hold.
+    pub epcis_max_events: usize,
     /// How long a dashboard's counts are reused.
     pub dashboard_cache: Duration,
     pub password_hash_concurrency: usize,
@@ -123,6 +127,8 @@ impl Config {
             max_connections_per_ip: env.positive("MAX_CONNECTIONS_PER_IP", 256)?,
             max_body_bytes: env.positive("MAX_BODY_BYTES", 1_048_576)?,
             max_import_bytes: env.positive("MAX_IMPORT_BYTES", 16_777_216)?,
+            epcis_max_document_bytes: env.positive("EPCIS_MAX_DOCUMENT_BYTES", 16_777_216)?,
+            epcis_max_events: env.positive("EPCIS_MAX_EVENTS", 10_000)?,
             dashboard_cache: Duration::from_secs(env.parse("DASHBOARD_CACHE_SECONDS", 30)?),
             password_hash_concurrency: env.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
             password_hash_queue_timeout: env.millis("PASSWORD_HASH_QUEUE_TIMEOUT_MS", 2_000)?,

@@ -141,6 +141,7 @@ pub async fn start_with(
         log: services.log.clone(),
         history: services.history.clone(),
         receipts: services.receipts.clone(),
+        epcis: services.epcis.clone(),
         dashboards: services.dashboards.clone(),
         notifier: services.notifier.clone(),
         reset_queue: services.reset_queue.clone(),
@@ -151,6 +152,7 @@ pub async fn start_with(
         edge: EdgeSettings {
             max_body_bytes: config.max_body_bytes,
             max_import_bytes: config.max_import_bytes,
+            max_epcis_document_bytes: config.epcis_max_document_bytes,
             request_timeout: config.request_timeout,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             commit_short,

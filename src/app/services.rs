@@ -1,6 +1,7 @@
 //! Builds the adapters and the services on them, and runs the background workers.
 
 use crate::domain::dashboards::service::DashboardService;
+use crate::domain::epcis::service::EpcisService;
 use futures_util::FutureExt;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -88,6 +89,7 @@ pub struct Services {
     pub log: Arc<LogService>,
     pub history: Arc<HistoryService>,
     pub receipts: Arc<ReceiptService>,
+    pub epcis: Arc<EpcisService>,
     pub dashboards: Arc<DashboardService>,
     /// Sends what the mail outbox holds.
     mail: Arc<MailSender>,
@@ -348,6 +350,14 @@ impl Services {
             ids: ids.clone(),
             conflicts: ConflictLimit::new(limiter_for_conflicts, store.clone(), clock.clone(), ids.clone()),
         });
+        let epcis = Arc::new(EpcisService {
+            store: store.clone(),
+            push: push.clone(),
+            clock: clock.clone(),
+            ids: ids.clone(),
+            policy,
+            max_events: config.epcis_max_events,
+        });
         let transfers = Arc::new(TransferService {
             store: store.clone(),
             clock: clock.clone(),
@@ -404,6 +414,7 @@ impl Services {
             outbox,
             history,
             receipts,
+            epcis,
             dashboards,
             mail,
             log,

@@ -9,6 +9,7 @@ use crate::domain::circuits::circuit::Circuit;
 use crate::domain::circuits::join_request::{JoinRequest, RequestStatus};
 use crate::domain::circuits::operation::{Operation, OperationStatus};
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole};
+use crate::domain::epcis::capture::{CaptureJob, NewEpcisEvent};
 use crate::domain::identity::access::{ApiKey, Session};
 use crate::domain::identity::account::{Account, AccountStatus, Tier};
 use crate::domain::identity::mail_outbox::{MailOutcome, QueuedMail};
@@ -25,6 +26,12 @@ use crate::domain::partners::webhook::{AttemptResult, Delivery, DeliveryStatus, 
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
+    /// A capture job, running.
+    InsertCaptureJob(CaptureJob),
+    /// A capture job's outcome.
+    FinishCaptureJob(CaptureJob),
+    /// Captured EPCIS events with the EPCs they name.
+    InsertEpcisEvents(Vec<NewEpcisEvent>),
     InsertWorkspace {
         id: String,
         name: String,

@@ -14,6 +14,7 @@ mod bulk;
 mod circuits;
 mod dashboards;
 mod disputes;
+mod epcis;
 mod events;
 mod items;
 mod log;

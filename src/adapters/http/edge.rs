@@ -36,6 +36,8 @@ pub struct EdgeSettings {
     pub max_body_bytes: usize,
     /// The limit of the one route whose body is parsed as it arrives (a spreadsheet import).
     pub max_import_bytes: usize,
+    /// The limit of an EPCIS document captured into a circuit.
+    pub max_epcis_document_bytes: usize,
     pub request_timeout: Duration,
     pub trusted_proxies: Arc<Vec<IpNet>>,
     pub commit_short: HeaderValue,
@@ -249,6 +251,12 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
                     response
                 };
                 self.decorate(&mut response, &context);
+                // EPCIS 2.0's REST binding: every answer names the standard's versions.
+                if is_epcis_path(uri.path()) {
+                    let headers = response.headers_mut();
+                    headers.insert("gs1-epcis-version", HeaderValue::from_static("2.0.0"));
+                    headers.insert("gs1-cbv-version", HeaderValue::from_static("2.0.0"));
+                }
                 // A streamed upload refused part way leaves the rest of its body unread: the
                 // connection closes after the answer, and the header tells the client not to
                 // send another request on it.
@@ -283,6 +291,11 @@ impl<E: Endpoint> Endpoint for EdgeEndpoint<E> {
     }
 }
 
+/// Routes of the EPCIS 2.0 binding (EPCIS.md).
+fn is_epcis_path(path: &str) -> bool {
+    path.starts_with("/api/epcis/") || (path.starts_with("/api/circuits/") && path.contains("/epcis"))
+}
+
 impl<E> EdgeEndpoint<E> {
     /// Enforces `MAX_BODY_BYTES` (by the declared length when there is one) and reads, once and
     /// up to the limit, any body that must be looked at here: a chunked one, whose size only
@@ -298,9 +311,12 @@ impl<E> EdgeEndpoint<E> {
         if target.to_ascii_lowercase().contains("%00") {
             return Err(nul());
         }
-        let streamed = req.uri().path() == IMPORT_PATH;
+        let path = req.uri().path();
+        let streamed = path == IMPORT_PATH;
         let max = if streamed {
             self.settings.max_import_bytes
+        } else if is_epcis_path(path) && path.ends_with("/epcis/capture") {
+            self.settings.max_epcis_document_bytes
         } else {
             self.settings.max_body_bytes
         };
@@ -392,7 +408,8 @@ fn needs_shaping(response: &Response) -> bool {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        // EPCIS answers its query errors in its own shape (RFC 7807, as its binding says).
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("application/problem+json"));
     response.status().as_u16() >= 400 && response.data::<ShapedError>().is_none() && !is_json
 }
 

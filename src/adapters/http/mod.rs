@@ -11,6 +11,7 @@ mod csv;
 mod dashboards_api;
 mod disputes_api;
 mod edge;
+mod epcis_api;
 mod error;
 mod events_api;
 mod exports_api;
@@ -79,10 +80,13 @@ pub enum ApiTags {
     Receipts,
     /// The transparency log: signed checkpoints, proofs and tiles anyone can check.
     Log,
+    /// GS1 EPCIS 2.0: capture into a circuit, query, export.
+    #[oai(rename = "EPCIS")]
+    Epcis,
 }
 
 /// The tags in reading order, as the spec lists them (poem-openapi sorts them by name).
-const TAG_ORDER: [ApiTags; 15] = [
+const TAG_ORDER: [ApiTags; 16] = [
     ApiTags::Operations,
     ApiTags::Auth,
     ApiTags::Users,
@@ -97,6 +101,7 @@ const TAG_ORDER: [ApiTags; 15] = [
     ApiTags::Storage,
     ApiTags::Receipts,
     ApiTags::Log,
+    ApiTags::Epcis,
     ApiTags::Admin,
 ];
 
@@ -130,6 +135,7 @@ type Apis = (
         log_api::LogApi,
         history_api::HistoryApi,
         receipts_api::ReceiptsApi,
+        epcis_api::EpcisApi,
         auth_api::UsersApi,
         circuits_api::ActivitiesApi,
         exports_api::ExportsApi,
@@ -160,6 +166,7 @@ fn apis() -> Apis {
             log_api::LogApi,
             history_api::HistoryApi,
             receipts_api::ReceiptsApi,
+            epcis_api::EpcisApi,
             auth_api::UsersApi,
             circuits_api::ActivitiesApi,
             exports_api::ExportsApi,

@@ -432,22 +432,30 @@ fn add_examples(document: &mut Value) {
     let by_operation = examples["operations"].take();
     let mut used = BTreeSet::new();
     for (_, operation) in operations(document) {
-        let own = by_operation[operation["operationId"].as_str().unwrap_or_default()].clone();
+        let operation_id = operation["operationId"].as_str().unwrap_or_default().to_owned();
+        let own = by_operation[&operation_id].clone();
+        // An operation whose request and answer both lack a named schema keeps the request's
+        // example apart.
+        let own_request = by_operation.get(format!("{operation_id}.request")).cloned();
         let Some(parts) = operation.as_object_mut() else {
             continue;
         };
         let bodies = parts.iter_mut().flat_map(|(part, value)| match part.as_str() {
-            "requestBody" => vec![value],
+            "requestBody" => vec![(true, value)],
             "responses" => value
                 .as_object_mut()
                 .into_iter()
                 .flatten()
                 .filter(|(status, _)| status.starts_with('2'))
-                .map(|(_, answer)| answer)
+                .map(|(_, answer)| (false, answer))
                 .collect(),
             _ => Vec::new(),
         });
-        for body in bodies {
+        for (is_request, body) in bodies {
+            let own = match (&own_request, is_request) {
+                (Some(request), true) => request,
+                _ => &own,
+            };
             let media = body
                 .get_mut("content")
                 .and_then(Value::as_object_mut)
@@ -459,12 +467,13 @@ fn add_examples(document: &mut Value) {
                     let name = reference.as_str()?.strip_prefix("#/components/schemas/")?;
                     by_schema.get(name).map(|_| name.to_owned())
                 };
+                let is_json = matches!(media_type.as_str(), "application/json" | "application/ld+json");
                 if let Some(name) = named(&schema["$ref"]) {
                     media["examples"] = json!({ &name: { "$ref": format!("#/components/examples/{name}") } });
                     used.insert(name);
                 } else if let Some(name) = named(&schema["items"]["$ref"]) {
                     media["example"] = json!([by_schema[&name]]);
-                } else if !own.is_null() && (media_type == "application/json" || own.is_string()) {
+                } else if !own.is_null() && (is_json || own.is_string()) {
                     media["example"] = own.clone();
                 }
             }

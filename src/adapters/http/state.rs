@@ -62,6 +62,7 @@ pub struct AppState {
     pub log: Arc<LogService>,
     pub history: Arc<HistoryService>,
     pub receipts: Arc<ReceiptService>,
+    pub epcis: Arc<crate::domain::epcis::service::EpcisService>,
     pub dashboards: Arc<DashboardService>,
     pub notifier: Arc<dyn Notifier>,
     pub reset_queue: ResetQueue,

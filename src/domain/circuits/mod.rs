@@ -3,6 +3,7 @@
 
 pub mod circuit;
 pub mod circuit_service;
+pub mod epc_items;
 pub(crate) mod fields;
 pub mod join_request;
 pub mod join_service;

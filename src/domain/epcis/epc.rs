@@ -337,7 +337,14 @@ const PRIMARY_KEYS: &[(&str, &str)] = &[
     ("8004", "giai"),
 ];
 
-const QUALIFIERS: &[(&str, &str)] = &[("22", "cpv"), ("10", "lot"), ("21", "ser")];
+/// Key qualifiers (the ones without a long name are listed by number twice).
+const QUALIFIERS: &[(&str, &str)] = &[
+    ("22", "cpv"),
+    ("10", "lot"),
+    ("21", "ser"),
+    ("235", "235"),
+    ("254", "254"),
+];
 
 fn ai_of(segment: &str) -> Option<&'static str> {
     PRIMARY_KEYS
@@ -415,6 +422,7 @@ fn normalise_digital_link(uri: &str) -> Option<String> {
         ("00", []) => digits_of_len(&key, 18),
         ("01", []) => digits_of_len(&key, 14),
         ("01", [("21" | "10", value)]) => digits_of_len(&key, 14) && is_dl_value(value, 20),
+        ("01", [("235", value)]) => digits_of_len(&key, 14) && is_dl_value(value, 28),
         ("414", []) | ("417", []) => digits_of_len(&key, 13),
         ("414", [("254", value)]) => digits_of_len(&key, 13) && is_dl_value(value, 20),
         ("402", []) => digits_of_len(&key, 17),
@@ -517,6 +525,10 @@ mod tests {
         assert_eq!(
             canonical_gs1_uri("https://id.gs1.org/01/614141073461").as_deref(),
             Some("https://id.gs1.org/01/00614141073461")
+        );
+        assert_eq!(
+            canonical_gs1_uri("https://example.com/414/7891234000019/254/dock-3").as_deref(),
+            Some("https://id.gs1.org/414/7891234000019/254/dock-3")
         );
         assert_eq!(canonical_gs1_uri("https://example.com/cows/1"), None);
         assert_eq!(canonical_gs1_uri("https://id.gs1.org/01/10614141073464/21/a#b"), None);

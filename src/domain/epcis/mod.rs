@@ -1,8 +1,14 @@
 //! EPCIS 2.0 (GS1): the events supply chains exchange, their identifiers (EPCs), the CBV
 //! vocabularies and the CBV 2.0 event hash.
 
+pub mod capture;
+pub mod document;
 pub mod epc;
+pub mod event;
 pub mod hash;
+pub mod ports;
+pub mod query;
+pub mod service;
 pub mod vocab;
 
 pub use epc::Epc;

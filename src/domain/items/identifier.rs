@@ -56,6 +56,8 @@ pub enum Registry {
     Nirf,
     Ie,
     Rfid,
+    /// EPCIS 2.0's object names: EPC URNs and GS1 Digital Link URIs, normalised to one form.
+    Epc,
 }
 
 /// Brazilian state codes, which start a CAR.
@@ -74,6 +76,7 @@ impl Registry {
             "nirf" => Registry::Nirf,
             "ie" => Registry::Ie,
             "rfid" => Registry::Rfid,
+            "epc" => Registry::Epc,
             _ => return None,
         })
     }
@@ -87,6 +90,7 @@ impl Registry {
             Registry::Nirf => "nirf",
             Registry::Ie => "ie",
             Registry::Rfid => "rfid",
+            Registry::Epc => "epc",
         }
     }
 
@@ -159,6 +163,9 @@ impl Registry {
                     Err("RFID has at least 10 letters or digits")
                 }
             }
+            Registry::Epc => crate::domain::epcis::Epc::parse(value)
+                .map(|epc| epc.as_str().to_owned())
+                .map_err(|_| "EPC is an EPC URN or a URI (GS1 Digital Link keys with valid check digits)"),
         }
     }
 }

@@ -4,8 +4,8 @@ use sea_orm::ConnectionTrait;
 
 use super::runs::Run;
 use super::{
-    SqlStore, disputes, identity_writes, mail, notifications, partner_writes, receipts, traceability_writes, transfers,
-    versions,
+    SqlStore, disputes, epcis, identity_writes, mail, notifications, partner_writes, receipts, traceability_writes,
+    transfers, versions,
 };
 use crate::adapters::db::UNIQUE_VIOLATION;
 use crate::domain::changes::{Change, UnitOfWork};
@@ -29,6 +29,11 @@ const UNIQUE_RULES: &[(&[&str], &str, &str)] = &[
         &["pk_canonical_names", "canonical_names_pkey", "canonical_names.key"],
         CONCURRENT_WRITE,
         "a canonical identifier was claimed meanwhile",
+    ),
+    (
+        &["ux_epcis_events_hash", "epcis_events.circuit_id"],
+        CONCURRENT_WRITE,
+        "the same EPCIS event was captured meanwhile",
     ),
     (
         &["ux_events_content_hash", "events.content_hash"],
@@ -159,7 +164,10 @@ fn is_single_statement(change: &Change) -> bool {
         // The notification and its mail.
         | Change::Notify(_)
         // One statement per thousand rows.
-        | Change::InsertLocalItems(_) => false,
+        | Change::InsertLocalItems(_)
+        // One statement per event, and its EPCs.
+        | Change::InsertEpcisEvents(_) => false,
+        Change::InsertCaptureJob(_) | Change::FinishCaptureJob(_) => true,
         Change::InsertWorkspace { .. }
         | Change::InsertTransfer(_)
         | Change::InsertDispute(_)
@@ -311,6 +319,9 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         }
         Change::InsertEvent(e) => Run::Events(vec![e]).write(txn).await,
         Change::InsertReceipt(r) => receipts::insert_receipt(txn, r).await,
+        Change::InsertCaptureJob(job) => epcis::insert_capture(txn, job).await,
+        Change::FinishCaptureJob(job) => epcis::finish_capture(txn, job).await,
+        Change::InsertEpcisEvents(events) => epcis::insert_events(txn, events).await,
         Change::InsertLocalEvent(e) => traceability_writes::insert_local_event(txn, e).await,
         Change::AttachLocalEvent {
             local_event_id,

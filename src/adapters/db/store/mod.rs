@@ -6,6 +6,7 @@ mod audit;
 mod circuits;
 mod commit;
 mod disputes;
+mod epcis;
 mod events;
 mod identity_writes;
 mod items;

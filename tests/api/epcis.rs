@@ -1,0 +1,316 @@
+//! EPCIS 2.0 (EPCIS.md): capture into a circuit, capture jobs, query, export, and the items EPCs
+//! name. The corpus under `tests/epcis/` is what CI hashes with the reference implementation;
+//! the export this test writes to `target/epcis/` is what CI validates with GS1's schema and
+//! hashes again.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error, json_with_status, spawn_app};
+
+const OBJECT_EVENTS: &str = include_str!("../epcis/object-events.jsonld");
+const AGGREGATIONS: &str = include_str!("../epcis/aggregation-transaction.jsonld");
+const TRANSFORMATIONS: &str = include_str!("../epcis/transformation-association.jsonld");
+
+fn document(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+async fn capture(app: &TestApp, token: &str, circuit_id: &str, body: &Value) -> Value {
+    let response = app
+        .with_token(
+            reqwest::Method::POST,
+            &format!("/api/circuits/{circuit_id}/epcis/capture"),
+            token,
+        )
+        .header("content-type", "application/ld+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["gs1-epcis-version"], "2.0.0");
+    assert_eq!(response.headers()["gs1-cbv-version"], "2.0.0");
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let job = json_with_status(response, 202).await;
+    assert_eq!(
+        location,
+        format!(
+            "/api/circuits/{circuit_id}/epcis/capture/{}",
+            job["captureID"].as_str().unwrap()
+        )
+    );
+    assert_eq!(job["running"], false);
+    assert_eq!(job["captureErrorBehaviour"], "rollback");
+    job
+}
+
+async fn query(app: &TestApp, token: &str, parameters: &str) -> Value {
+    json_with_status(app.get_as(&format!("/api/epcis/events?{parameters}"), token).await, 200).await
+}
+
+fn events_of(document: &Value) -> Vec<Value> {
+    document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn documents_capture_query_and_export_as_epcis() {
+    let app = spawn_app().await;
+    let (token, _) = app.register("packer").await;
+    let circuit_id = app.circuit(&token, json!({ "name": "Beef chain" })).await;
+
+    for text in [OBJECT_EVENTS, AGGREGATIONS, TRANSFORMATIONS] {
+        let job = capture(&app, &token, &circuit_id, &document(text)).await;
+        assert_eq!(job["success"], true, "{job}");
+        assert_eq!(job["errors"], json!([]));
+    }
+    let all = query(&app, &token, "perPage=500").await;
+    assert_eq!(all["type"], "EPCISQueryDocument");
+    let events = events_of(&all);
+    assert_eq!(events.len(), 10);
+    for event in &events {
+        assert!(
+            event["eventID"].as_str().unwrap().starts_with("ni:///sha-256;"),
+            "{event}"
+        );
+        assert!(event.get("@context").is_none());
+        assert!(event["recordTime"].is_string());
+    }
+    // Extensions keep their prefixes, bound in the document's context.
+    assert_eq!(all["@context"][1]["farm"], "https://ns.defarm.example/farm/");
+    assert_eq!(events[0]["farm:earTag"], "BR123456789012");
+
+    // Capturing the same document again stores nothing twice.
+    let again = capture(&app, &token, &circuit_id, &document(OBJECT_EVENTS)).await;
+    assert_eq!(
+        (again["eventsCaptured"].as_u64(), again["eventsDuplicated"].as_u64()),
+        (Some(0), Some(3))
+    );
+    assert_eq!(events_of(&query(&app, &token, "perPage=500").await).len(), 10);
+
+    // Query parameters: one EPC written as a URN finds the events naming its Digital Link.
+    let aggregations = query(&app, &token, "eventType=AggregationEvent").await;
+    assert_eq!(events_of(&aggregations).len(), 2);
+    let shipping = query(&app, &token, "EQ_bizStep=shipping").await;
+    assert_eq!(events_of(&shipping)[0]["type"], "TransactionEvent");
+    let cow = "urn:epc:id:sgtin:7891234.012345.BOV0001";
+    let naming = query(&app, &token, &format!("MATCH_anyEPC={cow}")).await;
+    assert_eq!(
+        events_of(&naming).len(),
+        4,
+        "commissioned, packed, shipped, slaughtered"
+    );
+    let parents = query(&app, &token, "MATCH_parentID=https://id.gs1.org/00/078912340000000422").await;
+    assert_eq!(events_of(&parents).len(), 3);
+    let late = query(
+        &app,
+        &token,
+        "GE_eventTime=2026-12-02T00:00:00Z&LT_eventTime=2026-12-02T10:00:00Z",
+    )
+    .await;
+    assert_eq!(events_of(&late).len(), 3);
+
+    // Pages: perPage, nextPageToken and the Link header.
+    let response = app.get_as("/api/epcis/events?perPage=4", &token).await;
+    let link = response.headers()["link"].to_str().unwrap().to_owned();
+    assert!(link.ends_with("rel=\"next\""), "{link}");
+    let first = json_with_status(response, 200).await;
+    let next = link.trim_start_matches('<').split('>').next().unwrap().to_owned();
+    let second = json_with_status(app.get_as(&next, &token).await, 200).await;
+    assert_eq!(events_of(&first).len(), 4);
+    assert_ne!(events_of(&first)[0]["eventID"], events_of(&second)[0]["eventID"]);
+    assert_eq!(
+        first["epcisBody"]["queryResults"]["nextPageToken"].as_str().unwrap(),
+        next.rsplit("nextPageToken=").next().unwrap()
+    );
+
+    // Unknown or malformed parameters: EPCIS's error shape.
+    let refused = app.get_as("/api/epcis/events?EQ_colour=red", &token).await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["type"], "epcisException:QueryParameterException");
+
+    // One event by its id; the events of one EPC.
+    let event_id = events[0]["eventID"].as_str().unwrap();
+    let encoded: String = url::form_urlencoded::byte_serialize(event_id.as_bytes()).collect();
+    let one = json_with_status(app.get_as(&format!("/api/epcis/events/{encoded}"), &token).await, 200).await;
+    assert_eq!(one["eventID"], event_id);
+    assert_eq!(one["@context"][1]["farm"], "https://ns.defarm.example/farm/");
+    let by_epc: String = url::form_urlencoded::byte_serialize(cow.as_bytes()).collect();
+    let of_cow = json_with_status(
+        app.get_as(&format!("/api/epcis/epcs/{by_epc}/events"), &token).await,
+        200,
+    )
+    .await;
+    assert_eq!(events_of(&of_cow).len(), 4);
+
+    // The export: one EPCISDocument with every event, written for CI's validator and hasher.
+    let response = app.get_as(&format!("/api/circuits/{circuit_id}/epcis"), &token).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["gs1-epcis-version"], "2.0.0");
+    let text = response.text().await.unwrap();
+    let export: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(export["type"], "EPCISDocument");
+    assert_eq!(export["epcisBody"]["eventList"].as_array().unwrap().len(), 10);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/epcis");
+    std::fs::create_dir_all(&dir).unwrap();
+    let engine = if std::env::var("TEST_DATABASE_URL").is_ok() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    std::fs::write(dir.join(format!("export-{engine}.jsonld")), text).unwrap();
+}
+
+#[tokio::test]
+async fn epcs_become_items_and_events_on_them() {
+    let app = spawn_app().await;
+    let (token, _) = app.register("rancher").await;
+    let circuit_id = app.circuit(&token, json!({})).await;
+    let job = capture(&app, &token, &circuit_id, &document(OBJECT_EVENTS)).await;
+    assert_eq!(job["success"], true, "{job}");
+
+    // The EPC, in its canonical form, is the item's `epc` identifier; the item is in the circuit.
+    let link = "https://id.gs1.org/01/07891234123459/21/BOV0001";
+    let encoded: String = url::form_urlencoded::byte_serialize(link.as_bytes()).collect();
+    let items = json_with_status(
+        app.get_as(&format!("/api/items?key=epc&value={encoded}"), &token).await,
+        200,
+    )
+    .await;
+    let item = &items["data"][0];
+    let dfid = item["dfid"].as_str().unwrap();
+    assert!(
+        item["identifiers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["key"] == "epc" && i["value"] == link)
+    );
+    let circuit_items = json_with_status(
+        app.get_as(&format!("/api/circuits/{circuit_id}/items"), &token).await,
+        200,
+    )
+    .await;
+    assert!(
+        circuit_items["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["dfid"] == dfid)
+    );
+    // The captured event is an event on the item, with the EPCIS event as its metadata.
+    let events = json_with_status(app.get_as(&format!("/api/items/{dfid}/events"), &token).await, 200).await;
+    let object_event = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_type"] == "ObjectEvent")
+        .expect("the captured event is on the item")
+        .clone();
+    assert_eq!(object_event["metadata"]["farm:earTag"], "BR123456789012");
+    assert_eq!(object_event["occurred_at"], "2026-11-30T11:15:00Z");
+    assert_eq!(object_event["visibility"], "CircuitOnly");
+}
+
+#[tokio::test]
+async fn an_invalid_event_rejects_the_whole_document() {
+    let app = spawn_app().await;
+    let (token, _) = app.register("checker").await;
+    let circuit_id = app.circuit(&token, json!({})).await;
+    let mut bad = document(AGGREGATIONS);
+    bad["epcisBody"]["eventList"][1]["action"] = json!("MOVE");
+    bad["epcisBody"]["eventList"][2]["epcList"][0] = json!("https://id.gs1.org/01/07891234123450/21/BOV0001");
+    let job = capture(&app, &token, &circuit_id, &bad).await;
+    assert_eq!(job["success"], false);
+    let errors: Vec<(u64, String)> = job["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["index"].as_u64().unwrap(), e["field"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(errors, vec![(1, "action".to_owned()), (2, "epcList[0]".to_owned())]);
+    // Nothing of the document was stored, not even its valid first event.
+    assert_eq!(events_of(&query(&app, &token, "").await).len(), 0);
+    let job_url = format!(
+        "/api/circuits/{circuit_id}/epcis/capture/{}",
+        job["captureID"].as_str().unwrap()
+    );
+    let read = json_with_status(app.get_as(&job_url, &token).await, 200).await;
+    assert_eq!(read["errors"], job["errors"]);
+}
+
+#[tokio::test]
+async fn another_partys_epc_is_a_conflict_that_reveals_nothing() {
+    let app = spawn_app().await;
+    let (owner, _) = app.register("owner").await;
+    let (other, _) = app.register("other").await;
+    let owners_circuit = app.circuit(&owner, json!({})).await;
+    let others_circuit = app.circuit(&other, json!({})).await;
+    assert_eq!(
+        capture(&app, &owner, &owners_circuit, &document(OBJECT_EVENTS)).await["success"],
+        true
+    );
+
+    // The other user names the owner's animal: refused, event by event, naming only the EPC.
+    let job = capture(&app, &other, &others_circuit, &document(AGGREGATIONS)).await;
+    assert_eq!(job["success"], false);
+    let first = &job["errors"][0];
+    assert_eq!(
+        (first["index"].as_u64(), first["code"].as_str()),
+        (Some(0), Some("identifier_conflict"))
+    );
+    assert_eq!(first["field"], "childEPCs[0]");
+    assert!(!job.to_string().contains("DFID-"), "{job}");
+    assert_eq!(events_of(&query(&app, &other, "").await).len(), 0);
+
+    // Members see a circuit's events; others see none of them, and not its jobs or export.
+    assert_eq!(events_of(&query(&app, &other, "perPage=500").await).len(), 0);
+    let job_url = format!(
+        "/api/circuits/{others_circuit}/epcis/capture/{}",
+        job["captureID"].as_str().unwrap()
+    );
+    assert_error(app.get_as(&job_url, &owner).await, 404, "not_found").await;
+    assert_error(
+        app.get_as(&format!("/api/circuits/{owners_circuit}/epcis"), &other)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let capture_url = format!("/api/circuits/{owners_circuit}/epcis/capture");
+    assert_error(
+        app.post_as(&capture_url, &other, &document(OBJECT_EVENTS)).await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn one_event_captures_with_its_location() {
+    let app = spawn_app().await;
+    let (token, _) = app.register("single").await;
+    let circuit_id = app.circuit(&token, json!({})).await;
+    let mut event = document(OBJECT_EVENTS)["epcisBody"]["eventList"][0].clone();
+    event["@context"] = json!(["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"farm": "https://ns.defarm.example/farm/"}]);
+    let url = format!("/api/circuits/{circuit_id}/epcis/events");
+    let response = app.post_as(&url, &token, &event).await;
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let created = json_with_status(response, 201).await;
+    assert!(
+        location.starts_with("/api/epcis/events/ni%3A%2F%2F%2Fsha-256%3B"),
+        "{location}"
+    );
+    let read = json_with_status(app.get_as(&location, &token).await, 200).await;
+    assert_eq!(read["eventID"], created["eventID"]);
+    // The same event again: nothing new.
+    let again = app.post_as(&url, &token, &event).await;
+    assert_eq!(again.status(), 200);
+
+    let mut wrong = event.clone();
+    wrong["eventTimeZoneOffset"] = json!("3h");
+    let refused = assert_error(app.post_as(&url, &token, &wrong).await, 400, "validation_error").await;
+    assert_eq!(refused["details"]["field"], "eventTimeZoneOffset");
+}
