@@ -70,6 +70,8 @@ pub struct Config {
     pub epcis_max_document_bytes: usize,
     /// Events one captured EPCIS document may hold.
     pub epcis_max_events: usize,
+    /// Where this service is reached from outside: items are named `{PUBLIC_BASE_URL}/id/{dfid}`.
+    pub public_base_url: String,
     /// How long a dashboard's counts are reused.
     pub dashboard_cache: Duration,
     pub password_hash_concurrency: usize,
@@ -109,7 +111,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(&lookup);
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let config = Self {
+        let mut config = Self {
             host: env.parse("HOST", IpAddr::from([0, 0, 0, 0]))?,
             port: env.parse("PORT", 3000)?,
             database_url: env.string("DATABASE_URL", "sqlite://defarm.db?mode=rwc"),
@@ -129,6 +131,7 @@ impl Config {
             max_import_bytes: env.positive("MAX_IMPORT_BYTES", 16_777_216)?,
             epcis_max_document_bytes: env.positive("EPCIS_MAX_DOCUMENT_BYTES", 16_777_216)?,
             epcis_max_events: env.positive("EPCIS_MAX_EVENTS", 10_000)?,
+            public_base_url: String::new(),
             dashboard_cache: Duration::from_secs(env.parse("DASHBOARD_CACHE_SECONDS", 30)?),
             password_hash_concurrency: env.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
             password_hash_queue_timeout: env.millis("PASSWORD_HASH_QUEUE_TIMEOUT_MS", 2_000)?,
@@ -170,6 +173,14 @@ impl Config {
                 }
             },
         };
+        let default_base = format!("http://localhost:{}", config.port);
+        config.public_base_url = env
+            .string("PUBLIC_BASE_URL", &default_base)
+            .trim_end_matches('/')
+            .to_owned();
+        if !(config.public_base_url.starts_with("http://") || config.public_base_url.starts_with("https://")) {
+            return Err(env.bad("PUBLIC_BASE_URL", "expected an http:// or https:// URL".to_owned()));
+        }
         config.check_production_secrets()?;
         Ok(config)
     }

@@ -142,6 +142,7 @@ pub async fn start_with(
         history: services.history.clone(),
         receipts: services.receipts.clone(),
         epcis: services.epcis.clone(),
+        lineage: services.lineage.clone(),
         dashboards: services.dashboards.clone(),
         notifier: services.notifier.clone(),
         reset_queue: services.reset_queue.clone(),

@@ -1,6 +1,7 @@
 //! Builds the adapters and the services on them, and runs the background workers.
 
 use crate::domain::dashboards::service::DashboardService;
+use crate::domain::epcis::lineage_service::LineageService;
 use crate::domain::epcis::service::EpcisService;
 use futures_util::FutureExt;
 use std::collections::HashMap;
@@ -90,6 +91,7 @@ pub struct Services {
     pub history: Arc<HistoryService>,
     pub receipts: Arc<ReceiptService>,
     pub epcis: Arc<EpcisService>,
+    pub lineage: Arc<LineageService>,
     pub dashboards: Arc<DashboardService>,
     /// Sends what the mail outbox holds.
     mail: Arc<MailSender>,
@@ -358,6 +360,10 @@ impl Services {
             policy,
             max_events: config.epcis_max_events,
         });
+        let lineage = Arc::new(LineageService {
+            store: store.clone(),
+            item_uri_base: format!("{}/id/", config.public_base_url),
+        });
         let transfers = Arc::new(TransferService {
             store: store.clone(),
             clock: clock.clone(),
@@ -415,6 +421,7 @@ impl Services {
             history,
             receipts,
             epcis,
+            lineage,
             dashboards,
             mail,
             log,

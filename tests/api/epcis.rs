@@ -314,3 +314,209 @@ async fn one_event_captures_with_its_location() {
     let refused = assert_error(app.post_as(&url, &token, &wrong).await, 400, "validation_error").await;
     assert_eq!(refused["details"]["field"], "eventTimeZoneOffset");
 }
+
+fn aggregation(parent: &str, children: &[&str], action: &str, time: &str) -> Value {
+    json!({
+        "type": "AggregationEvent", "eventTime": time, "eventTimeZoneOffset": "-03:00",
+        "parentID": parent, "childEPCs": children, "action": action, "bizStep": "packing"
+    })
+}
+
+fn epcis_document(events: Vec<Value>) -> Value {
+    json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-12-01T00:00:00Z",
+        "epcisBody": { "eventList": events }
+    })
+}
+
+async fn dfid_of(app: &TestApp, token: &str, epc: &str) -> String {
+    let canonical = defarm::domain::epcis::Epc::parse(epc).unwrap();
+    let encoded: String = url::form_urlencoded::byte_serialize(canonical.as_str().as_bytes()).collect();
+    let items = json_with_status(
+        app.get_as(&format!("/api/items?key=epc&value={encoded}"), token).await,
+        200,
+    )
+    .await;
+    items["data"][0]["dfid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no item for {epc}: {items}"))
+        .to_owned()
+}
+
+fn names(nodes: &Value) -> Vec<String> {
+    let mut names: Vec<String> = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["epc"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The recall drill: animals into a lot and the lot into cuts in the farm's circuit, cuts onto
+/// a pallet in the packer's circuit with a retailer. The packer, in both, traces the whole
+/// chain; the farm and the retailer see only their part, marked truncated.
+#[tokio::test]
+async fn a_recall_traces_across_circuits_without_leaking() {
+    let app = spawn_app().await;
+    let (farm, _) = app.register("farm").await;
+    let (packer, packer_id) = app.register("packer").await;
+    let (retailer, retailer_id) = app.register("retailer").await;
+    let farm_circuit = app.circuit(&farm, json!({ "name": "Farm and packer" })).await;
+    app.add_member(&farm, &farm_circuit, &packer_id, "Member").await;
+    let packer_circuit = app.circuit(&packer, json!({ "name": "Packer and retailer" })).await;
+    app.add_member(&packer, &packer_circuit, &retailer_id, "Member").await;
+
+    let animal = |n: u32| format!("urn:epc:id:sgtin:7891234.012345.BOV{n:04}");
+    let lot = "urn:epc:class:lgtin:7891234.012346.LOT-1".replace("class:lgtin", "id:sgtin");
+    let cut = |n: u32| format!("urn:epc:id:sgtin:7891234.022222.CUT{n:03}");
+    let pallet = "urn:epc:id:sscc:7891234.0000000077";
+    let (a1, a2, c1, c2) = (animal(1), animal(2), cut(1), cut(2));
+
+    // The farm: animals into a lot.
+    let job = capture(
+        &app,
+        &farm,
+        &farm_circuit,
+        &epcis_document(vec![aggregation(&lot, &[&a1, &a2], "ADD", "2026-12-01T08:00:00-03:00")]),
+    )
+    .await;
+    assert_eq!(job["success"], true, "{job}");
+    // The packer, in the farm's circuit: the lot into cuts.
+    let slaughter = json!({
+        "type": "TransformationEvent", "eventTime": "2026-12-02T06:00:00-03:00", "eventTimeZoneOffset": "-03:00",
+        "inputEPCList": [lot], "outputEPCList": [c1, c2], "bizStep": "killing"
+    });
+    let job = capture(&app, &packer, &farm_circuit, &epcis_document(vec![slaughter])).await;
+    assert_eq!(job["success"], true, "{job}");
+    // The packer, in its own circuit: cuts onto a pallet.
+    let job = capture(
+        &app,
+        &packer,
+        &packer_circuit,
+        &epcis_document(vec![aggregation(
+            pallet,
+            &[&c1, &c2],
+            "ADD",
+            "2026-12-02T10:00:00-03:00",
+        )]),
+    )
+    .await;
+    assert_eq!(job["success"], true, "{job}");
+
+    let pallet_dfid = dfid_of(&app, &packer, pallet).await;
+    let animal_dfid = dfid_of(&app, &farm, &a1).await;
+    let canonical = |epc: &str| defarm::domain::epcis::Epc::parse(epc).unwrap().as_str().to_owned();
+
+    // The packer sees the whole chain both ways.
+    let back = json_with_status(
+        app.get_as(&format!("/api/items/{pallet_dfid}/trace?direction=backward"), &packer)
+            .await,
+        200,
+    )
+    .await;
+    let mut all = vec![
+        canonical(pallet),
+        canonical(&c1),
+        canonical(&c2),
+        canonical(&lot),
+        canonical(&a1),
+        canonical(&a2),
+    ];
+    all.sort();
+    assert_eq!(names(&back["nodes"]), all);
+    assert_eq!(back["truncated"], false);
+    assert_eq!(back["edges"].as_array().unwrap().len(), 6, "{back}");
+    let forward = json_with_status(
+        app.get_as(&format!("/api/items/{animal_dfid}/trace?direction=forward"), &packer)
+            .await,
+        200,
+    )
+    .await;
+    let mut down = vec![
+        canonical(&a1),
+        canonical(&lot),
+        canonical(&c1),
+        canonical(&c2),
+        canonical(pallet),
+    ];
+    down.sort();
+    assert_eq!(names(&forward["nodes"]), down);
+
+    // The farm: its part, truncated where the packer's circuit begins; no pallet.
+    let farm_view = json_with_status(
+        app.get_as(&format!("/api/items/{animal_dfid}/trace?direction=forward"), &farm)
+            .await,
+        200,
+    )
+    .await;
+    let mut farm_part = vec![canonical(&a1), canonical(&lot), canonical(&c1), canonical(&c2)];
+    farm_part.sort();
+    assert_eq!(names(&farm_view["nodes"]), farm_part);
+    assert_eq!(farm_view["truncated"], true);
+    assert!(!farm_view.to_string().contains(&pallet_dfid));
+
+    // The retailer: the pallet and its cuts, nothing of the farm.
+    let retail_view = json_with_status(
+        app.get_as(&format!("/api/items/{pallet_dfid}/trace"), &retailer).await,
+        200,
+    )
+    .await;
+    let mut retail_part = vec![canonical(pallet), canonical(&c1), canonical(&c2)];
+    retail_part.sort();
+    assert_eq!(names(&retail_view["nodes"]), retail_part);
+    assert_eq!(retail_view["truncated"], true);
+    assert!(!retail_view.to_string().contains(&animal_dfid));
+    // The farm cannot even ask about the pallet.
+    assert_error(
+        app.get_as(&format!("/api/items/{pallet_dfid}/trace"), &farm).await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // Containment: the pallet holds both cuts until one is taken off.
+    let contents = json_with_status(
+        app.get_as(&format!("/api/items/{pallet_dfid}/contents"), &packer).await,
+        200,
+    )
+    .await;
+    assert_eq!(names(&contents), {
+        let mut c = vec![canonical(&c1), canonical(&c2)];
+        c.sort();
+        c
+    });
+    let cut_dfid = dfid_of(&app, &packer, &c2).await;
+    let containers = json_with_status(
+        app.get_as(&format!("/api/items/{cut_dfid}/containers"), &packer).await,
+        200,
+    )
+    .await;
+    assert_eq!(names(&containers), vec![canonical(pallet)]);
+    let unpack = aggregation(pallet, &[&c2], "DELETE", "2026-12-02T12:00:00-03:00");
+    assert_eq!(
+        capture(&app, &packer, &packer_circuit, &epcis_document(vec![unpack])).await["success"],
+        true
+    );
+    let contents = json_with_status(
+        app.get_as(&format!("/api/items/{pallet_dfid}/contents"), &packer).await,
+        200,
+    )
+    .await;
+    assert_eq!(names(&contents), vec![canonical(&c1)]);
+    let containers = json_with_status(
+        app.get_as(&format!("/api/items/{cut_dfid}/containers"), &packer).await,
+        200,
+    )
+    .await;
+    assert_eq!(containers, json!([]));
+    assert_error(
+        app.get_as(&format!("/api/items/{pallet_dfid}/trace?max_depth=51"), &packer)
+            .await,
+        400,
+        "validation_error",
+    )
+    .await;
+}

@@ -11,11 +11,14 @@ use serde_json::Value;
 use super::caller::Caller;
 use super::error::ApiResult;
 use super::types::UtcTime;
+use super::views::IdentifierView;
 use super::{ApiTags, State};
 use crate::domain::Error;
 use crate::domain::circuits::circuit::CircuitId;
 use crate::domain::epcis::capture::{CAPTURED_BEFORE_ANSWERING, CaptureError, CaptureJob};
 use crate::domain::epcis::document::{Bindings, query_document, single_event};
+use crate::domain::epcis::lineage::Direction;
+use crate::domain::epcis::lineage_service::{Trace, TraceNode};
 use crate::domain::epcis::query::{EventQuery, QueryParameterError};
 use crate::domain::epcis::{Epc, document_events};
 use crate::domain::items::event::Visibility;
@@ -157,6 +160,74 @@ enum EpcisExport {
     /// A query parameter EPCIS refuses, in EPCIS's error shape.
     #[oai(status = 400, content_type = "application/problem+json")]
     QueryParameterException(Json<Value>),
+}
+
+/// An item as a trace names it.
+#[derive(Object)]
+struct TraceNodeView {
+    dfid: String,
+    /// Its `epc` identifier, else `{PUBLIC_BASE_URL}/id/{dfid}`.
+    epc: String,
+    identifiers: Vec<IdentifierView>,
+}
+
+impl From<TraceNode> for TraceNodeView {
+    fn from(node: TraceNode) -> Self {
+        Self {
+            dfid: node.dfid,
+            epc: node.epc,
+            identifiers: node.identifiers.into_iter().map(IdentifierView::from).collect(),
+        }
+    }
+}
+
+/// Material flowing `from` one item `to` another: an input into an output, a child into its
+/// parent.
+#[derive(Object)]
+struct TraceEdgeView {
+    from: String,
+    to: String,
+    /// `transformation` or `aggregation`.
+    kind: String,
+    event_id: String,
+    event_time: UtcTime,
+}
+
+#[derive(Object)]
+struct TraceView {
+    root: String,
+    nodes: Vec<TraceNodeView>,
+    edges: Vec<TraceEdgeView>,
+    /// Items or events the caller may not see were left out, or the depth cut the walk.
+    truncated: bool,
+}
+
+impl From<Trace> for TraceView {
+    fn from(trace: Trace) -> Self {
+        Self {
+            root: trace.root,
+            nodes: trace.nodes.into_iter().map(TraceNodeView::from).collect(),
+            edges: trace
+                .edges
+                .into_iter()
+                .map(|edge| TraceEdgeView {
+                    from: edge.from,
+                    to: edge.to,
+                    kind: edge.kind.as_str().to_owned(),
+                    event_id: edge.event_id,
+                    event_time: edge.event_time.into(),
+                })
+                .collect(),
+            truncated: trace.truncated,
+        }
+    }
+}
+
+#[derive(Enum, Clone, Copy)]
+#[oai(rename_all = "lowercase")]
+enum TraceDirection {
+    Backward,
+    Forward,
 }
 
 fn query_pairs(req: &poem::Request) -> Vec<(String, String)> {
@@ -465,5 +536,60 @@ impl EpcisApi {
         );
         let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head.into_bytes()) }).chain(pages);
         Ok(EpcisExport::Ok(Binary(Body::from_bytes_stream(body))))
+    }
+
+    /// The item's current children (AggregationEvents: ADD puts in, DELETE takes out), those the
+    /// caller may see. Not visible: 404.
+    #[oai(path = "/api/items/:dfid/contents", method = "get", operation_id = "item_contents")]
+    async fn contents(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        dfid: Path<String>,
+    ) -> ApiResult<Json<Vec<TraceNodeView>>> {
+        let nodes = state.lineage.contents(&caller.principal, &dfid.0).await?;
+        Ok(Json(nodes.into_iter().map(TraceNodeView::from).collect()))
+    }
+
+    /// The item's current parents up the hierarchy, nearest first, those the caller may see.
+    #[oai(
+        path = "/api/items/:dfid/containers",
+        method = "get",
+        operation_id = "item_containers"
+    )]
+    async fn containers(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        dfid: Path<String>,
+    ) -> ApiResult<Json<Vec<TraceNodeView>>> {
+        let nodes = state.lineage.containers(&caller.principal, &dfid.0).await?;
+        Ok(Json(nodes.into_iter().map(TraceNodeView::from).collect()))
+    }
+
+    /// The item's lineage through transformations (inputs into outputs, one
+    /// `transformationID` joining its events) and aggregations (children into parents):
+    /// `backward` finds what went into it, `forward` what it went into. Items and events the
+    /// caller may not see are left out and set `truncated`.
+    #[oai(path = "/api/items/:dfid/trace", method = "get", operation_id = "item_trace")]
+    async fn trace(
+        &self,
+        state: State<'_>,
+        caller: Caller,
+        dfid: Path<String>,
+        /// Default `backward`.
+        direction: Query<Option<TraceDirection>>,
+        /// Steps to walk: 1 to 50, default 10.
+        max_depth: Query<Option<u32>>,
+    ) -> ApiResult<Json<TraceView>> {
+        let direction = match direction.0 {
+            Some(TraceDirection::Forward) => Direction::Forward,
+            _ => Direction::Backward,
+        };
+        let trace = state
+            .lineage
+            .trace(&caller.principal, &dfid.0, direction, max_depth.0)
+            .await?;
+        Ok(Json(trace.into()))
     }
 }

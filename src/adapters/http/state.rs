@@ -63,6 +63,7 @@ pub struct AppState {
     pub history: Arc<HistoryService>,
     pub receipts: Arc<ReceiptService>,
     pub epcis: Arc<crate::domain::epcis::service::EpcisService>,
+    pub lineage: Arc<crate::domain::epcis::lineage_service::LineageService>,
     pub dashboards: Arc<DashboardService>,
     pub notifier: Arc<dyn Notifier>,
     pub reset_queue: ResetQueue,

@@ -6,6 +6,8 @@ pub mod document;
 pub mod epc;
 pub mod event;
 pub mod hash;
+pub mod lineage;
+pub mod lineage_service;
 pub mod ports;
 pub mod query;
 pub mod service;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 
 use super::capture::{CaptureJob, EventRecord};
+use super::lineage::{Aggregation, Direction, LineageEdge};
 use super::query::EventQuery;
 use crate::domain::Result;
 
@@ -18,4 +19,16 @@ pub trait EpcisRepo: Send + Sync {
     /// Up to `query.per_page + 1` events `viewer` may see (members of their circuit; Private
     /// ones only for whoever captured them), in capture order.
     async fn epcis_events(&self, viewer: &str, query: &EventQuery) -> Result<Vec<EventRecord>>;
+}
+
+/// What the events say about items: lineage and containment, with what the viewer may see.
+#[async_trait]
+pub trait LineageRepo: Send + Sync {
+    /// Transformation and aggregation edges touching `dfids` on the side `direction` walks
+    /// from, each marked with whether `viewer` may see its event.
+    async fn lineage_edges(&self, viewer: &str, dfids: &[String], direction: Direction) -> Result<Vec<LineageEdge>>;
+    /// The aggregation events `viewer` may see whose parent is one of `parents`.
+    async fn aggregations(&self, viewer: &str, parents: &[String]) -> Result<Vec<Aggregation>>;
+    /// Parents of the aggregation events `viewer` may see that name `child`.
+    async fn aggregation_parents(&self, viewer: &str, child: &str) -> Result<Vec<String>>;
 }

@@ -4,12 +4,16 @@
 use std::collections::HashSet;
 
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
+};
 
 use super::SqlStore;
 use crate::adapters::db::entities::{circuit_member, epcis_capture, epcis_event, epcis_event_epc, event};
 use crate::domain::epcis::capture::{CaptureError, CaptureJob, EventRecord, NewEpcisEvent};
-use crate::domain::epcis::ports::EpcisRepo;
+use crate::domain::epcis::lineage::{Aggregation, Direction, EdgeKind, LineageEdge};
+use crate::domain::epcis::ports::{EpcisRepo, LineageRepo};
 use crate::domain::epcis::query::EventQuery;
 use crate::domain::items::event::Visibility;
 use crate::domain::{Error, Result};
@@ -249,5 +253,177 @@ impl EpcisRepo for SqlStore {
             .read("epcis_events", |c| Box::pin(async move { Ok(select.all(c).await?) }))
             .await?;
         rows.into_iter().map(record_of).collect()
+    }
+}
+
+/// `n` comma-separated placeholders.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// The statement for this engine: PostgreSQL numbers its placeholders.
+fn numbered(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let mut numbered = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    numbered.push_str(&format!("${n}"));
+                } else {
+                    numbered.push(c);
+                }
+            }
+            numbered
+        }
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// 1 when `viewer` may see event `e` (two placeholders: the viewer, twice).
+const VISIBLE: &str = "CASE WHEN e.circuit_id IN (SELECT circuit_id FROM circuit_members WHERE user_id = ?) \
+     AND (e.visibility <> 'Private' OR e.captured_by = ?) THEN 1 ELSE 0 END";
+
+#[derive(FromQueryResult)]
+struct EdgeRow {
+    src: String,
+    dst: String,
+    kind: String,
+    event_id: String,
+    event_time: chrono::DateTime<chrono::Utc>,
+    visible: i32,
+}
+
+#[derive(FromQueryResult)]
+struct AggregationRow {
+    seq: i64,
+    parent: String,
+    action: Option<String>,
+    child: Option<String>,
+    event_time: chrono::DateTime<chrono::Utc>,
+}
+
+impl SqlStore {
+    async fn rows<T: FromQueryResult + Send + 'static>(
+        &self,
+        op: &'static str,
+        sql: String,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<Vec<T>> {
+        self.db
+            .read(op, |c| {
+                Box::pin(async move {
+                    Ok(T::find_by_statement(numbered(c.get_database_backend(), &sql, values))
+                        .all(c)
+                        .await?)
+                })
+            })
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl LineageRepo for SqlStore {
+    async fn lineage_edges(&self, viewer: &str, dfids: &[String], direction: Direction) -> Result<Vec<LineageEdge>> {
+        if dfids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Backward: edges arriving at the items (they are outputs or parents); forward: edges
+        // leaving them (inputs or children).
+        let (near_output, near_child) = match direction {
+            Direction::Backward => ("o", "p"),
+            Direction::Forward => ("i", "c"),
+        };
+        let list = placeholders(dfids.len());
+        let sql = format!(
+            "SELECT i.dfid AS src, o.dfid AS dst, 'transformation' AS kind, e.event_id AS event_id, \
+                    e.event_time AS event_time, {VISIBLE} AS visible \
+             FROM epcis_events e \
+             JOIN epcis_event_epcs o ON o.event_seq = e.seq AND o.role = 'output' \
+             JOIN epcis_events ei ON ei.seq = e.seq OR (e.transformation_id IS NOT NULL \
+                  AND ei.transformation_id = e.transformation_id AND ei.circuit_id = e.circuit_id) \
+             JOIN epcis_event_epcs i ON i.event_seq = ei.seq AND i.role = 'input' \
+             WHERE {near_output}.dfid IN ({list}) AND i.dfid IS NOT NULL AND o.dfid IS NOT NULL \
+             UNION ALL \
+             SELECT c.dfid, p.dfid, 'aggregation', e.event_id, e.event_time, {VISIBLE} \
+             FROM epcis_events e \
+             JOIN epcis_event_epcs p ON p.event_seq = e.seq AND p.role = 'parent' \
+             JOIN epcis_event_epcs c ON c.event_seq = e.seq AND c.role = 'child' \
+             WHERE e.event_type = 'AggregationEvent' AND e.action IN ('ADD', 'OBSERVE') \
+               AND {near_child}.dfid IN ({list}) AND c.dfid IS NOT NULL AND p.dfid IS NOT NULL"
+        );
+        let mut values: Vec<sea_orm::Value> = vec![viewer.into(), viewer.into()];
+        values.extend(dfids.iter().map(|d| d.as_str().into()));
+        values.extend([viewer.into(), viewer.into()]);
+        values.extend(dfids.iter().map(|d| d.as_str().into()));
+        let rows: Vec<EdgeRow> = self.rows("lineage_edges", sql, values).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| LineageEdge {
+                from: row.src,
+                to: row.dst,
+                kind: EdgeKind::from_text(&row.kind).unwrap_or(EdgeKind::Aggregation),
+                event_id: row.event_id,
+                event_time: row.event_time,
+                visible: row.visible != 0,
+            })
+            .collect())
+    }
+
+    async fn aggregations(&self, viewer: &str, parents: &[String]) -> Result<Vec<Aggregation>> {
+        if parents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT e.seq AS seq, p.dfid AS parent, e.action AS action, c.dfid AS child, e.event_time AS event_time \
+             FROM epcis_events e \
+             JOIN epcis_event_epcs p ON p.event_seq = e.seq AND p.role = 'parent' \
+             LEFT JOIN epcis_event_epcs c ON c.event_seq = e.seq AND c.role = 'child' \
+             WHERE e.event_type = 'AggregationEvent' AND p.dfid IN ({}) AND {VISIBLE} = 1",
+            placeholders(parents.len())
+        );
+        let mut values: Vec<sea_orm::Value> = parents.iter().map(|d| d.as_str().into()).collect();
+        values.extend([viewer.into(), viewer.into()]);
+        let rows: Vec<AggregationRow> = self.rows("aggregations", sql, values).await?;
+        let mut events: Vec<Aggregation> = Vec::new();
+        for row in rows {
+            match events
+                .iter_mut()
+                .find(|event| event.seq == row.seq && event.parent == row.parent)
+            {
+                Some(event) => event.children.extend(row.child),
+                None => events.push(Aggregation {
+                    parent: row.parent,
+                    action: row.action.unwrap_or_default(),
+                    children: row.child.into_iter().collect(),
+                    event_time: row.event_time,
+                    seq: row.seq,
+                }),
+            }
+        }
+        Ok(events)
+    }
+
+    async fn aggregation_parents(&self, viewer: &str, child: &str) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT DISTINCT p.dfid AS parent FROM epcis_events e \
+             JOIN epcis_event_epcs c ON c.event_seq = e.seq AND c.role = 'child' \
+             JOIN epcis_event_epcs p ON p.event_seq = e.seq AND p.role = 'parent' \
+             WHERE e.event_type = 'AggregationEvent' AND c.dfid = ? AND p.dfid IS NOT NULL AND {VISIBLE} = 1"
+        );
+        #[derive(FromQueryResult)]
+        struct ParentRow {
+            parent: String,
+        }
+        let rows: Vec<ParentRow> = self
+            .rows(
+                "aggregation_parents",
+                sql,
+                vec![child.into(), viewer.into(), viewer.into()],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|row| row.parent).collect())
     }
 }
