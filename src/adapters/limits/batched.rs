@@ -26,7 +26,24 @@ struct Local {
     heard: u64,
     /// Hits of this replica not sent yet.
     waiting: u64,
+    /// Hits of this replica being sent: not in `heard` until Redis answers, and counted
+    /// meanwhile (a slow answer must not let them go unseen).
+    sending: u64,
     ends_at: Instant,
+}
+
+impl Local {
+    /// The count this replica knows of.
+    fn count(&self) -> u64 {
+        self.heard + self.sending + self.waiting
+    }
+
+    /// Takes the waiting hits to send.
+    fn take_waiting(&mut self) -> u64 {
+        let hits = std::mem::take(&mut self.waiting);
+        self.sending += hits;
+        hits
+    }
 }
 
 impl BatchedLimiter {
@@ -64,6 +81,7 @@ impl BatchedLimiter {
         let Some(local) = counters.get_mut(key) else {
             return;
         };
+        local.sending = local.sending.saturating_sub(hits);
         let ends_at = now + shared.resets_in;
         if local.ends_at <= now || ends_at > local.ends_at + SYNC_EVERY {
             // A new window began (here or in Redis): the shared count is all there is.
@@ -80,12 +98,12 @@ impl BatchedLimiter {
         let due: Vec<(String, u64, Duration)> = {
             let mut counters = self.counters();
             if counters.len() >= SWEEP_AT {
-                counters.retain(|_, local| local.ends_at > now || local.waiting > 0);
+                counters.retain(|_, local| local.ends_at > now || local.waiting > 0 || local.sending > 0);
             }
             counters
                 .iter_mut()
                 .filter(|(_, local)| local.waiting > 0)
-                .map(|(key, local)| (key.clone(), std::mem::take(&mut local.waiting), local.window))
+                .map(|(key, local)| (key.clone(), local.take_waiting(), local.window))
                 .collect()
         };
         for (key, hits, window) in due {
@@ -108,6 +126,7 @@ impl RateLimiter for BatchedLimiter {
                     window,
                     heard: 0,
                     waiting: 0,
+                    sending: 0,
                     ends_at: now + window,
                 }
             });
@@ -116,7 +135,7 @@ impl RateLimiter for BatchedLimiter {
                 local.ends_at = now + window;
             }
             local.waiting += hits;
-            (first || local.waiting >= self.batch).then(|| (std::mem::take(&mut local.waiting), local.window))
+            (first || local.waiting >= self.batch).then(|| (local.take_waiting(), local.window))
         };
         if let Some((waiting, window)) = due {
             self.send(key, window, waiting).await;
@@ -124,7 +143,7 @@ impl RateLimiter for BatchedLimiter {
         let counters = self.counters();
         match counters.get(key) {
             Some(local) => Counter {
-                count: local.heard + local.waiting,
+                count: local.count(),
                 resets_in: local.ends_at.saturating_duration_since(Instant::now()),
             },
             None => Counter {
@@ -142,7 +161,7 @@ impl RateLimiter for BatchedLimiter {
             .get(key)
             .filter(|local| local.ends_at > now)
             .map(|local| Counter {
-                count: local.heard + local.waiting,
+                count: local.count(),
                 resets_in: local.ends_at - now,
             });
         match local {
@@ -170,6 +189,48 @@ mod tests {
         let a = BatchedLimiter::start(shared.clone(), 3);
         let b = BatchedLimiter::start(shared.clone(), 3);
         (shared, a, b)
+    }
+
+    /// A shared counter that answers only while its gate is open.
+    struct Gated {
+        inner: MemoryLimiter,
+        gate: tokio::sync::Semaphore,
+    }
+
+    #[async_trait::async_trait]
+    impl RateLimiter for Gated {
+        async fn hit_by(&self, key: &str, window: Duration, hits: u64) -> Counter {
+            let _open = self.gate.acquire().await;
+            self.inner.hit_by(key, window, hits).await
+        }
+        async fn peek(&self, key: &str) -> Option<Counter> {
+            self.inner.peek(key).await
+        }
+        async fn clear(&self, key: &str) {
+            self.inner.clear(key).await
+        }
+    }
+
+    #[tokio::test]
+    async fn hits_being_sent_still_count() {
+        let shared = Arc::new(Gated {
+            inner: MemoryLimiter::new(),
+            gate: tokio::sync::Semaphore::new(1),
+        });
+        let a = BatchedLimiter::start(shared.clone(), 10);
+        assert_eq!(a.hit("k", HOUR).await.count, 1);
+        assert_eq!(a.hit("k", HOUR).await.count, 2);
+        // Redis is slow: the periodic send of the second hit waits for its answer.
+        shared.gate.forget_permits(1);
+        let sending = tokio::spawn({
+            let a = a.clone();
+            async move { a.send_waiting().await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(a.hit("k", HOUR).await.count, 3, "the hit in flight is counted");
+        shared.gate.add_permits(1);
+        sending.await.unwrap();
+        assert_eq!(a.hit("k", HOUR).await.count, 4);
     }
 
     #[tokio::test]
