@@ -52,6 +52,9 @@ by_operation = {}
 
 
 def keep(name, value):
+    """The first value seen for a named schema; a list answer gives its first entry."""
+    if isinstance(value, list):
+        value = value[0] if value else None
     if name and value is not None and name not in examples:
         examples[name] = shortened(value)
 
