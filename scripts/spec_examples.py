@@ -195,7 +195,7 @@ def epcis(joao, cid):
     by_operation["epcis_query"] = shortened(call("epcis_query", "GET", "/api/epcis/events?EQ_bizStep=commissioning", token=joao))
     by_operation["epcis_event"] = call("epcis_event", "GET", f"/api/epcis/events/{quote(event['eventID'], safe='')}", token=joao)
     by_operation["epcis_epc_events"] = shortened(call("epcis_epc_events", "GET", f"/api/epcis/epcs/{quote(steer, safe='')}/events", token=joao))
-    by_operation["epcis_export"] = raw(f"/api/circuits/{cid}/epcis", token=joao)
+    by_operation["epcis_export"] = shortened(json.loads(raw(f"/api/circuits/{cid}/epcis", token=joao)))
     pallet_epc = "https://id.gs1.org/00/078912340000000422"
     pallet = call("list_items", "GET", f"/api/items?key=epc&value={quote(pallet_epc, safe='')}", token=joao)["data"][0]["dfid"]
     steer_dfid = call("list_items", "GET", f"/api/items?key=epc&value={quote('https://id.gs1.org/01/07891234123459/21/BOV0001', safe='')}", token=joao)["data"][0]["dfid"]

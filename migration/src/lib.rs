@@ -11,6 +11,7 @@ mod m20261203_000006_dashboards;
 mod m20261203_000007_mail_outbox;
 mod m20261203_000008_email_notifications;
 mod m20261203_000009_epcis;
+mod m20261204_000010_item_resolver;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_mail_outbox::Migration),
             Box::new(m20261203_000008_email_notifications::Migration),
             Box::new(m20261203_000009_epcis::Migration),
+            Box::new(m20261204_000010_item_resolver::Migration),
         ]
     }
 }

@@ -147,6 +147,7 @@ pub async fn start_with(
         notifier: services.notifier.clone(),
         reset_queue: services.reset_queue.clone(),
         max_import_bytes: config.max_import_bytes,
+        public_base_url: config.public_base_url.clone(),
     });
     let endpoint = http::endpoint(HttpParts {
         state,

@@ -424,3 +424,44 @@ async fn join_requests_on_a_protected_page_need_its_password() {
     .await;
     assert_eq!(request["status"], "Pending");
 }
+
+#[tokio::test]
+async fn item_epcs_resolve_to_the_page_that_publishes_them_and_nothing_else() {
+    let app = spawn_with(&[("PUBLIC_BASE_URL", "https://rastreio.example")]).await;
+    let (owner, id, dfid) = public_circuit(&app).await;
+    let unpublished = app.item_in(&owner, &id, 2).await;
+    let path = format!("/api/circuits/{id}/public-settings");
+
+    // Before the page publishes it, the item is as unknown as one that does not exist.
+    let not_yet = app.get(&format!("/id/{dfid}")).await;
+    assert_error(not_yet, 404, "not_found").await;
+    json_with_status(
+        app.put_as(&path, &owner, &settings(json!({ "published_items": [dfid] })))
+            .await,
+        200,
+    )
+    .await;
+    let resolved = app.get(&format!("/id/{dfid}")).await;
+    assert_eq!(resolved.status(), 303);
+    assert_eq!(
+        resolved.headers()["location"],
+        format!("https://rastreio.example/p/{id}/items/{dfid}").as_str()
+    );
+    for hidden in [unpublished, crate::helpers::unknown_dfid(), "not-a-dfid".to_owned()] {
+        assert_error(app.get(&format!("/id/{hidden}")).await, 404, "not_found").await;
+    }
+
+    // A page taken down or not yet open leads nowhere.
+    let later = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    json_with_status(
+        app.put_as(
+            &path,
+            &owner,
+            &settings(json!({ "access_mode": "Scheduled", "scheduled_date": later, "published_items": [dfid] })),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_error(app.get(&format!("/id/{dfid}")).await, 404, "not_found").await;
+}

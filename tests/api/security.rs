@@ -19,6 +19,7 @@ const PUBLIC_OPERATIONS: &[&str] = &[
     "reset_password",
     "get_public_page",
     "get_public_item_proof",
+    "resolve_item",
     "log_checkpoint",
     "log_key",
     "log_checkpoints",

@@ -4,7 +4,8 @@
 use futures_util::StreamExt;
 use poem::Body;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::{Binary, Json};
+use poem_openapi::payload::{Json, Payload};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::{ApiRequest, ApiResponse, Enum, Object, OpenApi};
 use serde_json::Value;
 
@@ -156,10 +157,28 @@ enum EpcisEventResult {
 enum EpcisExport {
     /// An `EPCISDocument`, streamed.
     #[oai(status = 200, content_type = "application/ld+json")]
-    Ok(Binary<Body>),
+    Ok(StreamedDocument),
     /// A query parameter EPCIS refuses, in EPCIS's error shape.
     #[oai(status = 400, content_type = "application/problem+json")]
     QueryParameterException(Json<Value>),
+}
+
+/// A JSON document sent as it is written. The spec shows it as the object it is, so clients and
+/// contract tests parse and check it like any JSON answer.
+struct StreamedDocument(Body);
+
+impl Payload for StreamedDocument {
+    const CONTENT_TYPE: &'static str = "application/ld+json";
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new("object")))
+    }
+}
+
+impl poem::IntoResponse for StreamedDocument {
+    fn into_response(self) -> poem::Response {
+        poem::Response::builder().content_type(Self::CONTENT_TYPE).body(self.0)
+    }
 }
 
 /// An item as a trace names it.
@@ -535,7 +554,7 @@ impl EpcisApi {
             },
         );
         let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head.into_bytes()) }).chain(pages);
-        Ok(EpcisExport::Ok(Binary(Body::from_bytes_stream(body))))
+        Ok(EpcisExport::Ok(StreamedDocument(Body::from_bytes_stream(body))))
     }
 
     /// The item's current children (AggregationEvents: ADD puts in, DELETE takes out), those the

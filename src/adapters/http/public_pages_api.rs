@@ -3,7 +3,7 @@
 use crate::domain::circuits::circuit::CircuitId;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::caller::{Caller, PublicClient};
 use super::circuits_api::{AccessModeName, CircuitResponse};
@@ -112,8 +112,28 @@ impl From<PublicPage> for PublicPageView {
     }
 }
 
+#[derive(ApiResponse)]
+enum ItemResolved {
+    /// The item's public page.
+    #[oai(status = 303)]
+    SeeOther(#[oai(header = "Location")] String),
+}
+
 #[OpenApi(tag = "ApiTags::Circuits")]
 impl PublicPagesApi {
+    /// The resolver behind every item's EPC (`{PUBLIC_BASE_URL}/id/{dfid}`, the URL a QR code
+    /// holds): 303 to the item's page on the public page of a circuit that publishes it (the
+    /// earliest publication whose page is open); 404 otherwise, the same for an item that does
+    /// not exist and one nobody publishes. No credentials.
+    #[oai(path = "/id/:dfid", method = "get", operation_id = "resolve_item")]
+    async fn resolve_item(&self, state: State<'_>, dfid: Path<String>) -> ApiResult<ItemResolved> {
+        let circuit_id = state.public_pages.publishing_circuit(&dfid.0).await?;
+        Ok(ItemResolved::SeeOther(format!(
+            "{}/p/{circuit_id}/items/{}",
+            state.public_base_url, dfid.0
+        )))
+    }
+
     /// Replace the public page settings (ManagePermissions).
     #[oai(
         path = "/api/circuits/:id/public-settings",

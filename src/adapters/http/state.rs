@@ -69,6 +69,8 @@ pub struct AppState {
     pub reset_queue: ResetQueue,
     /// `MAX_IMPORT_BYTES`.
     pub max_import_bytes: usize,
+    /// `PUBLIC_BASE_URL`: where browsers reach this service (item EPCs, public pages).
+    pub public_base_url: String,
 }
 
 /// The extractor handlers use for the state.

@@ -64,4 +64,7 @@ pub trait CircuitItemRepo: Send + Sync {
     async fn holds_item(&self, circuit_id: &str, dfid: &str) -> Result<bool>;
     async fn published_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<String>>;
     async fn is_published(&self, circuit_id: &str, dfid: &str) -> Result<bool>;
+    /// Up to `limit` circuits whose public settings publish the item, the earliest publication
+    /// first.
+    async fn publishing_circuits(&self, dfid: &str, limit: u32) -> Result<Vec<String>>;
 }

@@ -69,7 +69,7 @@ pub struct PageGate {
 
 impl PageGate {
     /// The circuit, for a caller going through its public page: 404 unless the page is open.
-    async fn open(&self, circuit_id: &str) -> Result<(Circuit, PublicSettings)> {
+    pub async fn open(&self, circuit_id: &str) -> Result<(Circuit, PublicSettings)> {
         let circuit = self
             .circuits
             .circuit(circuit_id)

@@ -29,6 +29,9 @@ combined_port!(
     pub trait PublicPageStore: UnitOfWork, CircuitRepo, MemberRepo, CircuitItemRepo, ItemRepo, EventRepo
 );
 
+/// Circuits the resolver looks at for one item: an item is rarely published by more than a few.
+const PUBLISHERS_TRIED: u32 = 20;
+
 pub struct PublicPageService {
     pub(crate) store: Arc<dyn PublicPageStore>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -211,6 +214,20 @@ impl PublicPageService {
             member_count,
             published_items,
         })
+    }
+
+    /// Where the item's EPC (`{PUBLIC_BASE_URL}/id/{dfid}`) leads: the first circuit whose page
+    /// is open and publishes the item while holding it. Anything else, a malformed DFID
+    /// included, is the same 404, so the resolver tells nobody whether an unpublished item exists.
+    pub async fn publishing_circuit(&self, dfid: &str) -> Result<CircuitId> {
+        let not_found = || Error::not_found("item");
+        let dfid = Dfid::parse(dfid).map_err(|_| not_found())?;
+        for circuit_id in self.store.publishing_circuits(dfid.as_str(), PUBLISHERS_TRIED).await? {
+            if self.gate.open(&circuit_id).await.is_ok() && self.store.holds_item(&circuit_id, dfid.as_str()).await? {
+                return CircuitId::parse(&circuit_id);
+            }
+        }
+        Err(not_found())
     }
 
     /// An item the circuit's public page publishes, behind the page's own gate (enabled,

@@ -255,6 +255,17 @@ impl CircuitItemRepo for MemoryStore {
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .collect())
     }
+
+    async fn publishing_circuits(&self, dfid: &str, limit: u32) -> Result<Vec<String>> {
+        Ok(self
+            .state()
+            .published
+            .iter()
+            .filter(|(_, d)| d == dfid)
+            .map(|(circuit_id, _)| circuit_id.clone())
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect())
+    }
 }
 
 #[async_trait::async_trait]

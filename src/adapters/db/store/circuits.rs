@@ -501,6 +501,24 @@ impl CircuitItemRepo for SqlStore {
             .await?;
         Ok(rows.into_iter().map(|r| r.dfid).collect())
     }
+
+    async fn publishing_circuits(&self, dfid: &str, limit: u32) -> Result<Vec<String>> {
+        let rows = self
+            .db
+            .read("publishing_circuits", |c| {
+                Box::pin(async move {
+                    Ok(published_item::Entity::find()
+                        .filter(published_item::Column::Dfid.eq(dfid))
+                        .order_by_asc(published_item::Column::PublishedAt)
+                        .order_by_asc(published_item::Column::CircuitId)
+                        .limit(u64::from(limit))
+                        .all(c)
+                        .await?)
+                })
+            })
+            .await?;
+        Ok(rows.into_iter().map(|r| r.circuit_id).collect())
+    }
 }
 
 #[async_trait::async_trait]
