@@ -2,6 +2,7 @@
 
 use crate::domain::dashboards::service::DashboardService;
 use crate::domain::epcis::lineage_service::LineageService;
+use crate::domain::epcis::native::NativeExport;
 use crate::domain::epcis::service::EpcisService;
 use futures_util::FutureExt;
 use std::collections::HashMap;
@@ -359,6 +360,7 @@ impl Services {
             ids: ids.clone(),
             policy,
             max_events: config.epcis_max_events,
+            native: NativeExport::new(&config.public_base_url),
         });
         let lineage = Arc::new(LineageService {
             store: store.clone(),

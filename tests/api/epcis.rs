@@ -145,14 +145,87 @@ async fn documents_capture_query_and_export_as_epcis() {
     .await;
     assert_eq!(events_of(&of_cow).len(), 4);
 
-    // The export: one EPCISDocument with every event, written for CI's validator and hasher.
+    // Events recorded through the native routes on the cow, and on an item of another circuit.
+    let link: String =
+        url::form_urlencoded::byte_serialize("https://id.gs1.org/01/07891234123459/21/BOV0001".as_bytes()).collect();
+    let items = json_with_status(
+        app.get_as(&format!("/api/items?key=epc&value={link}"), &token).await,
+        200,
+    )
+    .await;
+    let cow_dfid = items["data"][0]["dfid"].as_str().unwrap().to_owned();
+    let elsewhere = app.circuit(&token, json!({ "name": "Dairy" })).await;
+    let other_dfid = app.item_in(&token, &elsewhere, 7).await;
+    for (dfid, event_type, visibility) in [
+        (&cow_dfid, "weighing", "CircuitOnly"),
+        (&cow_dfid, "shipping", "Public"),
+        (&cow_dfid, "treatment", "Private"),
+        (&other_dfid, "milking", "CircuitOnly"),
+    ] {
+        let body = json!({
+            "dfid": dfid, "event_type": event_type, "visibility": visibility,
+            "occurred_at": "2026-11-20T09:30:00Z", "metadata": { "weight_kg": 412.5, "scale": "BAL-02" }
+        });
+        json_with_status(app.post_as("/api/events", &token, &body).await, 201).await;
+    }
+
+    // The export: one EPCISDocument with every event, written for CI's validator and hasher:
+    // the captured ones first, then the native ones on the circuit's items as ObjectEvents.
     let response = app.get_as(&format!("/api/circuits/{circuit_id}/epcis"), &token).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["gs1-epcis-version"], "2.0.0");
     let text = response.text().await.unwrap();
     let export: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(export["type"], "EPCISDocument");
-    assert_eq!(export["epcisBody"]["eventList"].as_array().unwrap().len(), 10);
+    let exported = export["epcisBody"]["eventList"].as_array().unwrap();
+    let captured_ids: Vec<&Value> = events.iter().map(|event| &event["eventID"]).collect();
+    let exported_ids: Vec<&Value> = exported.iter().map(|event| &event["eventID"]).collect();
+    assert_eq!(exported_ids[..10], captured_ids[..]);
+    let natives = &exported[10..];
+    let native_types: Vec<&str> = natives
+        .iter()
+        .filter(|event| event["epcList"][0] == "https://id.gs1.org/01/07891234123459/21/BOV0001")
+        .map(|event| event["bizStep"].as_str().unwrap())
+        .collect();
+    assert!(native_types.contains(&"shipping"), "{natives:?}");
+    assert!(
+        native_types.iter().any(|t| t.ends_with("/ns/event-type/weighing")),
+        "{native_types:?}"
+    );
+    for event in natives {
+        assert_eq!(event["type"], "ObjectEvent");
+        assert_eq!(event["action"], "OBSERVE");
+        assert!(event["eventID"].as_str().unwrap().starts_with("ni:///sha-256;"));
+        let text = event.to_string();
+        assert!(!text.contains("treatment") && !text.contains("milking"), "{event}");
+    }
+    let weighing = natives
+        .iter()
+        .find(|event| event["bizStep"].as_str().unwrap().ends_with("/ns/event-type/weighing"))
+        .unwrap();
+    assert_eq!(weighing["eventTime"], "2026-11-20T09:30:00Z");
+    let metadata: Value = serde_json::from_str(weighing["defarm:metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(metadata, json!({ "weight_kg": 412.5, "scale": "BAL-02" }));
+    assert!(
+        export["@context"].to_string().contains("\"defarm\""),
+        "{}",
+        export["@context"]
+    );
+    // The filters apply to native events too.
+    let shipped = json_with_status(
+        app.get_as(&format!("/api/circuits/{circuit_id}/epcis?EQ_bizStep=shipping"), &token)
+            .await,
+        200,
+    )
+    .await;
+    assert!(
+        shipped["epcisBody"]["eventList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["epcList"][0] == "https://id.gs1.org/01/07891234123459/21/BOV0001"
+                && e["defarm:eventId"].is_string())
+    );
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/epcis");
     std::fs::create_dir_all(&dir).unwrap();
     let engine = if std::env::var("TEST_DATABASE_URL").is_ok() {

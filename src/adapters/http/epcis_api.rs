@@ -21,6 +21,7 @@ use crate::domain::epcis::document::{Bindings, query_document, single_event};
 use crate::domain::epcis::lineage::Direction;
 use crate::domain::epcis::lineage_service::{Trace, TraceNode};
 use crate::domain::epcis::query::{EventQuery, QueryParameterError};
+use crate::domain::epcis::service::ExportPosition;
 use crate::domain::epcis::{Epc, document_events};
 use crate::domain::items::event::Visibility;
 
@@ -473,9 +474,13 @@ impl EpcisApi {
         ))
     }
 
-    /// The circuit's events the caller may see as one `EPCISDocument`, streamed (members). The
-    /// query parameters of `GET /api/epcis/events` filter it (`perPage` and `nextPageToken`
-    /// excepted).
+    /// The circuit's events the caller may see as one `EPCISDocument`, streamed (members): its
+    /// captured events in capture order, then the events recorded on its items through the
+    /// native routes (all but Private ones) as ObjectEvents in time order (`action: OBSERVE` on
+    /// the item's EPC, `bizStep` the CBV bizStep its `event_type` names or
+    /// `{PUBLIC_BASE_URL}/ns/event-type/{event_type}`, `defarm:eventId` and `defarm:metadata`,
+    /// the metadata as a JSON string). The query parameters of `GET /api/epcis/events` filter
+    /// it (`perPage` and `nextPageToken` excepted).
     #[oai(path = "/api/circuits/:id/epcis", method = "get", operation_id = "epcis_export")]
     async fn export(
         &self,
@@ -496,15 +501,14 @@ impl EpcisApi {
             };
             return Ok(EpcisExport::QueryParameterException(query_exception(error)));
         }
-        let mut query = match EventQuery::parse(&pairs) {
+        let query = match EventQuery::parse(&pairs) {
             Ok(query) => query,
             Err(error) => return Ok(EpcisExport::QueryParameterException(query_exception(error))),
         };
-        query.per_page = crate::domain::epcis::query::MAX_PER_PAGE;
         // The first page is read before answering: a non-member gets 404, not an empty document.
         let first = state
             .epcis
-            .circuit_events(&caller.principal, &circuit_id, query.clone())
+            .export_page(&caller.principal, &circuit_id, &query, ExportPosition::Captured(None))
             .await?;
         let now = state.epcis.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let head = format!(
@@ -513,13 +517,12 @@ impl EpcisApi {
         let (epcis, principal) = (state.epcis.clone(), caller.principal.clone());
         let pages = futures_util::stream::unfold(
             (Some(first), Bindings::default(), true),
-            move |(page, mut bindings, first_event)| {
-                let (epcis, principal, circuit_id, mut query) =
+            move |(page, mut bindings, mut first_event)| {
+                let (epcis, principal, circuit_id, query) =
                     (epcis.clone(), principal.clone(), circuit_id.clone(), query.clone());
                 async move {
                     let page = page?;
                     let mut chunk = String::new();
-                    let mut first_event = first_event;
                     for record in &page.events {
                         if !first_event {
                             chunk.push(',');
@@ -527,22 +530,19 @@ impl EpcisApi {
                         first_event = false;
                         chunk.push_str(&bindings.event(record).to_string());
                     }
-                    let next = match page.next_page_token.and_then(|token| token.parse().ok()) {
-                        Some(after) => {
-                            query.after = Some(after);
-                            match epcis.circuit_events(&principal, &circuit_id, query).await {
-                                Ok(next) => Some(next),
-                                Err(error) => {
-                                    // The document stops unfinished: the client sees invalid JSON
-                                    // rather than a silently short export.
-                                    tracing::warn!(code = %error.code, "an EPCIS export stopped");
-                                    return Some((
-                                        Ok::<_, std::io::Error>(chunk.into_bytes()),
-                                        (None, bindings, first_event),
-                                    ));
-                                }
+                    let next = match page.next {
+                        Some(position) => match epcis.export_page(&principal, &circuit_id, &query, position).await {
+                            Ok(next) => Some(next),
+                            Err(error) => {
+                                // The document stops unfinished: the client sees invalid JSON
+                                // rather than a silently short export.
+                                tracing::warn!(code = %error.code, "an EPCIS export stopped");
+                                return Some((
+                                    Ok::<_, std::io::Error>(chunk.into_bytes()),
+                                    (None, bindings, first_event),
+                                ));
                             }
-                        }
+                        },
                         None => {
                             let context = std::mem::take(&mut bindings).context();
                             chunk.push_str(&format!("]}},\"@context\":{context}}}"));

@@ -8,6 +8,7 @@ pub mod event;
 pub mod hash;
 pub mod lineage;
 pub mod lineage_service;
+pub mod native;
 pub mod ports;
 pub mod query;
 pub mod service;

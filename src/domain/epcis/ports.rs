@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 use super::capture::{CaptureJob, EventRecord};
 use super::lineage::{Aggregation, Direction, LineageEdge};
+use super::native::{NativeCursor, NativeEvent};
 use super::query::EventQuery;
 use crate::domain::Result;
 
@@ -19,6 +20,16 @@ pub trait EpcisRepo: Send + Sync {
     /// Up to `query.per_page + 1` events `viewer` may see (members of their circuit; Private
     /// ones only for whoever captured them), in capture order.
     async fn epcis_events(&self, viewer: &str, query: &EventQuery) -> Result<Vec<EventRecord>>;
+    /// Up to `limit` events recorded through the native routes (not captured ones) on items the
+    /// circuit holds, that its members may see, in `(occurred_at, event_id)` order after `after`
+    /// and within the query's event-time bounds.
+    async fn native_circuit_events(
+        &self,
+        circuit_id: &str,
+        query: &EventQuery,
+        after: Option<&NativeCursor>,
+        limit: u64,
+    ) -> Result<Vec<NativeEvent>>;
 }
 
 /// What the events say about items: lineage and containment, with what the viewer may see.

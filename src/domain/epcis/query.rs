@@ -1,7 +1,7 @@
 //! EPCIS 2.0's REST query parameters (the SimpleEventQuery subset EPCIS.md lists), checked.
 
 use super::epc::Epc;
-use super::event::EventType;
+use super::event::{CapturedEvent, EventType};
 use super::vocab::Vocabulary;
 use crate::domain::Timestamp;
 
@@ -138,6 +138,35 @@ impl EventQuery {
     }
 }
 
+impl EventQuery {
+    /// Whether an event recorded at `record_time` meets every condition, as the store's query
+    /// decides for captured events (the circuit and the page position are the caller's).
+    pub fn matches(&self, event: &CapturedEvent, record_time: Timestamp) -> bool {
+        let one_of = |values: &[String], value: &Option<String>| {
+            values.is_empty() || value.as_ref().is_some_and(|v| values.contains(v))
+        };
+        let within = |time: Timestamp, from: Option<Timestamp>, before: Option<Timestamp>| {
+            from.is_none_or(|from| time >= from) && before.is_none_or(|before| time < before)
+        };
+        (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
+            && within(event.event_time, self.ge_event_time, self.lt_event_time)
+            && within(record_time, self.ge_record_time, self.lt_record_time)
+            && one_of(&self.actions, &event.action)
+            && one_of(&self.biz_steps, &event.biz_step)
+            && one_of(&self.dispositions, &event.disposition)
+            && one_of(&self.read_points, &event.read_point)
+            && one_of(&self.biz_locations, &event.biz_location)
+            && one_of(&self.transformation_ids, &event.transformation_id)
+            && (self.event_ids.is_empty() || self.event_ids.contains(&event.event_id))
+            && self.epc_matches.iter().all(|(roles, epcs)| {
+                event
+                    .epcs
+                    .iter()
+                    .any(|(role, epc)| roles.contains(&role.as_str()) && epcs.iter().any(|e| e == epc.as_str()))
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +191,43 @@ mod tests {
             vec!["https://id.gs1.org/01/07891234123459/21/BOV0001"]
         );
         assert_eq!(query.per_page, 2);
+    }
+
+    #[test]
+    fn an_event_matches_when_every_condition_holds() {
+        let document = serde_json::json!({
+            "type": "ObjectEvent",
+            "eventTime": "2026-12-04T10:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "epcList": ["urn:epc:id:sgtin:7891234.012345.BOV0001"],
+            "action": "OBSERVE",
+            "bizStep": "shipping"
+        });
+        let event = super::super::event::read_event(&document, &Default::default()).unwrap();
+        let recorded = event.event_time;
+        let query = |list: &[(&str, &str)]| EventQuery::parse(&pairs(list)).unwrap();
+        for matching in [
+            query(&[]),
+            query(&[("eventType", "ObjectEvent"), ("EQ_bizStep", "shipping|receiving")]),
+            query(&[("MATCH_anyEPC", "https://id.gs1.org/01/07891234123459/21/BOV0001")]),
+            query(&[("GE_eventTime", "2026-12-04T10:00:00Z"), ("EQ_action", "OBSERVE")]),
+        ] {
+            assert!(query_matches(&matching, &event, recorded), "{matching:?}");
+        }
+        for other in [
+            query(&[("eventType", "AggregationEvent")]),
+            query(&[("EQ_bizStep", "receiving")]),
+            query(&[("EQ_disposition", "active")]),
+            query(&[("MATCH_parentID", "urn:epc:id:sgtin:7891234.012345.BOV0001")]),
+            query(&[("LT_eventTime", "2026-12-04T10:00:00Z")]),
+            query(&[("eventID", "urn:uuid:00000000-0000-0000-0000-000000000000")]),
+        ] {
+            assert!(!query_matches(&other, &event, recorded), "{other:?}");
+        }
+    }
+
+    fn query_matches(query: &EventQuery, event: &CapturedEvent, recorded: Timestamp) -> bool {
+        query.matches(event, recorded)
     }
 
     #[test]

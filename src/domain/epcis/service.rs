@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use super::capture::{CaptureError, CaptureJob, EventRecord, NewEpcisEvent};
 use super::event::{CapturedEvent, read_event};
+use super::native::{NativeCursor, NativeExport};
 use super::ports::EpcisRepo;
-use super::query::EventQuery;
+use super::query::{EventQuery, MAX_PER_PAGE};
 use super::{Epc, document_events};
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::circuits::circuit::CircuitId;
@@ -37,12 +38,29 @@ pub struct EpcisService {
     pub(crate) policy: TierPolicy,
     /// Most events one document may hold (`EPCIS_MAX_EVENTS`).
     pub(crate) max_events: usize,
+    /// How native events read as EPCIS in exports.
+    pub(crate) native: NativeExport,
 }
 
 /// A page of events and the token of the next one.
 pub struct EventPage {
     pub events: Vec<EventRecord>,
     pub next_page_token: Option<String>,
+}
+
+/// Where an export goes on: captured events in capture order, then native ones in time order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportPosition {
+    /// After the captured event of this store order (from the start when none).
+    Captured(Option<i64>),
+    /// After this native event (from the first when none).
+    Native(Option<NativeCursor>),
+}
+
+/// A page of an export and where the next one starts (none after the last).
+pub struct ExportPage {
+    pub events: Vec<EventRecord>,
+    pub next: Option<ExportPosition>,
 }
 
 impl EpcisService {
@@ -272,16 +290,62 @@ impl EpcisService {
             .ok_or_else(|| Error::not_found("event"))
     }
 
-    /// The circuit's events matching `query`, for its members (the export).
-    pub async fn circuit_events(
+    /// A page of the circuit's events matching `query`, for its members (the export): its
+    /// captured events, then the native events on its items as ObjectEvents. Membership is
+    /// checked on every page, so a member who leaves stops reading.
+    pub async fn export_page(
         &self,
         principal: &Principal,
         circuit_id: &CircuitId,
-        mut query: EventQuery,
-    ) -> Result<EventPage> {
+        query: &EventQuery,
+        position: ExportPosition,
+    ) -> Result<ExportPage> {
         circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
-        query.circuit_id = Some(circuit_id.to_string());
-        self.query(principal, &query).await
+        match position {
+            ExportPosition::Captured(after) => {
+                let query = EventQuery {
+                    circuit_id: Some(circuit_id.to_string()),
+                    per_page: MAX_PER_PAGE,
+                    after,
+                    ..query.clone()
+                };
+                let page = self.query(principal, &query).await?;
+                let next = match page.events.last() {
+                    Some(last) if page.next_page_token.is_some() => ExportPosition::Captured(Some(last.seq)),
+                    _ => ExportPosition::Native(None),
+                };
+                Ok(ExportPage {
+                    events: page.events,
+                    next: Some(next),
+                })
+            }
+            ExportPosition::Native(after) => {
+                let mut natives = self
+                    .store
+                    .native_circuit_events(circuit_id.as_str(), query, after.as_ref(), MAX_PER_PAGE + 1)
+                    .await?;
+                let next = if natives.len() as u64 > MAX_PER_PAGE {
+                    natives.truncate(MAX_PER_PAGE as usize);
+                    natives.last().map(|last| ExportPosition::Native(Some(last.cursor())))
+                } else {
+                    None
+                };
+                let mut events = Vec::with_capacity(natives.len());
+                for native in &natives {
+                    let event = self.native.event(native)?;
+                    if query.matches(&event, native.recorded_at) {
+                        events.push(EventRecord {
+                            seq: 0,
+                            circuit_id: circuit_id.to_string(),
+                            event_id: event.event_id,
+                            record_time: native.recorded_at,
+                            document: event.document,
+                        });
+                    }
+                }
+                Ok(ExportPage { events, next })
+            }
+        }
     }
 
     pub fn now(&self) -> Timestamp {

@@ -12,7 +12,9 @@ use sea_orm::{
 use super::SqlStore;
 use crate::adapters::db::entities::{circuit_member, epcis_capture, epcis_event, epcis_event_epc, event};
 use crate::domain::epcis::capture::{CaptureError, CaptureJob, EventRecord, NewEpcisEvent};
+use crate::domain::epcis::event::EventType;
 use crate::domain::epcis::lineage::{Aggregation, Direction, EdgeKind, LineageEdge};
+use crate::domain::epcis::native::{NativeCursor, NativeEvent};
 use crate::domain::epcis::ports::{EpcisRepo, LineageRepo};
 use crate::domain::epcis::query::EventQuery;
 use crate::domain::items::event::Visibility;
@@ -253,6 +255,71 @@ impl EpcisRepo for SqlStore {
             .read("epcis_events", |c| Box::pin(async move { Ok(select.all(c).await?) }))
             .await?;
         rows.into_iter().map(record_of).collect()
+    }
+
+    async fn native_circuit_events(
+        &self,
+        circuit_id: &str,
+        query: &EventQuery,
+        after: Option<&NativeCursor>,
+        limit: u64,
+    ) -> Result<Vec<NativeEvent>> {
+        // Captured events are recorded on their items too, under their EPCIS type: the export
+        // has them already as captured.
+        let mut sql = format!(
+            "SELECT e.event_id AS event_id, e.dfid AS dfid, e.event_type AS event_type, e.metadata AS metadata, \
+                    e.occurred_at AS occurred_at, e.recorded_at AS recorded_at, \
+                    (SELECT ii.value FROM item_identifiers ii WHERE ii.dfid = e.dfid AND ii.key = 'epc' \
+                       AND (ii.id_type = 'Canonical' OR ii.scope IS NULL OR ii.scope <> 'user') \
+                     ORDER BY ii.created_at, ii.id LIMIT 1) AS epc \
+             FROM events e JOIN circuit_items ci ON ci.dfid = e.dfid AND ci.circuit_id = ? \
+             WHERE e.visibility <> 'Private' AND e.event_type NOT IN ({})",
+            placeholders(EventType::ALL.len())
+        );
+        let mut values: Vec<sea_orm::Value> = vec![circuit_id.into()];
+        values.extend(EventType::ALL.iter().map(|t| t.as_str().into()));
+        if let Some(bound) = query.ge_event_time {
+            sql.push_str(" AND e.occurred_at >= ?");
+            values.push(bound.into());
+        }
+        if let Some(bound) = query.lt_event_time {
+            sql.push_str(" AND e.occurred_at < ?");
+            values.push(bound.into());
+        }
+        if let Some(after) = after {
+            sql.push_str(" AND (e.occurred_at > ? OR (e.occurred_at = ? AND e.event_id > ?))");
+            values.extend([
+                after.occurred_at.into(),
+                after.occurred_at.into(),
+                after.event_id.as_str().into(),
+            ]);
+        }
+        sql.push_str(" ORDER BY e.occurred_at, e.event_id LIMIT ?");
+        values.push(limit.into());
+
+        #[derive(FromQueryResult)]
+        struct NativeRow {
+            event_id: String,
+            dfid: String,
+            event_type: String,
+            metadata: serde_json::Value,
+            occurred_at: chrono::DateTime<chrono::Utc>,
+            recorded_at: chrono::DateTime<chrono::Utc>,
+            epc: Option<String>,
+        }
+        let rows: Vec<NativeRow> = self.rows("native_circuit_events", sql, values).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| NativeEvent {
+                event_id: row.event_id,
+                dfid: row.dfid,
+                event_type: row.event_type,
+                metadata: row.metadata,
+                occurred_at: row.occurred_at,
+                recorded_at: row.recorded_at,
+                epc: row.epc,
+            })
+            .collect())
     }
 }
 
