@@ -1,6 +1,7 @@
 //! Builds the adapters and the services on them, and runs the background workers.
 
 use crate::domain::dashboards::service::DashboardService;
+use crate::domain::epcis::ItemNames;
 use crate::domain::epcis::lineage_service::LineageService;
 use crate::domain::epcis::native::NativeExport;
 use crate::domain::epcis::service::EpcisService;
@@ -364,7 +365,7 @@ impl Services {
         });
         let lineage = Arc::new(LineageService {
             store: store.clone(),
-            item_uri_base: format!("{}/id/", config.public_base_url),
+            item_names: ItemNames::new(&config.public_base_url),
         });
         let transfers = Arc::new(TransferService {
             store: store.clone(),

@@ -146,14 +146,7 @@ async fn documents_capture_query_and_export_as_epcis() {
     assert_eq!(events_of(&of_cow).len(), 4);
 
     // Events recorded through the native routes on the cow, and on an item of another circuit.
-    let link: String =
-        url::form_urlencoded::byte_serialize("https://id.gs1.org/01/07891234123459/21/BOV0001".as_bytes()).collect();
-    let items = json_with_status(
-        app.get_as(&format!("/api/items?key=epc&value={link}"), &token).await,
-        200,
-    )
-    .await;
-    let cow_dfid = items["data"][0]["dfid"].as_str().unwrap().to_owned();
+    let cow_dfid = dfid_of(&app, &token, cow).await;
     let elsewhere = app.circuit(&token, json!({ "name": "Dairy" })).await;
     let other_dfid = app.item_in(&token, &elsewhere, 7).await;
     for (dfid, event_type, visibility) in [

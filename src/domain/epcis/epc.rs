@@ -445,6 +445,25 @@ fn normalise_digital_link(uri: &str) -> Option<String> {
     Some(out)
 }
 
+/// How the service names an item in EPCIS: by its `epc` identifier, else by its resolver URI
+/// `{PUBLIC_BASE_URL}/id/{dfid}`.
+#[derive(Debug, Clone)]
+pub struct ItemNames {
+    resolver_base: String,
+}
+
+impl ItemNames {
+    pub fn new(public_base_url: &str) -> Self {
+        Self {
+            resolver_base: format!("{}/id/", public_base_url.trim_end_matches('/')),
+        }
+    }
+
+    pub fn of(&self, dfid: &str, epc: Option<&str>) -> String {
+        epc.map_or_else(|| format!("{}{dfid}", self.resolver_base), str::to_owned)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::ItemNames;
 use super::lineage::{DEFAULT_TRACE_DEPTH, Direction, LineageEdge, MAX_TRACE_DEPTH, Walk, current_contents};
 use super::ports::LineageRepo;
 use crate::domain::identity::access::Principal;
@@ -22,8 +23,7 @@ const MAX_CONTAINER_LEVELS: usize = 10;
 
 pub struct LineageService {
     pub(crate) store: Arc<dyn LineageStore>,
-    /// `{PUBLIC_BASE_URL}/id/`: an item without an `epc` identifier is named by this and its DFID.
-    pub(crate) item_uri_base: String,
+    pub(crate) item_names: ItemNames,
 }
 
 /// An item as a trace names it.
@@ -56,14 +56,13 @@ impl LineageService {
             match item_and_relation(self.store.as_ref(), &dfid, &principal.user_id).await? {
                 Some((item, relation)) if relation.can_see() => {
                     let item = item.as_seen_by(&principal.user_id);
-                    let epc = item
-                        .identifiers
-                        .iter()
-                        .find(|identifier| identifier.key == "epc")
-                        .map_or_else(
-                            || format!("{}{dfid}", self.item_uri_base),
-                            |identifier| identifier.value.clone(),
-                        );
+                    let epc = self.item_names.of(
+                        &dfid,
+                        item.identifiers
+                            .iter()
+                            .find(|identifier| identifier.key == "epc")
+                            .map(|identifier| identifier.value.as_str()),
+                    );
                     nodes.push(TraceNode {
                         dfid,
                         epc,

@@ -14,7 +14,7 @@ pub mod query;
 pub mod service;
 pub mod vocab;
 
-pub use epc::Epc;
+pub use epc::{Epc, ItemNames};
 
 use serde_json::Value;
 

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::ItemNames;
 use super::document::EPCIS_CONTEXT;
 use super::event::{CapturedEvent, read_event};
 use super::hash::namespaces_of;
@@ -45,8 +46,7 @@ impl NativeEvent {
 /// Writes native events as ObjectEvents under one public base URL.
 #[derive(Debug, Clone)]
 pub struct NativeExport {
-    /// `{PUBLIC_BASE_URL}/id/`: an item without an EPC of its own is named by its resolver URI.
-    item_uri_base: String,
+    items: ItemNames,
     /// `{PUBLIC_BASE_URL}/ns/`, bound to [`PREFIX`].
     namespace: String,
 }
@@ -55,7 +55,7 @@ impl NativeExport {
     pub fn new(public_base_url: &str) -> Self {
         let base = public_base_url.trim_end_matches('/');
         Self {
-            item_uri_base: format!("{base}/id/"),
+            items: ItemNames::new(base),
             namespace: format!("{base}/ns/"),
         }
     }
@@ -63,10 +63,7 @@ impl NativeExport {
     /// The event as an ObjectEvent with its CBV 2.0 hash as `eventID`, read like a captured one
     /// (its document keeps its bindings under `@context`).
     pub fn event(&self, native: &NativeEvent) -> Result<CapturedEvent> {
-        let epc = native
-            .epc
-            .clone()
-            .unwrap_or_else(|| format!("{}{}", self.item_uri_base, native.dfid));
+        let epc = self.items.of(&native.dfid, native.epc.as_deref());
         let biz_step = if Vocabulary::BizStep.expand(&native.event_type).is_some() {
             native.event_type.clone()
         } else {

@@ -136,9 +136,7 @@ impl EventQuery {
         }
         Ok(query)
     }
-}
 
-impl EventQuery {
     /// Whether an event recorded at `record_time` meets every condition, as the store's query
     /// decides for captured events (the circuit and the page position are the caller's).
     pub fn matches(&self, event: &CapturedEvent, record_time: Timestamp) -> bool {
