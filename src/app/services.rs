@@ -310,6 +310,7 @@ impl Services {
             store: store.clone(),
             clock: clock.clone(),
             ids: ids.clone(),
+            native: NativeExport::new(&config.public_base_url),
         });
         let storage = Arc::new(StorageService {
             store: store.clone(),

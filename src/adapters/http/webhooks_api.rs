@@ -12,6 +12,7 @@ use super::caller::Caller;
 use super::error::ApiResult;
 use super::types::{UtcTime, list_of, mirror, page};
 use super::{ApiTags, State};
+use crate::domain::epcis::subscription::EpcisSubscription;
 use crate::domain::partners::ports::DeliveryFilter;
 use crate::domain::partners::trigger::TriggerKind;
 use crate::domain::partners::webhook::{AuthType, Delivery, DeliveryStatus, PostActionSettings, RetryConfig, Webhook};
@@ -28,6 +29,7 @@ pub enum TriggerName {
     ItemApproved,
     ItemPublished,
     EventCreated,
+    EpcisEvent,
 }
 
 impl From<TriggerName> for TriggerKind {
@@ -38,6 +40,7 @@ impl From<TriggerName> for TriggerKind {
             TriggerName::ItemApproved => TriggerKind::ItemApproved,
             TriggerName::ItemPublished => TriggerKind::ItemPublished,
             TriggerName::EventCreated => TriggerKind::EventCreated,
+            TriggerName::EpcisEvent => TriggerKind::EpcisEvent,
         }
     }
 }
@@ -50,6 +53,7 @@ impl From<TriggerKind> for TriggerName {
             TriggerKind::ItemApproved => TriggerName::ItemApproved,
             TriggerKind::ItemPublished => TriggerName::ItemPublished,
             TriggerKind::EventCreated => TriggerName::EventCreated,
+            TriggerKind::EpcisEvent => TriggerName::EpcisEvent,
         }
     }
 }
@@ -64,13 +68,20 @@ mirror!(
     DeliveryStatusName <=> DeliveryStatus, "PascalCase" { Pending, InProgress, Retrying, Delivered, Failed }
 );
 
-/// Which triggers are sent, and whether payloads carry storage details.
+/// Which triggers are sent, whether payloads carry storage details, and which EPCIS events
+/// `epcis_event` sends.
 #[derive(Object)]
 struct SettingsBody {
     enabled: bool,
     trigger_events: Vec<TriggerName>,
     #[oai(default)]
     include_storage_details: bool,
+    /// EPCIS 2.0 REST query parameters as a query string (`EQ_bizStep=shipping&MATCH_epc=...`,
+    /// the parameters of `GET /api/epcis/events` except paging): `epcis_event` sends each
+    /// captured or native event of the circuit that matches, as an `EPCISQueryDocument` whose
+    /// `subscriptionID` is the webhook's id. Absent or empty: every event.
+    #[oai(validator(max_length = 2048))]
+    epcis_query: Option<String>,
 }
 
 impl From<PostActionSettings> for SettingsBody {
@@ -79,6 +90,7 @@ impl From<PostActionSettings> for SettingsBody {
             enabled: s.enabled,
             trigger_events: s.trigger_events.into_iter().map(Into::into).collect(),
             include_storage_details: s.include_storage_details,
+            epcis_query: s.epcis_query.map(|query| query.as_str().to_owned()),
         }
     }
 }
@@ -337,6 +349,12 @@ impl WebhooksApi {
             enabled: body.enabled,
             trigger_events: body.trigger_events.into_iter().map(Into::into).collect(),
             include_storage_details: body.include_storage_details,
+            epcis_query: body
+                .epcis_query
+                .as_deref()
+                .filter(|text| !text.is_empty())
+                .map(EpcisSubscription::parse)
+                .transpose()?,
         };
         Ok(Json(
             state

@@ -12,6 +12,7 @@ pub mod native;
 pub mod ports;
 pub mod query;
 pub mod service;
+pub mod subscription;
 pub mod vocab;
 
 pub use epc::{Epc, ItemNames};

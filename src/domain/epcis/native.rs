@@ -9,6 +9,7 @@ use super::document::EPCIS_CONTEXT;
 use super::event::{CapturedEvent, read_event};
 use super::hash::namespaces_of;
 use super::vocab::Vocabulary;
+use crate::domain::items::event::Event;
 use crate::domain::{Error, Result, Timestamp};
 
 /// The prefix the service's extensions use in exports.
@@ -35,6 +36,19 @@ pub struct NativeCursor {
 }
 
 impl NativeEvent {
+    /// A recorded event, on an item whose shared `epc` identifier is `epc`.
+    pub fn of(event: &Event, epc: Option<&str>) -> Self {
+        Self {
+            event_id: event.event_id.clone(),
+            dfid: event.dfid.clone(),
+            event_type: event.event_type.clone(),
+            metadata: event.metadata.clone(),
+            occurred_at: event.occurred_at,
+            recorded_at: event.recorded_at,
+            epc: epc.map(str::to_owned),
+        }
+    }
+
     pub fn cursor(&self) -> NativeCursor {
         NativeCursor {
             occurred_at: self.occurred_at,
@@ -69,10 +83,11 @@ impl NativeExport {
         } else {
             format!("{}event-type/{}", self.namespace, native.event_type)
         };
-        // A string keeps the metadata exactly as recorded: the event hash would otherwise read
-        // its keys as XML element names, which arbitrary JSON keys are not.
+        // A string keeps the metadata as data: the event hash would otherwise read its keys as
+        // XML element names, which arbitrary JSON keys are not. RFC 8785's canonical form gives
+        // one string (so one eventID) whichever order a database returns the keys in.
         let metadata =
-            serde_json::to_string(&native.metadata).map_err(|e| Error::internal(format!("event metadata: {e}")))?;
+            serde_jcs::to_string(&native.metadata).map_err(|e| Error::internal(format!("event metadata: {e}")))?;
         let mut event = Map::new();
         event.insert("type".to_owned(), json!("ObjectEvent"));
         event.insert(
@@ -127,7 +142,7 @@ mod tests {
             event["epcList"],
             json!(["https://id.gs1.org/01/07891234123459/21/BOV0001"])
         );
-        assert_eq!(event["defarm:metadata"], r#"{"peso_kg":412.5,"lote":"L7"}"#);
+        assert_eq!(event["defarm:metadata"], r#"{"lote":"L7","peso_kg":412.5}"#);
         assert_eq!(event[BINDINGS], json!([{"defarm": "https://trace.example/ns/"}]));
         assert!(record.event_id.starts_with("ni:///sha-256;"));
         assert_eq!(event["eventID"], json!(record.event_id));

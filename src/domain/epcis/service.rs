@@ -11,6 +11,7 @@ use super::event::{CapturedEvent, read_event};
 use super::native::{NativeCursor, NativeExport};
 use super::ports::EpcisRepo;
 use super::query::{EventQuery, MAX_PER_PAGE};
+use super::subscription::epcis_trigger;
 use super::{Epc, document_events};
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::circuits::circuit::CircuitId;
@@ -215,6 +216,17 @@ impl EpcisService {
                         recorded_at: now,
                     },
                 )?);
+            }
+            if visibility != Visibility::Private {
+                let first_item = dfids.iter().flatten().next().map_or("", String::as_str);
+                changes.push(Change::Trigger(epcis_trigger(
+                    self.ids.new_id(),
+                    &job.circuit_id,
+                    first_item,
+                    &principal.user_id,
+                    &event.document,
+                    now,
+                )));
             }
             stored.push(NewEpcisEvent {
                 circuit_id: job.circuit_id.clone(),

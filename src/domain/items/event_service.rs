@@ -12,6 +12,9 @@ use crate::domain::audit::Activity;
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::circuits::ports::{CircuitItemRepo, CircuitRepo, MemberRepo};
 use crate::domain::circuits::roles::Permission;
+use crate::domain::epcis::event::EventType;
+use crate::domain::epcis::native::{NativeEvent, NativeExport};
+use crate::domain::epcis::subscription::epcis_trigger;
 use crate::domain::error::retry_on_race;
 use crate::domain::identity::access::Principal;
 use crate::domain::items::dfid::Dfid;
@@ -20,7 +23,7 @@ use crate::domain::items::event::{
     Event, LocalEvent, Visibility, format_occurred_at, normalize_metadata, parse_occurred_at,
     validate_client_event_type,
 };
-use crate::domain::items::item::ItemStatus;
+use crate::domain::items::item::{Item, ItemStatus};
 use crate::domain::items::ports::{EventFilter, EventRepo, ItemRepo};
 use crate::domain::items::relation::visible_item;
 use crate::domain::page::{Page, PageRequest};
@@ -37,6 +40,8 @@ pub struct EventService {
     pub(crate) store: Arc<dyn EventStore>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGenerator>,
+    /// How events read as EPCIS for `epcis_event` subscribers.
+    pub(crate) native: NativeExport,
 }
 
 /// An event as a client describes it.
@@ -86,31 +91,52 @@ fn validate(input: EventInput, now: Timestamp) -> Result<Validated> {
     })
 }
 
-/// `event_created` for each circuit holding the item, except for `Private` events.
-pub(crate) fn event_triggers(ids: &dyn IdGenerator, event: &Event, circuit_ids: &[String]) -> Vec<Change> {
+/// What partners hear of a recorded event, nothing for a `Private` one: for each circuit holding
+/// the item, `event_created`, and `epcis_event` with the event as the circuit's export writes it.
+pub(crate) fn event_triggers(
+    ids: &dyn IdGenerator,
+    export: &NativeExport,
+    event: &Event,
+    item: &Item,
+    circuit_ids: &[String],
+) -> Result<Vec<Change>> {
     if event.visibility == Visibility::Private {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    circuit_ids
-        .iter()
-        .map(|circuit_id| {
-            let mut trigger = Trigger::new(
+    // Captures record their events on items under the EPCIS type; they announce them themselves.
+    let epcis = match EventType::from_text(&event.event_type) {
+        Some(_) => None,
+        None => Some(export.event(&NativeEvent::of(event, item.shared_epc()))?.document),
+    };
+    let mut changes = Vec::with_capacity(circuit_ids.len() * 2);
+    for circuit_id in circuit_ids {
+        let mut trigger = Trigger::new(
+            ids.new_id(),
+            TriggerKind::EventCreated,
+            circuit_id,
+            &event.dfid,
+            &event.source,
+            event.recorded_at,
+        );
+        trigger.event = Some(json!({
+            "event_id": event.event_id,
+            "event_type": event.event_type,
+            "occurred_at": format_occurred_at(event.occurred_at),
+            "visibility": event.visibility.as_str(),
+        }));
+        changes.push(Change::Trigger(trigger));
+        if let Some(document) = &epcis {
+            changes.push(Change::Trigger(epcis_trigger(
                 ids.new_id(),
-                TriggerKind::EventCreated,
                 circuit_id,
                 &event.dfid,
                 &event.source,
+                document,
                 event.recorded_at,
-            );
-            trigger.event = Some(json!({
-                "event_id": event.event_id,
-                "event_type": event.event_type,
-                "occurred_at": format_occurred_at(event.occurred_at),
-                "visibility": event.visibility.as_str(),
-            }));
-            Change::Trigger(trigger)
-        })
-        .collect()
+            )));
+        }
+    }
+    Ok(changes)
 }
 
 impl EventService {
@@ -160,7 +186,13 @@ impl EventService {
                     .on_item(&event.dfid),
                 ),
             ];
-            changes.extend(event_triggers(self.ids.as_ref(), &event, &circuits));
+            changes.extend(event_triggers(
+                self.ids.as_ref(),
+                &self.native,
+                &event,
+                &item,
+                &circuits,
+            )?);
             self.store.commit(changes).await?;
             Ok(Recorded {
                 event: event.clone(),
@@ -310,9 +342,11 @@ impl EventService {
                     added.insert(event.content_hash.clone(), event.event_id.clone());
                     changes.extend(event_triggers(
                         self.ids.as_ref(),
+                        &self.native,
                         &event,
+                        &item,
                         std::slice::from_ref(&circuit.circuit_id),
-                    ));
+                    )?);
                     let event_id = event.event_id.clone();
                     changes.push(Change::InsertEvent(event));
                     (event_id, false)

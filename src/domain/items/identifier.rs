@@ -238,9 +238,12 @@ impl Identifier {
 
     /// Whether `viewer` may see it on an item owned by `owner`.
     pub fn visible_to(&self, viewer: &str, owner: &str) -> bool {
-        self.id_type == IdType::Canonical
-            || self.scope != Some(Scope::User)
-            || self.added_by.as_deref().unwrap_or(owner) == viewer
+        self.is_shared() || self.added_by.as_deref().unwrap_or(owner) == viewer
+    }
+
+    /// Whether everyone who may see the item sees it (it is not one user's own).
+    pub fn is_shared(&self) -> bool {
+        self.id_type == IdType::Canonical || self.scope != Some(Scope::User)
     }
 }
 

@@ -39,6 +39,14 @@ pub struct Item {
 }
 
 impl Item {
+    /// The item's `epc` identifier, when everyone who sees the item sees it.
+    pub fn shared_epc(&self) -> Option<&str> {
+        self.identifiers
+            .iter()
+            .find(|identifier| identifier.key == "epc" && identifier.is_shared())
+            .map(|identifier| identifier.value.as_str())
+    }
+
     /// The item without the `user`-scoped identifiers others added: what `viewer` is shown.
     pub fn as_seen_by(mut self, viewer: &str) -> Self {
         let owner = self.created_by.clone();

@@ -14,6 +14,7 @@ text_enum! {
         ItemApproved = "item_approved",
         ItemPublished = "item_published",
         EventCreated = "event_created",
+        EpcisEvent = "epcis_event",
     }
 }
 
@@ -27,7 +28,8 @@ pub struct Trigger {
     pub actor_id: String,
     pub operation_id: Option<String>,
     pub operation_status: Option<String>,
-    /// For `event_created`: `{event_id, event_type, occurred_at, visibility}`.
+    /// For `event_created`: `{event_id, event_type, occurred_at, visibility}`. For `epcis_event`:
+    /// the EPCIS event as stored, its namespace bindings under `@context`.
     pub event: Option<Value>,
     pub occurred_at: Timestamp,
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use crate::domain::epcis::subscription::EpcisSubscription;
 use crate::domain::items::identifier::Identifier;
 use crate::domain::partners::trigger::{Trigger, TriggerKind};
 use crate::domain::{Error, Result, Timestamp};
@@ -18,12 +19,17 @@ pub struct PostActionSettings {
     pub enabled: bool,
     pub trigger_events: Vec<TriggerKind>,
     pub include_storage_details: bool,
+    /// Which events `epcis_event` sends (every one when none).
+    pub epcis_query: Option<EpcisSubscription>,
 }
 
 impl PostActionSettings {
-    /// Whether a trigger of `kind` goes out to the circuit's webhooks at all.
-    pub fn announces(&self, kind: TriggerKind) -> bool {
-        self.enabled && self.trigger_events.contains(&kind)
+    /// Whether the trigger goes out to the circuit's webhooks at all.
+    pub fn announces(&self, trigger: &Trigger) -> bool {
+        self.enabled
+            && self.trigger_events.contains(&trigger.kind)
+            && (trigger.kind != TriggerKind::EpcisEvent
+                || self.epcis_query.as_ref().is_none_or(|query| query.wants(trigger)))
     }
 }
 

@@ -111,7 +111,11 @@ impl WebhookService {
                     ("circuit", Some(circuit_id)),
                     meta,
                     now,
-                    json!({ "enabled": settings.enabled, "trigger_events": kinds }),
+                    json!({
+                        "enabled": settings.enabled,
+                        "trigger_events": kinds,
+                        "epcis_query": settings.epcis_query.as_ref().map(|query| query.as_str()),
+                    }),
                 )),
             ])
             .await?;

@@ -9,6 +9,7 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub trigger_events: Json,
     pub include_storage_details: bool,
+    pub epcis_query: Option<String>,
     pub updated_at: DateTimeUtc,
 }
 

@@ -11,9 +11,10 @@ use crate::adapters::db::entities::{
     circuit, circuit_item, item, post_action_setting, storage_record, trigger, webhook, webhook_attempt,
     webhook_delivery,
 };
+use crate::domain::epcis::subscription::delivery_document;
 use crate::domain::items::identifier::Identifier;
 use crate::domain::partners::storage::{StorageOutcome, StorageRecord, StorageStatus};
-use crate::domain::partners::trigger::Trigger;
+use crate::domain::partners::trigger::{Trigger, TriggerKind};
 use crate::domain::partners::webhook::{
     AttemptResult, Delivery, DeliveryStatus, PostActionSettings, StorageRef, Webhook, payload,
 };
@@ -74,7 +75,7 @@ pub(super) async fn triggers<C: ConnectionTrait>(txn: &C, triggers: Vec<Trigger>
             actor_id: Set(t.actor_id.clone()),
             operation_id: Set(t.operation_id.clone()),
             operation_status: Set(t.operation_status.clone()),
-            event: Set(t.event.clone()),
+            event: Set(recorded_event(t)),
             occurred_at: Set(t.occurred_at),
         })
         .collect();
@@ -89,12 +90,21 @@ pub(super) async fn triggers<C: ConnectionTrait>(txn: &C, triggers: Vec<Trigger>
             settings.insert(t.circuit_id.clone(), read);
         }
         if let Some(Some(announced)) = settings.get(&t.circuit_id)
-            && announced.announces(t.kind)
+            && announced.announces(&t)
         {
             fan_out(txn, t, announced).await?;
         }
     }
     Ok(())
+}
+
+/// What a trigger's record keeps of its event: an EPCIS event only by its `eventID`, as the event
+/// itself is stored where it was captured or recorded.
+fn recorded_event(t: &Trigger) -> Option<serde_json::Value> {
+    match (t.kind, &t.event) {
+        (TriggerKind::EpcisEvent, Some(event)) => Some(serde_json::json!({ "eventID": event.get("eventID") })),
+        _ => t.event.clone(),
+    }
 }
 
 /// One row per enabled webhook of a trigger's circuit, with what every delivery's payload says
@@ -172,14 +182,18 @@ async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger, settings: &PostActionS
     };
     for hook in hooks {
         let delivery_id = uuid::Uuid::new_v4().to_string();
-        let body = payload(
-            &t,
-            &delivery_id,
-            &circuit_name,
-            &identifiers,
-            pushed_by.as_deref(),
-            storage.as_ref(),
-        );
+        let body = if t.kind == TriggerKind::EpcisEvent {
+            delivery_document(&t, &hook.webhook_id)
+        } else {
+            payload(
+                &t,
+                &delivery_id,
+                &circuit_name,
+                &identifiers,
+                pushed_by.as_deref(),
+                storage.as_ref(),
+            )
+        };
         let delivery = Delivery {
             delivery_id,
             webhook_id: hook.webhook_id,
@@ -214,6 +228,7 @@ pub(super) async fn upsert_post_action_settings<C: ConnectionTrait>(
         enabled: Set(settings.enabled),
         trigger_events: Set(to_json(&names)?),
         include_storage_details: Set(settings.include_storage_details),
+        epcis_query: Set(settings.epcis_query.as_ref().map(|query| query.as_str().to_owned())),
         updated_at: Set(at),
     })
     .on_conflict(
@@ -222,6 +237,7 @@ pub(super) async fn upsert_post_action_settings<C: ConnectionTrait>(
                 post_action_setting::Column::Enabled,
                 post_action_setting::Column::TriggerEvents,
                 post_action_setting::Column::IncludeStorageDetails,
+                post_action_setting::Column::EpcisQuery,
                 post_action_setting::Column::UpdatedAt,
             ])
             .to_owned(),

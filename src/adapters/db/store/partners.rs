@@ -6,6 +6,7 @@ use sea_orm::{ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, 
 
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::{mail_outbox, post_action_setting, storage_record, webhook, webhook_delivery};
+use crate::domain::epcis::subscription::EpcisSubscription;
 use crate::domain::page::{Cursor, Page, PageRequest};
 use crate::domain::partners::ports::{DeliveryFilter, OutboxDepth, OutboxRepo, StorageRepo, WebhookRepo};
 use crate::domain::partners::storage::{StorageRecord, StorageStatus};
@@ -15,10 +16,23 @@ use crate::domain::{Error, Result, Timestamp};
 
 pub(super) fn settings_of(row: post_action_setting::Model) -> PostActionSettings {
     let names: Vec<String> = serde_json::from_value(row.trigger_events).unwrap_or_default();
+    let mut trigger_events: Vec<TriggerKind> = names.iter().filter_map(|n| TriggerKind::from_text(n)).collect();
+    let epcis_query = match row.epcis_query.as_deref().map(EpcisSubscription::parse) {
+        Some(Ok(query)) => Some(query),
+        Some(Err(error)) => {
+            // Checked when saved; a query a later version reads differently sends nothing
+            // rather than every event.
+            tracing::warn!(circuit_id = %row.circuit_id, %error, "stored epcis_query no longer reads; epcis_event is off");
+            trigger_events.retain(|kind| *kind != TriggerKind::EpcisEvent);
+            None
+        }
+        None => None,
+    };
     PostActionSettings {
         enabled: row.enabled,
-        trigger_events: names.iter().filter_map(|n| TriggerKind::from_text(n)).collect(),
+        trigger_events,
         include_storage_details: row.include_storage_details,
+        epcis_query,
     }
 }
 
