@@ -1,7 +1,7 @@
 //! Containment and lineage for a caller: an item's contents and containers, and its trace
 //! backward or forward, naming only items the caller may see.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::ItemNames;
@@ -128,6 +128,18 @@ impl LineageService {
             return Err(Error::field("max_depth", format!("1 to {MAX_TRACE_DEPTH}")));
         }
         let (item, _) = visible_item(self.store.as_ref(), dfid, &principal.user_id).await?;
+        let edges = self
+            .store
+            .lineage_within(&principal.user_id, &item.dfid, direction, depth)
+            .await?;
+        let mut touching: HashMap<String, Vec<LineageEdge>> = HashMap::new();
+        for edge in edges {
+            let near = match direction {
+                Direction::Backward => edge.to.clone(),
+                Direction::Forward => edge.from.clone(),
+            };
+            touching.entry(near).or_default().push(edge);
+        }
         let mut walk = Walk::default();
         walk.reached.insert(item.dfid.clone(), 0);
         let mut frontier = vec![item.dfid.clone()];
@@ -135,20 +147,16 @@ impl LineageService {
             if frontier.is_empty() {
                 break;
             }
-            let edges = self
-                .store
-                .lineage_edges(&principal.user_id, &frontier, direction)
-                .await?;
+            let edges = frontier
+                .iter()
+                .flat_map(|dfid| touching.get(dfid))
+                .flatten()
+                .cloned()
+                .collect();
             frontier = walk.step(direction, edges, level);
         }
-        if !frontier.is_empty() {
-            // There may be more beyond the depth asked for.
-            let beyond = self
-                .store
-                .lineage_edges(&principal.user_id, &frontier, direction)
-                .await?;
-            walk.truncated |= !beyond.is_empty();
-        }
+        // There may be more beyond the depth asked for.
+        walk.truncated |= frontier.iter().any(|dfid| touching.contains_key(dfid));
         let mut reached: Vec<(u32, String)> = walk
             .reached
             .iter()

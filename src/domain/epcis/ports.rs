@@ -35,9 +35,16 @@ pub trait EpcisRepo: Send + Sync {
 /// What the events say about items: lineage and containment, with what the viewer may see.
 #[async_trait]
 pub trait LineageRepo: Send + Sync {
-    /// Transformation and aggregation edges touching `dfids` on the side `direction` walks
-    /// from, each marked with whether `viewer` may see its event.
-    async fn lineage_edges(&self, viewer: &str, dfids: &[String], direction: Direction) -> Result<Vec<LineageEdge>>;
+    /// Transformation and aggregation edges touching, on the side `direction` walks from, the
+    /// items `depth` steps or fewer from `root` through edges `viewer` may see; each marked with
+    /// whether `viewer` may see its event. One statement (a recursive walk).
+    async fn lineage_within(
+        &self,
+        viewer: &str,
+        root: &str,
+        direction: Direction,
+        depth: u32,
+    ) -> Result<Vec<LineageEdge>>;
     /// The aggregation events `viewer` may see whose parent is one of `parents`.
     async fn aggregations(&self, viewer: &str, parents: &[String]) -> Result<Vec<Aggregation>>;
     /// Parents of the aggregation events `viewer` may see that name `child`.

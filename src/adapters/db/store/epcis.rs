@@ -353,6 +353,11 @@ fn numbered(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> State
 const VISIBLE: &str = "CASE WHEN e.circuit_id IN (SELECT circuit_id FROM circuit_members WHERE user_id = ?) \
      AND (e.visibility <> 'Private' OR e.captured_by = ?) THEN 1 ELSE 0 END";
 
+/// [`VISIBLE`] for the event aliased `event`.
+fn visible(event: &str) -> String {
+    VISIBLE.replace("e.", &format!("{event}."))
+}
+
 #[derive(FromQueryResult)]
 struct EdgeRow {
     src: String,
@@ -393,39 +398,80 @@ impl SqlStore {
 
 #[async_trait::async_trait]
 impl LineageRepo for SqlStore {
-    async fn lineage_edges(&self, viewer: &str, dfids: &[String], direction: Direction) -> Result<Vec<LineageEdge>> {
-        if dfids.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Backward: edges arriving at the items (they are outputs or parents); forward: edges
-        // leaving them (inputs or children).
-        let (near_output, near_child) = match direction {
-            Direction::Backward => ("o", "p"),
-            Direction::Forward => ("i", "c"),
+    async fn lineage_within(
+        &self,
+        viewer: &str,
+        root: &str,
+        direction: Direction,
+        depth: u32,
+    ) -> Result<Vec<LineageEdge>> {
+        // `reach`: the items `depth` visible steps or fewer from the root, in one recursive
+        // walk. A step goes from the near side of an edge (backward: an output or a parent;
+        // forward: an input or a child) to its far side, through an event on the output's side
+        // the viewer may see. Then every edge touching a reached item, each marked visible or
+        // not, for the service to walk level by level as it always has.
+        let (near_output, near_child, step_roles, far_role, output_side) = match direction {
+            Direction::Backward => (
+                "o",
+                "p",
+                "'output', 'parent'",
+                "CASE n.role WHEN 'output' THEN 'input' ELSE 'child' END",
+                "e",
+            ),
+            Direction::Forward => (
+                "i",
+                "c",
+                "'input', 'child'",
+                "CASE n.role WHEN 'input' THEN 'output' ELSE 'parent' END",
+                "ef",
+            ),
         };
-        let list = placeholders(dfids.len());
+        let visible_step = visible(output_side);
+        let visible = visible("e");
         let sql = format!(
-            "SELECT i.dfid AS src, o.dfid AS dst, 'transformation' AS kind, e.event_id AS event_id, \
-                    e.event_time AS event_time, {VISIBLE} AS visible \
+            "WITH RECURSIVE reach(dfid, level) AS ( \
+               SELECT CAST(? AS VARCHAR), 0 \
+               UNION \
+               SELECT f.dfid, r.level + 1 \
+               FROM reach r \
+               JOIN epcis_event_epcs n ON n.dfid = r.dfid AND n.role IN ({step_roles}) \
+               JOIN epcis_events e ON e.seq = n.event_seq \
+               JOIN epcis_events ef ON ef.seq = e.seq OR (n.role IN ('input', 'output') \
+                    AND e.transformation_id IS NOT NULL AND ef.transformation_id = e.transformation_id \
+                    AND ef.circuit_id = e.circuit_id) \
+               JOIN epcis_event_epcs f ON f.event_seq = ef.seq AND f.role = {far_role} \
+               WHERE r.level < ? AND f.dfid IS NOT NULL \
+                 AND (n.role IN ('input', 'output') \
+                      OR (e.event_type = 'AggregationEvent' AND e.action IN ('ADD', 'OBSERVE'))) \
+                 AND {visible_step} = 1 \
+             ) \
+             SELECT i.dfid AS src, o.dfid AS dst, 'transformation' AS kind, e.event_id AS event_id, \
+                    e.event_time AS event_time, {visible} AS visible \
              FROM epcis_events e \
              JOIN epcis_event_epcs o ON o.event_seq = e.seq AND o.role = 'output' \
              JOIN epcis_events ei ON ei.seq = e.seq OR (e.transformation_id IS NOT NULL \
                   AND ei.transformation_id = e.transformation_id AND ei.circuit_id = e.circuit_id) \
              JOIN epcis_event_epcs i ON i.event_seq = ei.seq AND i.role = 'input' \
-             WHERE {near_output}.dfid IN ({list}) AND i.dfid IS NOT NULL AND o.dfid IS NOT NULL \
+             WHERE {near_output}.dfid IN (SELECT dfid FROM reach) AND i.dfid IS NOT NULL AND o.dfid IS NOT NULL \
              UNION ALL \
-             SELECT c.dfid, p.dfid, 'aggregation', e.event_id, e.event_time, {VISIBLE} \
+             SELECT c.dfid, p.dfid, 'aggregation', e.event_id, e.event_time, {visible} \
              FROM epcis_events e \
              JOIN epcis_event_epcs p ON p.event_seq = e.seq AND p.role = 'parent' \
              JOIN epcis_event_epcs c ON c.event_seq = e.seq AND c.role = 'child' \
              WHERE e.event_type = 'AggregationEvent' AND e.action IN ('ADD', 'OBSERVE') \
-               AND {near_child}.dfid IN ({list}) AND c.dfid IS NOT NULL AND p.dfid IS NOT NULL"
+               AND {near_child}.dfid IN (SELECT dfid FROM reach) AND c.dfid IS NOT NULL AND p.dfid IS NOT NULL"
         );
-        let mut values: Vec<sea_orm::Value> = vec![viewer.into(), viewer.into()];
-        values.extend(dfids.iter().map(|d| d.as_str().into()));
-        values.extend([viewer.into(), viewer.into()]);
-        values.extend(dfids.iter().map(|d| d.as_str().into()));
-        let rows: Vec<EdgeRow> = self.rows("lineage_edges", sql, values).await?;
+        let values: Vec<sea_orm::Value> = vec![
+            root.into(),
+            i64::from(depth).into(),
+            viewer.into(),
+            viewer.into(),
+            viewer.into(),
+            viewer.into(),
+            viewer.into(),
+            viewer.into(),
+        ];
+        let rows: Vec<EdgeRow> = self.rows("lineage_within", sql, values).await?;
         Ok(rows
             .into_iter()
             .map(|row| LineageEdge {
