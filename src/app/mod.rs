@@ -7,6 +7,7 @@ mod secrets;
 mod services;
 pub mod telemetry;
 mod version;
+mod workers;
 
 use crate::app::http::connections::ConnectionLimits;
 use crate::app::http::connections::GuardedAcceptor;
@@ -34,7 +35,7 @@ pub struct RunningApp {
     pub addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
-    workers: services::Workers,
+    workers: workers::Workers,
     services: Arc<Services>,
     database: Arc<Database>,
 }
