@@ -60,6 +60,8 @@ pub struct Config {
     pub db_pool_max: u32,
     pub db_acquire_timeout: Duration,
     pub db_statement_timeout: Duration,
+    /// Bounds one large background write (a capture of more than 500 EPCIS events).
+    pub db_bulk_timeout: Duration,
     pub request_timeout: Duration,
     pub header_read_timeout: Duration,
     pub max_connections_per_ip: usize,
@@ -124,6 +126,7 @@ impl Config {
             db_pool_max: env.positive("DB_POOL_MAX", 16)?,
             db_acquire_timeout: env.millis("DB_ACQUIRE_TIMEOUT_MS", 2_000)?,
             db_statement_timeout: env.millis("DB_STATEMENT_TIMEOUT_MS", 5_000)?,
+            db_bulk_timeout: env.millis("DB_BULK_TIMEOUT_MS", 120_000)?,
             request_timeout: env.millis("REQUEST_TIMEOUT_MS", 15_000)?,
             header_read_timeout: env.millis("HEADER_READ_TIMEOUT_MS", 10_000)?,
             max_connections_per_ip: env.positive("MAX_CONNECTIONS_PER_IP", 256)?,

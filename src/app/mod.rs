@@ -65,6 +65,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Arc<Database>> {
         pool_max: config.db_pool_max,
         acquire_timeout: config.db_acquire_timeout,
         statement_timeout: config.db_statement_timeout,
+        bulk_timeout: config.db_bulk_timeout,
     };
     let database = Database::connect(settings.clone())
         .await

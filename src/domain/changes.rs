@@ -372,4 +372,10 @@ pub trait UnitOfWork: Send + Sync {
     /// Writes every change or none. Unique-index violations come back as 409 with the code of
     /// the rule they break (`username_taken`...), failed guards with their own error.
     async fn commit(&self, changes: Vec<Change>) -> crate::domain::Result<()>;
+
+    /// [`UnitOfWork::commit`] for one large unit a background job writes (a whole EPCIS
+    /// document), bounded by the bulk timeout instead of the statement timeout.
+    async fn commit_bulk(&self, changes: Vec<Change>) -> crate::domain::Result<()> {
+        self.commit(changes).await
+    }
 }

@@ -7,5 +7,5 @@ mod pool;
 mod store;
 
 pub use error::UNIQUE_VIOLATION;
-pub use pool::{BoxFuture, Database, DbSettings};
+pub use pool::{BoxFuture, Database, DbSettings, WriteBound};
 pub use store::{CommitHooks, SqlStore};

@@ -37,6 +37,18 @@ pub struct DbSettings {
     pub pool_max: u32,
     pub acquire_timeout: Duration,
     pub statement_timeout: Duration,
+    /// Bounds a [`Database::write_bulk`] transaction as a whole (each statement keeps the
+    /// statement timeout on PostgreSQL).
+    pub bulk_timeout: Duration,
+}
+
+/// How long a write transaction may take as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteBound {
+    /// What a request's write may take (`DB_STATEMENT_TIMEOUT_MS`).
+    Statement,
+    /// One large unit of a background job (`DB_BULK_TIMEOUT_MS`).
+    Bulk,
 }
 
 pub struct Database {
@@ -143,10 +155,10 @@ impl Database {
         }
     }
 
-    /// Runs `unit` with the statement timeout, recording a `db.query` span named after `op`.
-    async fn bounded<T>(&self, op: &'static str, unit: impl Future<Output = Result<T>>) -> Result<T> {
+    /// Runs `unit` within `bound`, recording a `db.query` span named after `op`.
+    async fn bounded<T>(&self, op: &'static str, bound: Duration, unit: impl Future<Output = Result<T>>) -> Result<T> {
         let span = tracing::debug_span!("db.query", op);
-        match tokio::time::timeout(self.settings.statement_timeout, unit.instrument(span)).await {
+        match tokio::time::timeout(bound, unit.instrument(span)).await {
             Ok(result) => result,
             Err(_elapsed) => {
                 tracing::warn!(op, "database call exceeded the statement timeout");
@@ -184,7 +196,8 @@ impl Database {
         unit: impl FnOnce(&'a DatabaseConnection) -> BoxFuture<'a, Result<T>>,
     ) -> Result<T> {
         let _permit = self.permit(self.settings.acquire_timeout).await?;
-        self.bounded(op, unit(&self.conn)).await
+        self.bounded(op, self.settings.statement_timeout, unit(&self.conn))
+            .await
     }
 
     /// Runs `unit` in one transaction, committed when it returns `Ok` and rolled back otherwise.
@@ -195,8 +208,22 @@ impl Database {
         op: &'static str,
         unit: impl for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T>> + Send,
     ) -> Result<T> {
+        self.write_within(op, WriteBound::Statement, unit).await
+    }
+
+    /// [`Database::write`] within `bound`.
+    pub async fn write_within<T: Send>(
+        &self,
+        op: &'static str,
+        bound: WriteBound,
+        unit: impl for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T>> + Send,
+    ) -> Result<T> {
+        let bound = match bound {
+            WriteBound::Statement => self.settings.statement_timeout,
+            WriteBound::Bulk => self.settings.bulk_timeout,
+        };
         let _permit = self.permit(self.settings.acquire_timeout).await?;
-        self.bounded(op, async {
+        self.bounded(op, bound, async {
             let txn = self
                 .conn
                 .begin_with_options(TransactionOptions {

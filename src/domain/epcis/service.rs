@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::capture::{CaptureError, CaptureJob, EventRecord, NewEpcisEvent};
+use super::capture::{CAPTURED_BEFORE_ANSWERING, CaptureError, CaptureJob, EventRecord, NewEpcisEvent};
 use super::event::{CapturedEvent, read_event};
 use super::native::{NativeCursor, NativeExport};
 use super::ports::EpcisRepo;
@@ -253,7 +253,13 @@ impl EpcisService {
         changes.push(Change::InsertEpcisEvents(stored));
         let finished = job.clone().succeeded(captured_count, duplicated, now);
         changes.push(Change::FinishCaptureJob(finished.clone()));
-        self.store.commit(Change::grouped_by_kind(changes)).await?;
+        let changes = Change::grouped_by_kind(changes);
+        if events.len() > CAPTURED_BEFORE_ANSWERING {
+            // A background job: no request waits on it, and a whole document is a large unit.
+            self.store.commit_bulk(changes).await?;
+        } else {
+            self.store.commit(changes).await?;
+        }
         Ok(finished)
     }
 

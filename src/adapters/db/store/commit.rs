@@ -7,7 +7,7 @@ use super::{
     SqlStore, disputes, epcis, identity_writes, mail, notifications, partner_writes, receipts, traceability_writes,
     transfers, versions,
 };
-use crate::adapters::db::UNIQUE_VIOLATION;
+use crate::adapters::db::{UNIQUE_VIOLATION, WriteBound};
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::items::version::VersionChange;
 use crate::domain::{CONCURRENT_WRITE, Error, Result};
@@ -79,11 +79,21 @@ fn name_unique_violation(err: Error) -> Error {
 #[async_trait::async_trait]
 impl UnitOfWork for SqlStore {
     async fn commit(&self, changes: Vec<Change>) -> Result<()> {
+        self.commit_within(changes, WriteBound::Statement).await
+    }
+
+    async fn commit_bulk(&self, changes: Vec<Change>) -> Result<()> {
+        self.commit_within(changes, WriteBound::Bulk).await
+    }
+}
+
+impl SqlStore {
+    async fn commit_within(&self, changes: Vec<Change>, bound: WriteBound) -> Result<()> {
         let notifications = Change::notifications(&changes);
         let queues_work = changes.iter().any(Change::queues_outbox_work);
         let versions = VersionChange::of(&changes);
         let logs_facts = !versions.is_empty() || changes.iter().any(Change::logs_fact);
-        self.apply_all(changes, versions).await?;
+        self.apply_all(changes, versions, bound).await?;
         if logs_facts {
             self.hooks.log.notify_one();
         }
@@ -95,10 +105,8 @@ impl UnitOfWork for SqlStore {
         }
         Ok(())
     }
-}
 
-impl SqlStore {
-    async fn apply_all(&self, mut changes: Vec<Change>, versions: Vec<VersionChange>) -> Result<()> {
+    async fn apply_all(&self, mut changes: Vec<Change>, versions: Vec<VersionChange>, bound: WriteBound) -> Result<()> {
         // One statement needs no transaction around it: it is atomic on its own, and BEGIN and
         // COMMIT would triple its round trips.
         if changes.len() == 1 && versions.is_empty() && changes.first().is_some_and(is_single_statement) {
@@ -110,7 +118,7 @@ impl SqlStore {
                 .map_err(name_unique_violation);
         }
         self.db
-            .write("commit", move |txn| {
+            .write_within("commit", bound, move |txn| {
                 Box::pin(async move {
                     let mut run: Option<Run> = None;
                     for change in changes {
