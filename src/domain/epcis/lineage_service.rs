@@ -9,8 +9,9 @@ use super::lineage::{DEFAULT_TRACE_DEPTH, Direction, LineageEdge, MAX_TRACE_DEPT
 use super::ports::LineageRepo;
 use crate::domain::identity::access::Principal;
 use crate::domain::items::identifier::Identifier;
+use crate::domain::items::item::Item;
 use crate::domain::items::ports::ItemRepo;
-use crate::domain::items::relation::{item_and_relation, visible_item};
+use crate::domain::items::relation::{ItemRelation, visible_item};
 use crate::domain::{Error, Result};
 
 combined_port!(
@@ -50,10 +51,21 @@ impl LineageService {
         principal: &Principal,
         dfids: impl IntoIterator<Item = String>,
     ) -> Result<(Vec<TraceNode>, bool)> {
+        let dfids: Vec<String> = dfids.into_iter().collect();
+        let mut found: HashMap<String, (Item, ItemRelation)> = self
+            .store
+            .items_for(&dfids, &principal.user_id)
+            .await?
+            .into_iter()
+            .map(|(item, facts)| {
+                let relation = ItemRelation::of(&item, facts, &principal.user_id);
+                (item.dfid.clone(), (item, relation))
+            })
+            .collect();
         let mut nodes = Vec::new();
         let mut hidden = false;
         for dfid in dfids {
-            match item_and_relation(self.store.as_ref(), &dfid, &principal.user_id).await? {
+            match found.remove(&dfid) {
                 Some((item, relation)) if relation.can_see() => {
                     let item = item.as_seen_by(&principal.user_id);
                     let epc = self.item_names.of(

@@ -42,7 +42,12 @@ pub trait ItemRepo: Send + Sync {
     async fn local_items(&self, owner_id: &str, page: &PageRequest) -> Result<Page<LocalItem>>;
     async fn item(&self, dfid: &str) -> Result<Option<Item>>;
     /// The item and how `user_id` relates to it, in one query.
-    async fn item_for(&self, dfid: &str, user_id: &str) -> Result<Option<(Item, ViewerFacts)>>;
+    async fn item_for(&self, dfid: &str, user_id: &str) -> Result<Option<(Item, ViewerFacts)>> {
+        Ok(self.items_for(&[dfid.to_owned()], user_id).await?.into_iter().next())
+    }
+    /// Those of `dfids` that exist, each with how `user_id` relates to it, in no particular
+    /// order: one query however many.
+    async fn items_for(&self, dfids: &[String], user_id: &str) -> Result<Vec<(Item, ViewerFacts)>>;
     /// Which DFIDs the canonical `(key, value)` names point to: `(key, value, dfid)`.
     async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>>;
     async fn visible_items(&self, user_id: &str, filter: &ItemFilter, page: &PageRequest) -> Result<Page<Item>>;

@@ -4,7 +4,7 @@ use crate::domain::circuits::roles::{Member, Permission};
 use crate::domain::items::dfid::Dfid;
 use crate::domain::items::event::{Event, Visibility};
 use crate::domain::items::item::Item;
-use crate::domain::items::ports::ItemRepo;
+use crate::domain::items::ports::{ItemRepo, ViewerFacts};
 use crate::domain::{Error, Result};
 
 /// How one user relates to one item.
@@ -110,14 +110,21 @@ pub(crate) async fn item_and_relation<S: ItemRepo + ?Sized>(
     let Some((item, facts)) = store.item_for(dfid, user_id).await? else {
         return Ok(None);
     };
-    let relation = ItemRelation {
-        user_id: user_id.to_owned(),
-        is_owner: item.created_by == user_id,
-        memberships: facts.memberships,
-        pulled: facts.pulled,
-        local_id: facts.local_id,
-    };
+    let relation = ItemRelation::of(&item, facts, user_id);
     Ok(Some((item, relation)))
+}
+
+impl ItemRelation {
+    /// `user_id`'s relation to `item`, from what the store found about them.
+    pub(crate) fn of(item: &Item, facts: ViewerFacts, user_id: &str) -> Self {
+        Self {
+            user_id: user_id.to_owned(),
+            is_owner: item.created_by == user_id,
+            memberships: facts.memberships,
+            pulled: facts.pulled,
+            local_id: facts.local_id,
+        }
+    }
 }
 
 /// The item and the caller's relation to it; 400 for a malformed DFID, 404 when invisible.

@@ -306,33 +306,11 @@ impl ItemRepo for MemoryStore {
         Ok(self.item_now(dfid))
     }
 
-    async fn item_for(&self, dfid: &str, user_id: &str) -> Result<Option<(Item, ViewerFacts)>> {
-        let state = self.state();
-        let Some(item) = state.items.iter().find(|i| i.dfid == dfid).cloned() else {
-            return Ok(None);
-        };
-        let memberships = state
-            .circuit_items
+    async fn items_for(&self, dfids: &[String], user_id: &str) -> Result<Vec<(Item, ViewerFacts)>> {
+        Ok(dfids
             .iter()
-            .filter(|ci| ci.dfid == dfid)
-            .filter_map(|ci| {
-                state
-                    .members
-                    .iter()
-                    .find(|m| m.circuit_id == ci.circuit_id && m.user_id == user_id)
-            })
-            .map(|m| state.with_role(m.clone()))
-            .collect();
-        let facts = ViewerFacts {
-            memberships,
-            pulled: state.pulled.iter().any(|(d, u)| d == dfid && u == user_id),
-            local_id: state
-                .local_items
-                .iter()
-                .find(|l| l.owner_id == user_id && l.dfid.as_deref() == Some(dfid))
-                .map(|l| l.local_id.clone()),
-        };
-        Ok(Some((item, facts)))
+            .filter_map(|dfid| self.item_for_now(dfid, user_id))
+            .collect())
     }
 
     async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>> {

@@ -1,6 +1,7 @@
 //! The in-memory store: state, changes applied as one transaction, and the log of what was
 //! committed.
 
+use crate::domain::items::ports::ViewerFacts;
 use std::sync::Mutex;
 
 use serde_json::Map;
@@ -460,6 +461,34 @@ impl MemoryStore {
 
     pub fn item_now(&self, dfid: &str) -> Option<Item> {
         self.state().items.iter().find(|i| i.dfid == dfid).cloned()
+    }
+
+    /// The item and how `user_id` relates to it, as the store's `items_for` finds it.
+    pub fn item_for_now(&self, dfid: &str, user_id: &str) -> Option<(Item, ViewerFacts)> {
+        let state = self.state();
+        let item = state.items.iter().find(|i| i.dfid == dfid).cloned()?;
+        let memberships = state
+            .circuit_items
+            .iter()
+            .filter(|ci| ci.dfid == dfid)
+            .filter_map(|ci| {
+                state
+                    .members
+                    .iter()
+                    .find(|m| m.circuit_id == ci.circuit_id && m.user_id == user_id)
+            })
+            .map(|m| state.with_role(m.clone()))
+            .collect();
+        let facts = ViewerFacts {
+            memberships,
+            pulled: state.pulled.iter().any(|(d, u)| d == dfid && u == user_id),
+            local_id: state
+                .local_items
+                .iter()
+                .find(|l| l.owner_id == user_id && l.dfid.as_deref() == Some(dfid))
+                .map(|l| l.local_id.clone()),
+        };
+        Some((item, facts))
     }
 
     pub fn local_item_now(&self, local_id: &str) -> Option<LocalItem> {

@@ -1,5 +1,6 @@
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, OnConflict, Order, Query, SelectStatement};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
+use std::collections::HashMap;
 
 use super::circuits::members_with_roles;
 use super::{ROWS_PER_STATEMENT, SqlStore, paged};
@@ -225,17 +226,24 @@ impl ItemRepo for SqlStore {
         row.map(item_of).transpose()
     }
 
-    async fn item_for(&self, dfid: &str, user_id: &str) -> Result<Option<(Item, ViewerFacts)>> {
+    async fn items_for(&self, dfids: &[String], user_id: &str) -> Result<Vec<(Item, ViewerFacts)>> {
+        if dfids.is_empty() {
+            return Ok(Vec::new());
+        }
         let pulled = Query::select()
             .column(item_access::Column::UserId)
             .from(item_access::Entity)
-            .and_where(item_access::Column::Dfid.eq(dfid))
+            .and_where(
+                Expr::col((item_access::Entity, item_access::Column::Dfid)).equals((item::Entity, item::Column::Dfid)),
+            )
             .and_where(item_access::Column::UserId.eq(user_id))
             .to_owned();
         let local = Query::select()
             .column(local_item::Column::LocalId)
             .from(local_item::Entity)
-            .and_where(local_item::Column::Dfid.eq(dfid))
+            .and_where(
+                Expr::col((local_item::Entity, local_item::Column::Dfid)).equals((item::Entity, item::Column::Dfid)),
+            )
             .and_where(local_item::Column::OwnerId.eq(user_id))
             .order_by(local_item::Column::CreatedAt, Order::Asc)
             .limit(1)
@@ -278,11 +286,11 @@ impl ItemRepo for SqlStore {
                     )
                     .add(member(circuit_member::Column::UserId).eq(user_id)),
             )
-            .and_where(Expr::col((item::Entity, item::Column::Dfid)).eq(dfid))
+            .and_where(Expr::col((item::Entity, item::Column::Dfid)).is_in(dfids.iter().cloned()))
             .to_owned();
         let found = self
             .db
-            .read("item_for", |c| {
+            .read("items_for", |c| {
                 Box::pin(async move {
                     let rows = ItemForViewer::find_by_statement(c.get_database_backend().build(&statement))
                         .all(c)
@@ -301,30 +309,45 @@ impl ItemRepo for SqlStore {
                         })
                         .collect();
                     let memberships = members_with_roles(c, member_rows).await?;
-                    Ok(rows.into_iter().next().map(|row| (row, memberships)))
+                    Ok((rows, memberships))
                 })
             })
             .await?;
-        let Some((row, memberships)) = found else {
-            return Ok(None);
-        };
-        let facts = ViewerFacts {
-            memberships,
-            pulled: row.pulled_by.is_some(),
-            local_id: row.viewer_local_id,
-        };
-        let item = item_of(item::Model {
-            dfid: row.dfid,
-            created_by: row.created_by,
-            status: row.status,
-            identifiers: row.identifiers,
-            enriched_data: row.enriched_data,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            latest_cid: row.latest_cid,
-            current_version: 0,
-        })?;
-        Ok(Some((item, facts)))
+        let (rows, memberships) = found;
+        // A row per circuit holding the item; the viewer's membership of each, when any.
+        let mut seen: Vec<(Item, ViewerFacts)> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
+        for row in rows {
+            let member = row.member_circuit_id.as_ref().and_then(|circuit_id| {
+                memberships
+                    .iter()
+                    .find(|member| &member.circuit_id == circuit_id)
+                    .cloned()
+            });
+            if let Some(&at) = position.get(&row.dfid) {
+                seen[at].1.memberships.extend(member);
+                continue;
+            }
+            position.insert(row.dfid.clone(), seen.len());
+            let facts = ViewerFacts {
+                memberships: member.into_iter().collect(),
+                pulled: row.pulled_by.is_some(),
+                local_id: row.viewer_local_id,
+            };
+            let item = item_of(item::Model {
+                dfid: row.dfid,
+                created_by: row.created_by,
+                status: row.status,
+                identifiers: row.identifiers,
+                enriched_data: row.enriched_data,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+                latest_cid: row.latest_cid,
+                current_version: 0,
+            })?;
+            seen.push((item, facts));
+        }
+        Ok(seen)
     }
 
     async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>> {
