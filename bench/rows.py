@@ -112,6 +112,23 @@ def i1(times, pg_insert):
                 f"pgbench single-row INSERT: {pg:,.0f} tps (x{rate / pg:.2f})")]
 
 
+def p11(times, events, pg_insert, trace):
+    times, events, pg, trace = json.loads(times), int(events), float(pg_insert), json.loads(trace)
+    ordered = sorted(float(t) for t in times)
+    median = ordered[len(ordered) // 2]
+    rate = events / median
+    spread = ", ".join(f"{float(t):.2f}" for t in times)
+    return [
+        row("P11a", f"EPCIS capture, {events:,} TransformationEvents per document (each mints its output item)",
+            f"{rate:,.0f} events/s (median of {len(times)} documents: {median:.2f} s); runs {spread} s",
+            ">= 0.5 x the single-row INSERT rate in events/s", rate >= 0.5 * pg,
+            f"pgbench single-row INSERT: {pg:,.0f} tps (x{rate / pg:.2f})"),
+        row("P11b", "GET /api/items/{dfid}/trace?direction=backward, 10 hops, 32 conns", wrk_line(trace, "200"),
+            "p99 <= 50 ms, 0 errors", trace["p99_ms"] <= 50 and errors(trace, "200") == 0,
+            latency=percentiles(trace)),
+    ]
+
+
 # Rows one pushed new item writes: the item, its identifier and canonical name, two events and
 # their log entries, the local item's mapping, the operation, the circuit entry, two triggers,
 # the activity, the first version with its log entry, and the version number on the item.
