@@ -356,6 +356,7 @@ impl Services {
             policy,
             max_events: config.epcis_max_events,
             native: NativeExport::new(&config.public_base_url),
+            longest_capture: config.db_bulk_timeout,
         });
         let lineage = Arc::new(LineageService {
             store: store.clone(),

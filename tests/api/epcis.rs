@@ -668,3 +668,70 @@ async fn subscribers_receive_matching_events_as_signed_query_documents() {
     biz_steps.sort();
     assert_eq!(biz_steps, vec!["commissioning", "shipping"]);
 }
+
+/// A document of `count` ObjectEvents, each observing its own animal.
+fn many_events(count: usize) -> Value {
+    let events: Vec<Value> = (0..count)
+        .map(|n| {
+            json!({
+                "type": "ObjectEvent",
+                "eventTime": "2026-12-04T10:00:00Z",
+                "eventTimeZoneOffset": "-03:00",
+                "epcList": [format!("https://id.gs1.org/01/07891234123459/21/BULK{n}")],
+                "action": "OBSERVE",
+                "bizStep": "inspecting"
+            })
+        })
+        .collect();
+    json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-12-04T10:00:00Z",
+        "epcisBody": { "eventList": events }
+    })
+}
+
+/// Posts a document that is captured in the background; returns the job once it finished.
+async fn captured_in_background(app: &TestApp, token: &str, circuit_id: &str, body: &Value) -> Value {
+    let response = app
+        .with_token(
+            reqwest::Method::POST,
+            &format!("/api/circuits/{circuit_id}/epcis/capture"),
+            token,
+        )
+        .header("content-type", "application/ld+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let accepted = json_with_status(response, 202).await;
+    assert_eq!(accepted["running"], true, "{accepted}");
+    crate::helpers::eventually(60, || async {
+        let job = json_with_status(app.get_as(&location, token).await, 200).await;
+        (job["running"] == false).then_some(job)
+    })
+    .await
+    .expect("the capture job finishes")
+}
+
+#[tokio::test]
+async fn large_documents_capture_in_the_background_within_a_deadline() {
+    let app = spawn_app().await;
+    let (token, _) = app.register("bulk-packer").await;
+    let circuit_id = app.circuit(&token, json!({})).await;
+    let job = captured_in_background(&app, &token, &circuit_id, &many_events(501)).await;
+    assert_eq!(job["success"], true, "{job}");
+    assert_eq!(job["eventsCaptured"], 501);
+
+    // A capture that cannot finish within DB_BULK_TIMEOUT_MS stops, says so, and stores nothing.
+    let hurried = spawn_with(&[("DB_BULK_TIMEOUT_MS", "1")]).await;
+    let (token, _) = hurried.register("bulk-packer").await;
+    let circuit_id = hurried.circuit(&token, json!({})).await;
+    let job = captured_in_background(&hurried, &token, &circuit_id, &many_events(501)).await;
+    assert_eq!(job["success"], false, "{job}");
+    assert_eq!(job["errors"][0]["code"], "capture_timeout", "{job}");
+    let stored = query(&hurried, &token, "EQ_bizStep=inspecting").await;
+    assert_eq!(events_of(&stored).len(), 0);
+}

@@ -61,6 +61,28 @@ impl CaptureJob {
         self
     }
 
+    /// The job as it stands at `now`, when no capture runs longer than `longest`: one still
+    /// marked running after that was interrupted (its process stopped) and stored nothing, as
+    /// a capture commits whole.
+    pub fn as_of(self, now: Timestamp, longest: std::time::Duration) -> Self {
+        let deadline = chrono::Duration::from_std(longest)
+            .ok()
+            .and_then(|longest| self.created_at.checked_add_signed(longest));
+        match deadline {
+            Some(deadline) if self.running && now > deadline => self.failed(
+                vec![CaptureError {
+                    index: 0,
+                    field: String::new(),
+                    code: "capture_interrupted".to_owned(),
+                    message: "the capture stopped before it finished and stored nothing: capture the document again"
+                        .to_owned(),
+                }],
+                deadline,
+            ),
+            _ => self,
+        }
+    }
+
     pub fn succeeded(mut self, captured: u64, duplicated: u64, now: Timestamp) -> Self {
         self.running = false;
         self.success = true;
@@ -94,4 +116,29 @@ pub struct EventRecord {
     pub record_time: Timestamp,
     /// The event as captured, with its `eventID` and (under `@context`) its namespace bindings.
     pub document: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_job_still_running_after_the_longest_capture_was_interrupted() {
+        let started = chrono::DateTime::parse_from_rfc3339("2026-12-04T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let job = CaptureJob::started("job-1".into(), "c1", "user-1", started);
+        let longest = Duration::from_secs(180);
+        let within = job.clone().as_of(started + chrono::Duration::seconds(180), longest);
+        assert!(within.running);
+        let after = job.clone().as_of(started + chrono::Duration::seconds(181), longest);
+        assert!(!after.running && !after.success);
+        assert_eq!(after.errors[0].code, "capture_interrupted");
+        assert_eq!(after.finished_at, Some(started + chrono::Duration::seconds(180)));
+        let finished = job
+            .succeeded(3, 0, started)
+            .as_of(started + chrono::Duration::days(1), longest);
+        assert!(finished.success);
+    }
 }

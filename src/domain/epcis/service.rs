@@ -41,7 +41,14 @@ pub struct EpcisService {
     pub(crate) max_events: usize,
     /// How native events read as EPCIS in exports.
     pub(crate) native: NativeExport,
+    /// Longest a background capture may run (`DB_BULK_TIMEOUT_MS`): then it is stopped, and a
+    /// job still running later was interrupted.
+    pub(crate) longest_capture: std::time::Duration,
 }
+
+/// How long after the longest capture a job still marked running counts as interrupted: the
+/// time to record a failure after the deadline.
+const INTERRUPTED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A page of events and the token of the next one.
 pub struct EventPage {
@@ -89,7 +96,17 @@ impl EpcisService {
         document: &Value,
         visibility: Visibility,
     ) -> Result<CaptureJob> {
-        match retry_on_race(|| self.try_capture(principal, &job, document, visibility)).await {
+        let capturing = retry_on_race(|| self.try_capture(principal, &job, document, visibility));
+        let outcome = tokio::time::timeout(self.longest_capture, capturing)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::unavailable(
+                    "capture_timeout",
+                    "the capture took longer than the service allows (DB_BULK_TIMEOUT_MS)",
+                    1,
+                ))
+            });
+        match outcome {
             Ok(finished) => Ok(finished),
             Err(error) => {
                 // The job never stays running: it says why it stopped.
@@ -275,6 +292,7 @@ impl EpcisService {
             .capture_job(capture_id)
             .await?
             .filter(|job| job.circuit_id == circuit_id.as_str())
+            .map(|job| job.as_of(self.clock.now(), self.longest_capture + INTERRUPTED_AFTER))
             .ok_or_else(|| Error::not_found("capture job"))
     }
 
