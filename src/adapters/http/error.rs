@@ -47,6 +47,7 @@ pub const ERROR_CODES: &[&str] = &[
     "alias_requirements_not_met",
     "already_member",
     "cannot_change_own_status",
+    "capture_timeout",
     "circuit_inactive",
     "claimed_in_batch",
     "concurrent_write",
