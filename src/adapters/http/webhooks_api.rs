@@ -80,7 +80,7 @@ struct SettingsBody {
     /// the parameters of `GET /api/epcis/events` except paging): `epcis_event` sends each
     /// captured or native event of the circuit that matches, as an `EPCISQueryDocument` whose
     /// `subscriptionID` is the webhook's id. Absent or empty: every event.
-    #[oai(validator(max_length = 2048))]
+    #[oai(validator(max_length = 2048), skip_serializing_if_is_none)]
     epcis_query: Option<String>,
 }
 
