@@ -349,13 +349,12 @@ fn numbered(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> State
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// 1 when `viewer` may see event `e` (two placeholders: the viewer, twice).
-const VISIBLE: &str = "CASE WHEN e.circuit_id IN (SELECT circuit_id FROM circuit_members WHERE user_id = ?) \
-     AND (e.visibility <> 'Private' OR e.captured_by = ?) THEN 1 ELSE 0 END";
-
-/// [`VISIBLE`] for the event aliased `event`.
+/// 1 when `viewer` may see the event aliased `event` (two placeholders: the viewer, twice).
 fn visible(event: &str) -> String {
-    VISIBLE.replace("e.", &format!("{event}."))
+    format!(
+        "CASE WHEN {event}.circuit_id IN (SELECT circuit_id FROM circuit_members WHERE user_id = ?) \
+         AND ({event}.visibility <> 'Private' OR {event}.captured_by = ?) THEN 1 ELSE 0 END"
+    )
 }
 
 #[derive(FromQueryResult)]
@@ -494,8 +493,9 @@ impl LineageRepo for SqlStore {
              FROM epcis_events e \
              JOIN epcis_event_epcs p ON p.event_seq = e.seq AND p.role = 'parent' \
              LEFT JOIN epcis_event_epcs c ON c.event_seq = e.seq AND c.role = 'child' \
-             WHERE e.event_type = 'AggregationEvent' AND p.dfid IN ({}) AND {VISIBLE} = 1",
-            placeholders(parents.len())
+             WHERE e.event_type = 'AggregationEvent' AND p.dfid IN ({}) AND {} = 1",
+            placeholders(parents.len()),
+            visible("e")
         );
         let mut values: Vec<sea_orm::Value> = parents.iter().map(|d| d.as_str().into()).collect();
         values.extend([viewer.into(), viewer.into()]);
@@ -520,11 +520,12 @@ impl LineageRepo for SqlStore {
     }
 
     async fn aggregation_parents(&self, viewer: &str, child: &str) -> Result<Vec<String>> {
+        let visible = visible("e");
         let sql = format!(
             "SELECT DISTINCT p.dfid AS parent FROM epcis_events e \
              JOIN epcis_event_epcs c ON c.event_seq = e.seq AND c.role = 'child' \
              JOIN epcis_event_epcs p ON p.event_seq = e.seq AND p.role = 'parent' \
-             WHERE e.event_type = 'AggregationEvent' AND c.dfid = ? AND p.dfid IS NOT NULL AND {VISIBLE} = 1"
+             WHERE e.event_type = 'AggregationEvent' AND c.dfid = ? AND p.dfid IS NOT NULL AND {visible} = 1"
         );
         #[derive(FromQueryResult)]
         struct ParentRow {
