@@ -15,18 +15,22 @@ fn document(text: &str) -> Value {
     serde_json::from_str(text).unwrap()
 }
 
+/// Posts `body` to the circuit's capture route as JSON-LD.
+async fn post_capture(app: &TestApp, token: &str, circuit_id: &str, body: &Value) -> reqwest::Response {
+    app.with_token(
+        reqwest::Method::POST,
+        &format!("/api/circuits/{circuit_id}/epcis/capture"),
+        token,
+    )
+    .header("content-type", "application/ld+json")
+    .body(body.to_string())
+    .send()
+    .await
+    .unwrap()
+}
+
 async fn capture(app: &TestApp, token: &str, circuit_id: &str, body: &Value) -> Value {
-    let response = app
-        .with_token(
-            reqwest::Method::POST,
-            &format!("/api/circuits/{circuit_id}/epcis/capture"),
-            token,
-        )
-        .header("content-type", "application/ld+json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = post_capture(app, token, circuit_id, body).await;
     assert_eq!(response.headers()["gs1-epcis-version"], "2.0.0");
     assert_eq!(response.headers()["gs1-cbv-version"], "2.0.0");
     let location = response.headers()["location"].to_str().unwrap().to_owned();
@@ -694,17 +698,7 @@ fn many_events(count: usize) -> Value {
 
 /// Posts a document that is captured in the background; returns the job once it finished.
 async fn captured_in_background(app: &TestApp, token: &str, circuit_id: &str, body: &Value) -> Value {
-    let response = app
-        .with_token(
-            reqwest::Method::POST,
-            &format!("/api/circuits/{circuit_id}/epcis/capture"),
-            token,
-        )
-        .header("content-type", "application/ld+json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = post_capture(app, token, circuit_id, body).await;
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let accepted = json_with_status(response, 202).await;
     assert_eq!(accepted["running"], true, "{accepted}");
