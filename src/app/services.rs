@@ -27,6 +27,7 @@ use crate::adapters::webhooks::HttpTransport;
 use crate::domain::circuits::circuit_service::CircuitService;
 use crate::domain::circuits::join_service::JoinService;
 use crate::domain::circuits::member_service::MemberService;
+use crate::domain::circuits::page_pass::PassKey;
 use crate::domain::circuits::public_page::PageGate;
 use crate::domain::circuits::public_page_service::PublicPageService;
 use crate::domain::circuits::push_service::PushService;
@@ -324,6 +325,7 @@ impl Services {
             clock: clock.clone(),
             hasher: access_hasher,
             limiter: limiter_for_pages,
+            passes: PassKey::derived_from(jwt_secret.as_bytes()),
         });
         let members = Arc::new(MemberService {
             store: store.clone(),

@@ -12,7 +12,7 @@ use super::history_api::ProofBundleView;
 use super::types::UtcTime;
 use super::views::{EventView, IdentifierView, identifier_views};
 use super::{ApiTags, State};
-use crate::domain::circuits::public_page::AccessMode;
+use crate::domain::circuits::public_page::{AccessMode, PageKey};
 use crate::domain::circuits::public_page_service::{PublicPage, PublicSettingsInput};
 
 pub struct PublicPagesApi;
@@ -187,7 +187,11 @@ impl PublicPagesApi {
         Ok(Json(
             state
                 .public_pages
-                .public_page(&CircuitId::parse(&id.0)?, access_password.0.as_deref(), client.meta.ip)
+                .public_page(
+                    &CircuitId::parse(&id.0)?,
+                    PageKey::Password(access_password.0.as_deref()),
+                    client.meta.ip,
+                )
                 .await?
                 .into(),
         ))
@@ -210,12 +214,12 @@ impl PublicPagesApi {
         dfid: Path<String>,
         #[oai(name = "X-Access-Password")] access_password: Header<Option<String>>,
     ) -> ApiResult<Json<ProofBundleView>> {
-        let item = state
+        let (_, item) = state
             .public_pages
             .published_item(
                 &CircuitId::parse(&id.0)?,
                 &dfid.0,
-                access_password.0.as_deref(),
+                PageKey::Password(access_password.0.as_deref()),
                 client.meta.ip,
             )
             .await?;

@@ -14,7 +14,7 @@ use crate::domain::circuits::fields::optional_text;
 use crate::domain::circuits::join_request::{JoinRequest, RequestStatus};
 use crate::domain::circuits::membership::{circuit_member, notify_managers};
 use crate::domain::circuits::ports::{CircuitRepo, JoinRequestRepo, MemberRepo};
-use crate::domain::circuits::public_page::PageGate;
+use crate::domain::circuits::public_page::{PageGate, PageKey};
 use crate::domain::circuits::roles::{Member, MemberRole, Permission, check_grant_role};
 use crate::domain::identity::access::{Principal, RequestMeta};
 use crate::domain::page::{Page, PageRequest};
@@ -65,7 +65,10 @@ impl JoinService {
         message: Option<String>,
         meta: &RequestMeta,
     ) -> Result<JoinRequest> {
-        let (circuit, _) = self.gate.enter(circuit_id, access_password, meta.ip).await?;
+        let (circuit, _) = self
+            .gate
+            .enter(circuit_id, PageKey::Password(access_password), meta.ip)
+            .await?;
         self.new_request(principal, &circuit, message).await
     }
 
@@ -135,7 +138,10 @@ impl JoinService {
         message: Option<String>,
         meta: &RequestMeta,
     ) -> Result<PublicJoin> {
-        let (circuit, public) = self.gate.enter(circuit_id, access_password, meta.ip).await?;
+        let (circuit, public) = self
+            .gate
+            .enter(circuit_id, PageKey::Password(access_password), meta.ip)
+            .await?;
         if !public.auto_approve_members {
             return self
                 .new_request(principal, &circuit, message)

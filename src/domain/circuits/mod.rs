@@ -13,6 +13,7 @@ mod member_service_tests;
 pub(crate) mod membership;
 pub mod operation;
 mod operation_changes;
+pub mod page_pass;
 pub mod ports;
 pub mod public_page;
 pub mod public_page_service;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::circuits::circuit::{Circuit, CircuitSettings, CircuitStatus};
+use crate::domain::circuits::page_pass::{PASS_LIFETIME, PassKey};
 use crate::domain::circuits::ports::CircuitRepo;
 use crate::domain::identity::access::client_group;
 use crate::domain::identity::lockout::Lockout;
@@ -65,6 +66,24 @@ pub struct PageGate {
     /// starve logins.
     pub(crate) hasher: Arc<dyn PasswordHasher>,
     pub(crate) limiter: Arc<dyn RateLimiter>,
+    /// Signs the passes browsers keep after typing a `Protected` page's password.
+    pub(crate) passes: PassKey,
+}
+
+/// What a reader shows a `Protected` page's gate.
+#[derive(Debug, Clone, Copy)]
+pub enum PageKey<'a> {
+    /// The access password (`X-Access-Password`, a join body), or nothing.
+    Password(Option<&'a str>),
+    /// A page pass issued by [`PageGate::issue_pass`] (the web pages' cookie).
+    Pass(&'a str),
+}
+
+/// A page pass and how long it lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagePass {
+    pub token: String,
+    pub lifetime: Duration,
 }
 
 impl PageGate {
@@ -82,16 +101,41 @@ impl PageGate {
         }
     }
 
-    /// `open`, then `check_password`: what every route through a public page passes first.
-    pub async fn enter(
-        &self,
-        circuit_id: &str,
-        password: Option<&str>,
-        client: IpAddr,
-    ) -> Result<(Circuit, PublicSettings)> {
+    /// `open`, then the password or pass a `Protected` page needs: what every route through a
+    /// public page passes first.
+    pub async fn enter(&self, circuit_id: &str, key: PageKey<'_>, client: IpAddr) -> Result<(Circuit, PublicSettings)> {
         let (circuit, public) = self.open(circuit_id).await?;
-        self.check_password(circuit_id, &public, password, client).await?;
+        match key {
+            PageKey::Password(password) => self.check_password(circuit_id, &public, password, client).await?,
+            PageKey::Pass(pass) => self.check_pass(circuit_id, &public, pass)?,
+        }
         Ok((circuit, public))
+    }
+
+    /// A pass for a `Protected` page, for the reader who sent its password: checked (and its
+    /// failures counted) exactly as the password itself is. Other pages need no pass (404
+    /// `circuit` for a page that is not open, as everywhere).
+    pub async fn issue_pass(&self, circuit_id: &str, password: &str, client: IpAddr) -> Result<PagePass> {
+        let (_, public) = self
+            .enter(circuit_id, PageKey::Password(Some(password)), client)
+            .await?;
+        let hash = public.access_password_hash.unwrap_or_default();
+        let expires = self.clock.now() + chrono::Duration::from_std(PASS_LIFETIME).unwrap_or_default();
+        Ok(PagePass {
+            token: self.passes.issue(circuit_id, &hash, expires),
+            lifetime: PASS_LIFETIME,
+        })
+    }
+
+    fn check_pass(&self, circuit_id: &str, public: &PublicSettings, pass: &str) -> Result<()> {
+        if public.access_mode != AccessMode::Protected {
+            return Ok(());
+        }
+        let hash = public.access_password_hash.as_deref().unwrap_or_default();
+        if hash.is_empty() || !self.passes.admits(pass, circuit_id, hash, self.clock.now()) {
+            return Err(password_required());
+        }
+        Ok(())
     }
 
     /// Checks a `Protected` page's password (401 `access_password_required` when missing or
@@ -107,12 +151,7 @@ impl PageGate {
         if public.access_mode != AccessMode::Protected {
             return Ok(());
         }
-        let required = || {
-            Error::unauthenticated(
-                "access_password_required",
-                "this page needs its access password (X-Access-Password)",
-            )
-        };
+        let required = password_required;
         let (Some(password), Some(hash)) = (password, public.access_password_hash.as_ref()) else {
             return Err(required());
         };
@@ -137,4 +176,11 @@ impl PageGate {
             }
         }
     }
+}
+
+fn password_required() -> Error {
+    Error::unauthenticated(
+        "access_password_required",
+        "this page needs its access password (X-Access-Password)",
+    )
 }

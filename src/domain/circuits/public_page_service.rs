@@ -12,7 +12,7 @@ use crate::domain::circuits::circuit_service::{CircuitView, circuit_view};
 use crate::domain::circuits::fields::{color, https_url, optional_text, text};
 use crate::domain::circuits::membership::circuit_member;
 use crate::domain::circuits::ports::{CircuitItemRepo, CircuitRepo, MemberRepo};
-use crate::domain::circuits::public_page::{AccessMode, PageGate, PublicSettings};
+use crate::domain::circuits::public_page::{AccessMode, PageGate, PageKey, PagePass, PublicSettings};
 use crate::domain::circuits::roles::Permission;
 use crate::domain::identity::access::{Principal, RequestMeta};
 use crate::domain::items::dfid::Dfid;
@@ -185,13 +185,8 @@ impl PublicPageService {
     }
 
     /// The public page, without authentication.
-    pub async fn public_page(
-        &self,
-        circuit_id: &CircuitId,
-        access_password: Option<&str>,
-        client: IpAddr,
-    ) -> Result<PublicPage> {
-        let (circuit, public) = self.gate.enter(circuit_id, access_password, client).await?;
+    pub async fn public_page(&self, circuit_id: &CircuitId, key: PageKey<'_>, client: IpAddr) -> Result<PublicPage> {
+        let (circuit, public) = self.gate.enter(circuit_id, key, client).await?;
         let (member_count, _) = self.store.circuit_counts(circuit_id).await?;
         let mut published_items = Vec::new();
         for dfid in self.store.published_items(circuit_id, 200).await? {
@@ -236,19 +231,26 @@ impl PublicPageService {
         &self,
         circuit_id: &CircuitId,
         dfid: &str,
-        access_password: Option<&str>,
+        key: PageKey<'_>,
         client: IpAddr,
-    ) -> Result<Item> {
-        self.gate.enter(circuit_id, access_password, client).await?;
+    ) -> Result<(PublicSettings, Item)> {
+        let (_, public) = self.gate.enter(circuit_id, key, client).await?;
         let dfid = Dfid::parse(dfid)?;
         if !(self.store.is_published(circuit_id, dfid.as_str()).await?
             && self.store.holds_item(circuit_id, dfid.as_str()).await?)
         {
             return Err(Error::not_found("item"));
         }
-        self.store
+        let item = self
+            .store
             .item(dfid.as_str())
             .await?
-            .ok_or_else(|| Error::not_found("item"))
+            .ok_or_else(|| Error::not_found("item"))?;
+        Ok((public, item))
+    }
+
+    /// A pass for a `Protected` page, given its password (see [`PageGate::issue_pass`]).
+    pub async fn issue_pass(&self, circuit_id: &CircuitId, password: &str, client: IpAddr) -> Result<PagePass> {
+        self.gate.issue_pass(circuit_id, password, client).await
     }
 }

@@ -8,7 +8,8 @@ use crate::domain::ErrorKind;
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::circuits::circuit::CircuitSettings;
 use crate::domain::circuits::join_service::{JoinDecision, JoinService, PublicJoin};
-use crate::domain::circuits::public_page::{AccessMode, PageGate, PublicSettings};
+use crate::domain::circuits::page_pass::PassKey;
+use crate::domain::circuits::public_page::{AccessMode, PageGate, PageKey, PublicSettings};
 use crate::domain::circuits::public_page_service::PublicPageService;
 use crate::domain::circuits::roles::MemberRole;
 use crate::domain::testing::{
@@ -63,6 +64,7 @@ fn world(page: impl FnOnce(&mut PublicSettings)) -> World {
         clock: clock.clone(),
         hasher: hasher.clone(),
         limiter: Arc::new(CountingLimiter::default()),
+        passes: PassKey::derived_from(b"the secret of the test deployment"),
     });
     World {
         pages: PublicPageService {
@@ -97,7 +99,7 @@ fn protected(public: &mut PublicSettings) {
 async fn a_page_that_is_not_enabled_is_not_found() {
     let w = world(|p| p.enabled = false);
     assert_refused(
-        w.pages.public_page(&cid("c"), None, reader()).await,
+        w.pages.public_page(&cid("c"), PageKey::Password(None), reader()).await,
         ErrorKind::NotFound,
         "not_found",
     );
@@ -109,7 +111,7 @@ async fn a_page_of_a_circuit_that_forbids_public_visibility_is_not_found() {
     w.store
         .update_circuit("c", |c| c.settings.allow_public_visibility = false);
     assert_refused(
-        w.pages.public_page(&cid("c"), None, reader()).await,
+        w.pages.public_page(&cid("c"), PageKey::Password(None), reader()).await,
         ErrorKind::NotFound,
         "not_found",
     );
@@ -122,37 +124,87 @@ async fn a_scheduled_page_opens_at_its_date_and_not_before() {
         p.scheduled_date = Some(start_of_test() + chrono::Duration::hours(1));
     });
     assert_refused(
-        w.pages.public_page(&cid("c"), None, reader()).await,
+        w.pages.public_page(&cid("c"), PageKey::Password(None), reader()).await,
         ErrorKind::NotFound,
         "not_found",
     );
     w.clock.advance(chrono::Duration::hours(1));
-    let page = w.pages.public_page(&cid("c"), None, reader()).await.unwrap();
+    let page = w
+        .pages
+        .public_page(&cid("c"), PageKey::Password(None), reader())
+        .await
+        .unwrap();
     assert_eq!(page.settings.public_name, "Cooperativa Cafe Sul");
 }
 
 #[tokio::test]
 async fn a_protected_page_opens_only_with_its_password() {
     let w = world(protected);
-    let missing = w.pages.public_page(&cid("c"), None, reader()).await;
+    let missing = w.pages.public_page(&cid("c"), PageKey::Password(None), reader()).await;
     assert_refused(missing, ErrorKind::Unauthenticated, "access_password_required");
-    let wrong = w.pages.public_page(&cid("c"), Some("guess"), reader()).await;
+    let wrong = w
+        .pages
+        .public_page(&cid("c"), PageKey::Password(Some("guess")), reader())
+        .await;
     assert_refused(wrong, ErrorKind::Unauthenticated, "access_password_required");
     assert!(
         w.pages
-            .public_page(&cid("c"), Some(PAGE_PASSWORD), reader())
+            .public_page(&cid("c"), PageKey::Password(Some(PAGE_PASSWORD)), reader())
             .await
             .is_ok()
     );
 }
 
 #[tokio::test]
+async fn a_pass_opens_a_protected_page_until_it_expires_or_the_password_changes() {
+    let w = world(protected);
+    let wrong = w.pages.issue_pass(&cid("c"), "guess", reader()).await;
+    assert_refused(wrong, ErrorKind::Unauthenticated, "access_password_required");
+    let pass = w.pages.issue_pass(&cid("c"), PAGE_PASSWORD, reader()).await.unwrap();
+    assert_eq!(pass.lifetime.as_secs(), 12 * 3600);
+    let with_pass = |token: String| {
+        let pages = &w.pages;
+        async move { pages.public_page(&cid("c"), PageKey::Pass(&token), reader()).await }
+    };
+    assert!(with_pass(pass.token.clone()).await.is_ok());
+    assert_refused(
+        with_pass("forged".into()).await,
+        ErrorKind::Unauthenticated,
+        "access_password_required",
+    );
+    w.clock.advance(chrono::Duration::hours(12));
+    assert_refused(
+        with_pass(pass.token.clone()).await,
+        ErrorKind::Unauthenticated,
+        "access_password_required",
+    );
+
+    let renewed = w.pages.issue_pass(&cid("c"), PAGE_PASSWORD, reader()).await.unwrap();
+    w.store.update_circuit("c", |c| {
+        if let Some(public) = c.public.as_mut() {
+            public.access_password_hash = Some(PlainHasher::hash_of("a-new-password"));
+        }
+    });
+    assert_refused(
+        with_pass(renewed.token).await,
+        ErrorKind::Unauthenticated,
+        "access_password_required",
+    );
+}
+
+#[tokio::test]
 async fn an_empty_or_oversized_page_password_is_refused_without_hashing() {
     let w = world(protected);
-    let empty = w.pages.public_page(&cid("c"), Some(""), reader()).await;
+    let empty = w
+        .pages
+        .public_page(&cid("c"), PageKey::Password(Some("")), reader())
+        .await;
     assert_refused(empty, ErrorKind::Unauthenticated, "access_password_required");
     let huge = "x".repeat(257);
-    let oversized = w.pages.public_page(&cid("c"), Some(&huge), reader()).await;
+    let oversized = w
+        .pages
+        .public_page(&cid("c"), PageKey::Password(Some(&huge)), reader())
+        .await;
     assert_refused(oversized, ErrorKind::Unauthenticated, "access_password_required");
     assert_eq!(w.hasher.verifications(), 0);
 }
@@ -171,7 +223,11 @@ async fn a_published_item_that_left_the_circuit_is_not_shown() {
         }])
         .await
         .unwrap();
-    let page = w.pages.public_page(&cid("c"), None, reader()).await.unwrap();
+    let page = w
+        .pages
+        .public_page(&cid("c"), PageKey::Password(None), reader())
+        .await
+        .unwrap();
     let shown: Vec<&str> = page.published_items.iter().map(|i| i.dfid.as_str()).collect();
     assert_eq!(shown, vec![dfid(1).as_str()]);
 }
@@ -305,14 +361,20 @@ async fn ten_wrong_page_passwords_lock_that_client_alone() {
     let w = world(protected);
     let guesser = IpAddr::from([198, 51, 100, 66]);
     for _ in 0..10 {
-        let wrong = w.pages.public_page(&cid("c"), Some("guess"), guesser).await;
+        let wrong = w
+            .pages
+            .public_page(&cid("c"), PageKey::Password(Some("guess")), guesser)
+            .await;
         assert_refused(wrong, ErrorKind::Unauthenticated, "access_password_required");
     }
-    let locked = w.pages.public_page(&cid("c"), Some(PAGE_PASSWORD), guesser).await;
+    let locked = w
+        .pages
+        .public_page(&cid("c"), PageKey::Password(Some(PAGE_PASSWORD)), guesser)
+        .await;
     assert_refused(locked, ErrorKind::RateLimited, "rate_limited");
     assert!(
         w.pages
-            .public_page(&cid("c"), Some(PAGE_PASSWORD), reader())
+            .public_page(&cid("c"), PageKey::Password(Some(PAGE_PASSWORD)), reader())
             .await
             .is_ok(),
         "the right password from anyone else still opens the page"
@@ -324,10 +386,16 @@ async fn an_ipv6_guesser_is_counted_by_its_64_not_by_each_address() {
     let w = world(protected);
     for host in 0..10u16 {
         let address = IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, host]);
-        let _ = w.pages.public_page(&cid("c"), Some("guess"), address).await;
+        let _ = w
+            .pages
+            .public_page(&cid("c"), PageKey::Password(Some("guess")), address)
+            .await;
     }
     let same_64 = IpAddr::from([0x2001, 0xdb8, 0, 1, 0xffff, 0, 0, 1]);
-    let locked = w.pages.public_page(&cid("c"), Some(PAGE_PASSWORD), same_64).await;
+    let locked = w
+        .pages
+        .public_page(&cid("c"), PageKey::Password(Some(PAGE_PASSWORD)), same_64)
+        .await;
     assert_refused(locked, ErrorKind::RateLimited, "rate_limited");
 }
 
