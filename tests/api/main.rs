@@ -30,4 +30,5 @@ mod security;
 mod spec;
 mod storage;
 mod tenancy;
+mod web_pages;
 mod webhooks;

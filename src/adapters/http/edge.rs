@@ -402,14 +402,17 @@ fn json_has_nul(bytes: &[u8]) -> bool {
 }
 
 /// Errors that poem produced on its own (plain text) get the error shape; JSON error bodies
-/// from handlers (ours, or a health check's 503 document) are left as they are.
+/// from handlers (ours, or a health check's 503 document) and the web pages' own error pages
+/// are left as they are.
 fn needs_shaping(response: &Response) -> bool {
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         // EPCIS answers its query errors in its own shape (RFC 7807, as its binding says).
-        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("application/problem+json"));
+        .is_some_and(|v| {
+            v.starts_with("application/json") || v.starts_with("application/problem+json") || v.starts_with("text/html")
+        });
     response.status().as_u16() >= 400 && response.data::<ShapedError>().is_none() && !is_json
 }
 

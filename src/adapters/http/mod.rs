@@ -33,6 +33,7 @@ mod strict_types;
 mod transfers_api;
 mod types;
 mod views;
+mod web;
 mod webhooks_api;
 
 use std::sync::Arc;
@@ -208,6 +209,7 @@ pub fn endpoint(parts: HttpParts) -> impl Endpoint {
             poem::endpoint::make_sync(move |_| poem::web::Html(docs.clone())),
         )
         .nest("/", service);
+    let route = web::mount(route);
     let cors = (!parts.cors_allowed_origins.is_empty()).then(|| {
         Cors::new()
             .allow_origins(parts.cors_allowed_origins.iter().map(String::as_str))
@@ -227,7 +229,7 @@ pub fn endpoint(parts: HttpParts) -> impl Endpoint {
                 "ratelimit-reset",
             ])
     });
-    route
+    web::resolver_pages(route)
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .data(parts.state)
         .with(CatchPanic::new())

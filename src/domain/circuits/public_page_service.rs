@@ -1,6 +1,7 @@
 //! Public pages: the settings managers write, and the page anyone may read.
 
 use crate::domain::circuits::circuit::CircuitId;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use crate::domain::circuits::membership::circuit_member;
 use crate::domain::circuits::ports::{CircuitItemRepo, CircuitRepo, MemberRepo};
 use crate::domain::circuits::public_page::{AccessMode, PageGate, PageKey, PagePass, PublicSettings};
 use crate::domain::circuits::roles::Permission;
+use crate::domain::epcis::Epc;
 use crate::domain::identity::access::{Principal, RequestMeta};
 use crate::domain::items::dfid::Dfid;
 use crate::domain::items::event::Event;
@@ -31,6 +33,9 @@ combined_port!(
 
 /// Circuits the resolver looks at for one item: an item is rarely published by more than a few.
 const PUBLISHERS_TRIED: u32 = 20;
+
+/// EPCs one item page looks up for its lineage links.
+const MAX_LINKED_EPCS: usize = 50;
 
 pub struct PublicPageService {
     pub(crate) store: Arc<dyn PublicPageStore>,
@@ -247,6 +252,45 @@ impl PublicPageService {
             .await?
             .ok_or_else(|| Error::not_found("item"))?;
         Ok((public, item))
+    }
+
+    /// Of the items `epcs` name (an `epc` canonical identifier, or this service's own item URL
+    /// `.../id/{dfid}`), those the circuit's page publishes, as `(epc, dfid)`: the lineage a
+    /// public item page may link. Anything else is left out without saying why. The caller has
+    /// already passed the page's gate.
+    pub async fn published_by_epc(&self, circuit_id: &CircuitId, epcs: &[String]) -> Result<Vec<(String, String)>> {
+        let mut named: Vec<(String, String)> = Vec::new();
+        // Identifiers hold EPCs in canonical form; events keep them as captured.
+        let mut as_captured: HashMap<String, Vec<String>> = HashMap::new();
+        for epc in epcs.iter().take(MAX_LINKED_EPCS) {
+            match epc.rsplit_once("/id/").and_then(|(_, dfid)| Dfid::parse(dfid).ok()) {
+                Some(dfid) => named.push((epc.clone(), dfid.as_str().to_owned())),
+                None => {
+                    if let Ok(canonical) = Epc::parse(epc) {
+                        as_captured
+                            .entry(canonical.as_str().to_owned())
+                            .or_default()
+                            .push(epc.clone());
+                    }
+                }
+            }
+        }
+        if !as_captured.is_empty() {
+            let lookups: Vec<(String, String)> =
+                as_captured.keys().map(|epc| ("epc".to_owned(), epc.clone())).collect();
+            for (_, canonical, dfid) in self.store.canonical_owners(&lookups).await? {
+                for epc in as_captured.get(&canonical).map(Vec::as_slice).unwrap_or_default() {
+                    named.push((epc.clone(), dfid.clone()));
+                }
+            }
+        }
+        let mut published = Vec::new();
+        for (epc, dfid) in named {
+            if self.store.is_published(circuit_id, &dfid).await? && self.store.holds_item(circuit_id, &dfid).await? {
+                published.push((epc, dfid));
+            }
+        }
+        Ok(published)
     }
 
     /// A pass for a `Protected` page, given its password (see [`PageGate::issue_pass`]).
