@@ -13,7 +13,7 @@ if [ ! -x /usr/bin/chromium ]; then
   $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null
 fi
 node_dir="$out/node"
-if [ ! -d "$node_dir/node_modules/playwright-core" ] || [ ! -d "$node_dir/node_modules/axe-core" ]; then
+if ! cmp -s tests/browser/package.json "$node_dir/package.json"; then
   mkdir -p "$node_dir"
   cp tests/browser/package.json "$node_dir/"
   (cd "$node_dir" && npm install --silent --no-audit --no-fund)

@@ -10,6 +10,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { chromium } = require("playwright-core");
 const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const jsqrSource = fs.readFileSync(require.resolve("jsqr/dist/jsQR.js"), "utf8");
 
 const [base, shots, binary, database] = process.argv.slice(2);
 const origin = new URL(base).origin;
@@ -191,9 +192,30 @@ async function main() {
 
   const itemPath = `/p/${world.circuit}/items/${world.lot}`;
   try {
+    let printed;
+    await step("the item's QR code, read by jsQR, holds the resolver URL of its EPC", async () => {
+      const { context, page } = await open(DESKTOP, "pt-BR");
+      await page.goto(`${origin}${itemPath}`);
+      await page.evaluate(jsqrSource);
+      printed = await page.evaluate(async () => {
+        const image = document.querySelector("img.qr");
+        await image.decode();
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 400;
+        const drawing = canvas.getContext("2d");
+        drawing.fillStyle = "#fff";
+        drawing.fillRect(0, 0, 400, 400);
+        drawing.drawImage(image, 20, 20, 360, 360);
+        const read = window.jsQR(drawing.getImageData(0, 0, 400, 400).data, 400, 400);
+        return read && read.data;
+      });
+      assert.equal(printed, `${base}/id/${world.lot}`);
+      await context.close();
+    });
+
     await step("the QR code's URL resolves to the item page, and the panel verifies it (pt-BR, phone)", async () => {
       const { context, page } = await open(PHONE, "pt-BR");
-      const response = await page.goto(`${origin}/id/${world.lot}`);
+      const response = await page.goto(printed);
       assert.equal(new URL(page.url()).pathname, itemPath);
       assert.equal(response.status(), 200);
       assert.equal(await page.getAttribute("html", "lang"), "pt-BR");
