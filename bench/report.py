@@ -15,7 +15,7 @@ import sys
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(BENCH, "results")
-ORDER = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "I1", "I2", "S1", "P8", "P9", "P10", "R1", "R2", "R3", "R4"]
+ORDER = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "I1", "I2", "S1", "P8", "P9", "P10", "P11", "P12", "R1", "R2", "R3", "R4"]
 
 
 def sort_key(row):

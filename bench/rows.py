@@ -129,6 +129,18 @@ def p11(times, events, pg_insert, trace):
     ]
 
 
+def p12(run, page_bytes, pg_select):
+    run, size, pg = json.loads(run), int(page_bytes), float(pg_select)
+    ok = run["p99_ms"] <= 20 and errors(run, "200") == 0
+    return [
+        row("P12", "GET /p/{circuit}/items/{dfid} (public item page, 3 events), 32 conns", wrk_line(run, "200"),
+            "p99 <= 20 ms, 0 errors", ok, f"pgbench indexed SELECT: {pg:,.0f} tps (x{run['rps'] / pg:.2f})",
+            percentiles(run)),
+        row("P12b", "item page weight: page, CSS, script, QR code, proof bundle, log key", f"{size / 1024:.1f} KB",
+            "< 100 KB", size < 100 * 1024),
+    ]
+
+
 # Rows one pushed new item writes: the item, its identifier and canonical name, two events and
 # their log entries, the local item's mapping, the operation, the circuit entry, two triggers,
 # the activity, the first version with its log entry, and the version number on the item.

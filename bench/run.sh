@@ -6,16 +6,16 @@
 #
 # Scenarios (targets in ../shared/design/QUALITY.md): p1 p2 p3 p6 p7 (throughput, main server),
 # i1 i2 s1 (bulk import, batch push, dashboards), p10 (transparency log), p11 (EPCIS capture and
-# trace), p8 (memory), p4 p5 (login, own server), p9 (start time), r1 r2 r3 r4 (fault drills), soak.
+# trace), p12 (public item page), p8 (memory), p4 p5 (login, own server), p9 (start time), r1 r2 r3 r4 (fault drills), soak.
 # BENCH_SECONDS (30), LOGIN_SECONDS (60) and SOAK_MINUTES (10) shorten the runs. BENCH_PROFILE=1
 # also records the server with perf during P1, P3, P6 and P7 and writes flame graphs
 # (bench/results/flame-<commit>-<scenario>.svg; needs linux-perf and inferno). BENCH_BIN runs
 # another build unbuilt (an older commit's release binary, for a before/after comparison; name it
 # with BENCH_COMMIT, and give BENCH_LOG_KEY any value when it predates `defarm log keygen`).
 source "$(dirname "$0")/lib.sh"
-for part in throughput bulk log epcis login runtime faults; do source "$BENCH_DIR/scenarios/$part.sh"; done
+for part in throughput bulk log epcis pages login runtime faults; do source "$BENCH_DIR/scenarios/$part.sh"; done
 
-ALL=(p1 p2 p3 p6 p7 i1 i2 s1 p10 p11 p8 p4 p5 p9 r1 r2 r3 r4 soak)
+ALL=(p1 p2 p3 p6 p7 i1 i2 s1 p10 p11 p12 p8 p4 p5 p9 r1 r2 r3 r4 soak)
 SCENARIOS=("$@")
 [ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=("${ALL[@]}")
 for scenario in "${SCENARIOS[@]}"; do
