@@ -35,4 +35,4 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "$base/health" >/dev/null || { echo "the server did not start:"; cut -c1-300 "$run/server.log" | tail -20; exit 1; }
 
-NODE_PATH="$node_dir/node_modules" node tests/browser/pages.js "$base" "$run/shots" "$binary" "$run/defarm.db"
+NODE_PATH="$node_dir/node_modules" timeout 600 node tests/browser/pages.js "$base" "$run/shots" "$binary" "$run/defarm.db"

@@ -179,8 +179,8 @@ async function main() {
   });
   const requests = [];
   const problems = [];
-  async function open(viewport, locale) {
-    const context = await browser.newContext({ viewport, locale });
+  async function open(viewport, locale, javaScriptEnabled = true) {
+    const context = await browser.newContext({ viewport, locale, javaScriptEnabled });
     const page = await context.newPage();
     page.on("request", (request) => requests.push(request.url()));
     page.on("console", (message) => {
@@ -284,6 +284,18 @@ async function main() {
       await context.close();
     });
 
+    await step("without JavaScript the page still shows everything and says how to verify offline", async () => {
+      const { context, page } = await open(PHONE, "en", false);
+      await page.goto(`${origin}${itemPath}?lang=en`);
+      const panel = await page.getAttribute("#verification", "data-verification");
+      assert.equal(panel, "pending");
+      const text = await page.textContent("#verification");
+      assert.ok(text.includes("needs JavaScript") && text.includes("defarm verify proof.json --key"), text);
+      assert.ok((await page.textContent("main")).includes("torra"));
+      await page.screenshot({ path: path.join(shots, "item-no-javascript-en-phone.png"), fullPage: true });
+      await context.close();
+    });
+
     await step("an item page weighs under 100 KB in all", async () => {
       const { context, page } = await open(PHONE, "pt-BR");
       let bytes = 0;
@@ -342,6 +354,13 @@ async function main() {
   fs.writeFileSync(path.join(shots, "timeline.txt"), timeline.join("\n") + "\n");
   console.log(timeline.join("\n"));
 }
+
+// Every wait above has its own bound; this one bounds the whole run.
+const deadline = setTimeout(() => {
+  console.error("the browser checks did not finish within 5 minutes");
+  process.exit(1);
+}, 5 * 60 * 1000);
+deadline.unref();
 
 main().catch((error) => {
   console.error(error);
