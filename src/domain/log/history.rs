@@ -54,6 +54,19 @@ pub struct ProofBundle {
     pub pending: usize,
 }
 
+/// What a public page shows of an item: the facts of its public proof bundle without their
+/// proofs (the page's verification panel fetches the bundle itself).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicRecord {
+    /// Newest first, each with whether its document is withheld (it names an identifier that
+    /// is not canonical).
+    pub versions: Vec<(ItemVersion, bool)>,
+    /// The newest `Public` events.
+    pub events: Vec<Event>,
+    pub events_truncated: bool,
+    pub verifier_key: String,
+}
+
 pub struct HistoryService {
     pub(crate) store: Arc<dyn HistoryStore>,
     pub(crate) log: Arc<LogService>,
@@ -155,6 +168,28 @@ impl HistoryService {
         let events = self.store.public_events(&item.dfid, limit).await?;
         self.assemble(item.dfid.clone(), checkpoint, versions, events, Vec::new())
             .await
+    }
+
+    /// What a public page shows of the item: the facts `public_bundle` proves, at most
+    /// `max_events` of its events, in two reads.
+    pub async fn public_record(&self, item: &Item, max_events: usize) -> Result<PublicRecord> {
+        let versions = self.store.versions(&item.dfid).await?;
+        let limit = u32::try_from(max_events + 1).unwrap_or(u32::MAX);
+        let mut events = self.store.public_events(&item.dfid, limit).await?;
+        let events_truncated = events.len() > max_events;
+        events.truncate(max_events);
+        Ok(PublicRecord {
+            versions: versions
+                .into_iter()
+                .map(|v| {
+                    let withheld = version_identifiers(&v).iter().any(|i| !i.is_canonical());
+                    (v, withheld)
+                })
+                .collect(),
+            events,
+            events_truncated,
+            verifier_key: self.log.verifier_key(),
+        })
     }
 
     /// The bundle of these facts, proved against `checkpoint`; keeps the newest

@@ -31,6 +31,10 @@ use crate::domain::{Error, ErrorKind};
 /// The cookie a page pass lives in, scoped to its circuit's pages.
 const PASS_COOKIE: &str = "defarm_page";
 
+/// Newest `Public` events an item page lists (the proof bundle carries more), so a page stays
+/// light whatever the item's history.
+const PAGE_EVENTS: usize = 100;
+
 const SITE_CSS: &str = include_str!("assets/site.css");
 const VERIFY_JS: &str = include_str!("assets/verify.js");
 
@@ -163,21 +167,21 @@ async fn item_page(
             .public_pages
             .published_item(&id, &dfid, reader.key(), reader.client.meta.ip)
             .await?;
-        let bundle = state.history.public_bundle(&item).await?;
-        let events: Vec<_> = bundle.events.iter().map(|(event, _)| event).collect();
+        let record = state.history.public_record(&item, PAGE_EVENTS).await?;
+        let events: Vec<_> = record.events.iter().collect();
         let linked = state
             .public_pages
             .published_by_epc(&id, &story::mentioned_epcs(&events))
             .await?;
         let lineage = story::lineage(&events, &item.dfid, &linked);
-        Ok::<_, Error>((settings, item, bundle, lineage))
+        Ok::<_, Error>((settings, item, record, lineage))
     };
-    let (settings, item, bundle, lineage) = match found.await {
+    let (settings, item, record, lineage) = match found.await {
         Ok(found) => found,
         Err(err) => return refusal(&reader, &circuit_id, Some(&dfid), &path, err),
     };
     let identifiers: Vec<&Identifier> = item.identifiers.iter().filter(|i| i.is_canonical()).collect();
-    let events: Vec<_> = bundle.events.iter().map(|(event, _)| event).collect();
+    let events: Vec<_> = record.events.iter().collect();
     let content = pages::item(
         reader.lang,
         &pages::ItemContent {
@@ -185,10 +189,10 @@ async fn item_page(
             dfid: &item.dfid,
             identifiers: identifiers.clone(),
             timeline: story::timeline(&events),
-            events_truncated: bundle.events_truncated,
-            versions: story::versions(&bundle.versions),
+            events_truncated: record.events_truncated,
+            versions: story::versions(&record.versions),
             lineage,
-            verifier_key: &bundle.verifier_key,
+            verifier_key: &record.verifier_key,
         },
     );
     let title = pages::item_title(&item.dfid, &identifiers);

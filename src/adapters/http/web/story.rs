@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::domain::Timestamp;
 use crate::domain::items::event::Event;
-use crate::domain::log::history::VersionSeen;
+use crate::domain::items::version::ItemVersion;
 
 /// Metadata entries a native event shows.
 const MAX_DETAILS: usize = 12;
@@ -230,15 +230,16 @@ pub struct VersionEntry {
     pub changes: Vec<String>,
 }
 
-/// The versions newest first, each with what it changed.
-pub fn versions(seen: &[VersionSeen]) -> Vec<VersionEntry> {
-    let mut oldest_first: Vec<&VersionSeen> = seen.iter().collect();
-    oldest_first.sort_by_key(|v| v.version.version);
+/// The versions (each with whether its document is withheld) newest first, each with what it
+/// changed.
+pub fn versions(seen: &[(ItemVersion, bool)]) -> Vec<VersionEntry> {
+    let mut oldest_first: Vec<&(ItemVersion, bool)> = seen.iter().collect();
+    oldest_first.sort_by_key(|(v, _)| v.version);
     let mut previous: Option<Value> = None;
     let mut entries = Vec::new();
-    for seen in oldest_first {
-        let document = (!seen.withheld)
-            .then(|| serde_json::from_str::<Value>(&seen.version.document).ok())
+    for (version, withheld) in oldest_first {
+        let document = (!withheld)
+            .then(|| serde_json::from_str::<Value>(&version.document).ok())
             .flatten();
         let changes = match (&previous, &document) {
             (Some(before), Some(after)) => changed(before, after),
@@ -246,10 +247,10 @@ pub fn versions(seen: &[VersionSeen]) -> Vec<VersionEntry> {
             _ => Vec::new(),
         };
         entries.push(VersionEntry {
-            number: seen.version.version,
-            kind: seen.version.change.kind.clone(),
-            when: when(&seen.version.change.changed_at),
-            withheld: seen.withheld,
+            number: version.version,
+            kind: version.change.kind.clone(),
+            when: when(&version.change.changed_at),
+            withheld: *withheld,
             changes,
         });
         previous = document;
