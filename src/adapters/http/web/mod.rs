@@ -26,6 +26,7 @@ use super::history_api::ProofBundleView;
 use crate::domain::circuits::circuit::CircuitId;
 use crate::domain::circuits::public_page::{AccessMode, PageKey, PublicSettings};
 use crate::domain::items::identifier::Identifier;
+use crate::domain::items::item::Item;
 use crate::domain::{Error, ErrorKind};
 
 /// The cookie a page pass lives in, scoped to its circuit's pages.
@@ -78,6 +79,21 @@ impl Reader {
             pass: pass_cookie(req),
             client,
         }
+    }
+
+    /// An item the circuit's page publishes, through the page's gate with this reader's pass.
+    async fn published_item(
+        &self,
+        state: &AppState,
+        circuit_id: &str,
+        dfid: &str,
+    ) -> Result<(CircuitId, PublicSettings, Item), Error> {
+        let id = CircuitId::parse(circuit_id)?;
+        let (settings, item) = state
+            .public_pages
+            .published_item(&id, dfid, self.key(), self.client.meta.ip)
+            .await?;
+        Ok((id, settings, item))
     }
 
     fn key(&self) -> PageKey<'_> {
@@ -162,11 +178,7 @@ async fn item_page(
     let reader = Reader::new(req, &query, client);
     let path = format!("/p/{circuit_id}/items/{dfid}");
     let found = async {
-        let id = CircuitId::parse(&circuit_id)?;
-        let (settings, item) = state
-            .public_pages
-            .published_item(&id, &dfid, reader.key(), reader.client.meta.ip)
-            .await?;
+        let (id, settings, item) = reader.published_item(&state, &circuit_id, &dfid).await?;
         let record = state.history.public_record(&item, PAGE_EVENTS).await?;
         let events: Vec<_> = record.events.iter().collect();
         let linked = state
@@ -215,16 +227,7 @@ async fn qr_code(
     Path((circuit_id, dfid)): Path<(String, String)>,
 ) -> Response {
     let reader = Reader::new(req, &LangQuery { lang: None }, client);
-    let item = match CircuitId::parse(&circuit_id) {
-        Ok(id) => {
-            state
-                .public_pages
-                .published_item(&id, &dfid, reader.key(), reader.client.meta.ip)
-                .await
-        }
-        Err(err) => Err(err),
-    };
-    let (settings, item) = match item {
+    let (_, settings, item) = match reader.published_item(&state, &circuit_id, &dfid).await {
         Ok(found) => found,
         Err(err) => return plain_refusal(err),
     };
@@ -254,11 +257,7 @@ async fn proof_bundle(
 ) -> Response {
     let reader = Reader::new(req, &LangQuery { lang: None }, client);
     let bundle = async {
-        let id = CircuitId::parse(&circuit_id)?;
-        let (settings, item) = state
-            .public_pages
-            .published_item(&id, &dfid, reader.key(), reader.client.meta.ip)
-            .await?;
+        let (_, settings, item) = reader.published_item(&state, &circuit_id, &dfid).await?;
         Ok::<_, Error>((settings, state.history.public_bundle(&item).await?))
     };
     let (settings, bundle) = match bundle.await {
