@@ -124,7 +124,8 @@ impl PublicPagesApi {
     /// The resolver behind every item's EPC (`{PUBLIC_BASE_URL}/id/{dfid}`, the URL a QR code
     /// holds): 303 to the item's page on the public page of a circuit that publishes it (the
     /// earliest publication whose page is open); 404 otherwise, the same for an item that does
-    /// not exist and one nobody publishes. No credentials.
+    /// not exist and one nobody publishes (as an HTML page when the request accepts
+    /// `text/html`: browsers follow QR codes here). No credentials.
     #[oai(path = "/id/:dfid", method = "get", operation_id = "resolve_item")]
     async fn resolve_item(&self, state: State<'_>, dfid: Path<String>) -> ApiResult<ItemResolved> {
         let circuit_id = state.public_pages.publishing_circuit(&dfid.0).await?;
