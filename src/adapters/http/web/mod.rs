@@ -25,6 +25,7 @@ use super::caller::PublicClient;
 use super::history_api::ProofBundleView;
 use crate::domain::circuits::circuit::CircuitId;
 use crate::domain::circuits::public_page::{AccessMode, PageKey, PublicSettings};
+use crate::domain::items::dfid::Dfid;
 use crate::domain::items::identifier::Identifier;
 use crate::domain::items::item::Item;
 use crate::domain::{Error, ErrorKind};
@@ -125,16 +126,14 @@ async fn circuit_page(
 ) -> Response {
     let reader = Reader::new(req, &query, client);
     let path = format!("/p/{circuit_id}");
-    let page = match CircuitId::parse(&circuit_id) {
-        Ok(id) => {
-            state
-                .public_pages
-                .public_page(&id, reader.key(), reader.client.meta.ip)
-                .await
-        }
-        Err(err) => Err(err),
+    let page = async {
+        let id = CircuitId::parse(&circuit_id)?;
+        state
+            .public_pages
+            .public_page(&id, reader.key(), reader.client.meta.ip)
+            .await
     };
-    let page = match page {
+    let page = match page.await {
         Ok(page) => page,
         Err(err) => return refusal(&reader, &circuit_id, None, &path, err),
     };
@@ -144,9 +143,7 @@ async fn circuit_page(
         .map(|item| pages::ItemSummary {
             dfid: &item.dfid,
             identifiers: item.identifiers.iter().collect(),
-            latest: story::timeline(&item.events.iter().collect::<Vec<_>>())
-                .into_iter()
-                .next(),
+            latest: story::latest(&item.events),
         })
         .collect();
     let content = pages::circuit(
@@ -180,12 +177,11 @@ async fn item_page(
     let found = async {
         let (id, settings, item) = reader.published_item(&state, &circuit_id, &dfid).await?;
         let record = state.history.public_record(&item, PAGE_EVENTS).await?;
-        let events: Vec<_> = record.events.iter().collect();
         let linked = state
             .public_pages
-            .published_by_epc(&id, &story::mentioned_epcs(&events))
+            .published_by_epc(&id, &story::mentioned_epcs(&record.events))
             .await?;
-        let lineage = story::lineage(&events, &item.dfid, &linked);
+        let lineage = story::lineage(&record.events, &item.dfid, &linked);
         Ok::<_, Error>((settings, item, record, lineage))
     };
     let (settings, item, record, lineage) = match found.await {
@@ -193,14 +189,13 @@ async fn item_page(
         Err(err) => return refusal(&reader, &circuit_id, Some(&dfid), &path, err),
     };
     let identifiers: Vec<&Identifier> = item.identifiers.iter().filter(|i| i.is_canonical()).collect();
-    let events: Vec<_> = record.events.iter().collect();
     let content = pages::item(
         reader.lang,
         &pages::ItemContent {
             circuit_id: &circuit_id,
             dfid: &item.dfid,
             identifiers: identifiers.clone(),
-            timeline: story::timeline(&events),
+            timeline: story::timeline(&record.events),
             events_truncated: record.events_truncated,
             versions: story::versions(&record.versions),
             lineage,
@@ -300,23 +295,19 @@ async fn unlock(
         client,
     );
     // Only a DFID goes into the address sent back, so the form cannot redirect anywhere else.
-    let item = form
-        .item
-        .filter(|dfid| crate::domain::items::dfid::Dfid::parse(dfid).is_ok());
+    let item = form.item.filter(|dfid| Dfid::parse(dfid).is_ok());
     let back = match &item {
         Some(dfid) => format!("/p/{circuit_id}/items/{dfid}"),
         None => format!("/p/{circuit_id}"),
     };
-    let issued = match CircuitId::parse(&circuit_id) {
-        Ok(id) => {
-            state
-                .public_pages
-                .issue_pass(&id, &form.password, reader.client.meta.ip)
-                .await
-        }
-        Err(err) => Err(err),
+    let issued = async {
+        let id = CircuitId::parse(&circuit_id)?;
+        state
+            .public_pages
+            .issue_pass(&id, &form.password, reader.client.meta.ip)
+            .await
     };
-    match issued {
+    match issued.await {
         Ok(pass) => {
             let secure = if state.public_base_url.starts_with("https://") {
                 "; Secure"

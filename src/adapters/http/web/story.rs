@@ -2,11 +2,13 @@
 //! `Public` events (with EPCIS what, where and why for captured events), the versions and what
 //! each changed, and the lineage the page may link.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use crate::domain::Timestamp;
+use crate::domain::epcis::event::{EpcRole, EventType};
 use crate::domain::items::event::Event;
 use crate::domain::items::version::ItemVersion;
 
@@ -14,15 +16,6 @@ use crate::domain::items::version::ItemVersion;
 const MAX_DETAILS: usize = 12;
 /// Characters of one shown value.
 const MAX_VALUE_CHARS: usize = 160;
-
-/// The five EPCIS 2.0 event types, as captures record them on items.
-const EPCIS_TYPES: [&str; 5] = [
-    "ObjectEvent",
-    "AggregationEvent",
-    "TransactionEvent",
-    "TransformationEvent",
-    "AssociationEvent",
-];
 
 pub struct TimelineEntry {
     pub event_id: String,
@@ -37,11 +30,24 @@ pub struct TimelineEntry {
 }
 
 /// The events newest first.
-pub fn timeline(events: &[&Event]) -> Vec<TimelineEntry> {
-    let mut entries: Vec<(&Timestamp, TimelineEntry)> =
-        events.iter().map(|event| (&event.occurred_at, entry(event))).collect();
-    entries.sort_by(|a, b| b.0.cmp(a.0));
-    entries.into_iter().map(|(_, entry)| entry).collect()
+pub fn timeline(events: &[Event]) -> Vec<TimelineEntry> {
+    let mut newest_first: Vec<&Event> = events.iter().collect();
+    newest_first.sort_by_key(|event| Reverse(event.occurred_at));
+    newest_first.into_iter().map(entry).collect()
+}
+
+/// The newest event's entry, without reading the others.
+pub fn latest(events: &[Event]) -> Option<TimelineEntry> {
+    events
+        .iter()
+        .max_by(|a, b| a.occurred_at.cmp(&b.occurred_at))
+        .map(entry)
+}
+
+/// Whether a capture recorded the event (its type is an EPCIS event type and its metadata the
+/// EPCIS event).
+fn captured(event: &Event) -> bool {
+    EventType::from_text(&event.event_type).is_some()
 }
 
 fn entry(event: &Event) -> TimelineEntry {
@@ -55,7 +61,7 @@ fn entry(event: &Event) -> TimelineEntry {
         why: Vec::new(),
         details: Vec::new(),
     };
-    if !EPCIS_TYPES.contains(&event.event_type.as_str()) {
+    if !captured(event) {
         entry.details = details(meta);
         return entry;
     }
@@ -140,13 +146,13 @@ pub fn when(at: &Timestamp) -> String {
 }
 
 /// Every EPC an EPCIS event's metadata names, with the role it plays.
-fn epcs(meta: &Value) -> Vec<(Role, &str)> {
+fn epcs(meta: &Value) -> Vec<(EpcRole, &str)> {
     let mut named = Vec::new();
     let lists = [
-        ("epcList", Role::Object),
-        ("inputEPCList", Role::Input),
-        ("outputEPCList", Role::Output),
-        ("childEPCs", Role::Child),
+        ("epcList", EpcRole::Listed),
+        ("inputEPCList", EpcRole::Input),
+        ("outputEPCList", EpcRole::Output),
+        ("childEPCs", EpcRole::Child),
     ];
     for (field, role) in lists {
         for epc in meta[field].as_array().map(Vec::as_slice).unwrap_or_default() {
@@ -156,18 +162,9 @@ fn epcs(meta: &Value) -> Vec<(Role, &str)> {
         }
     }
     if let Some(parent) = meta["parentID"].as_str() {
-        named.push((Role::Parent, parent));
+        named.push((EpcRole::Parent, parent));
     }
     named
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Object,
-    Input,
-    Output,
-    Parent,
-    Child,
 }
 
 /// How a linked item relates to the page's item.
@@ -181,10 +178,10 @@ pub enum Relation {
 }
 
 /// Every EPC the EPCIS events among `events` name, for the page to resolve.
-pub fn mentioned_epcs(events: &[&Event]) -> Vec<String> {
+pub fn mentioned_epcs(events: &[Event]) -> Vec<String> {
     let set: BTreeSet<&str> = events
         .iter()
-        .filter(|e| EPCIS_TYPES.contains(&e.event_type.as_str()))
+        .filter(|e| captured(e))
         .flat_map(|e| epcs(&e.metadata).into_iter().map(|(_, epc)| epc))
         .collect();
     set.into_iter().map(str::to_owned).collect()
@@ -194,12 +191,12 @@ pub fn mentioned_epcs(events: &[&Event]) -> Vec<String> {
 /// (`resolved`, `(epc, dfid)`): inputs of a transformation that made it, outputs of one it went
 /// into, the parent it was aggregated into, the children aggregated into it, and others named
 /// with it.
-pub fn lineage(events: &[&Event], dfid: &str, resolved: &[(String, String)]) -> Vec<(Relation, String)> {
+pub fn lineage(events: &[Event], dfid: &str, resolved: &[(String, String)]) -> Vec<(Relation, String)> {
     let item_of: BTreeMap<&str, &str> = resolved.iter().map(|(epc, d)| (epc.as_str(), d.as_str())).collect();
     let mut links = BTreeSet::new();
-    for event in events.iter().filter(|e| EPCIS_TYPES.contains(&e.event_type.as_str())) {
+    for event in events.iter().filter(|e| captured(e)) {
         let named = epcs(&event.metadata);
-        let own_roles: Vec<Role> = named
+        let own_roles: Vec<EpcRole> = named
             .iter()
             .filter(|(_, epc)| item_of.get(epc) == Some(&dfid))
             .map(|(role, _)| *role)
@@ -209,10 +206,10 @@ pub fn lineage(events: &[&Event], dfid: &str, resolved: &[(String, String)]) -> 
                 continue;
             };
             let relation = match (role, own_roles.first()) {
-                (Role::Input, Some(Role::Output)) => Relation::MadeFrom,
-                (Role::Output, Some(Role::Input)) => Relation::WentInto,
-                (Role::Parent, Some(Role::Child)) => Relation::ContainedIn,
-                (Role::Child, Some(Role::Parent)) => Relation::Contains,
+                (EpcRole::Input, Some(EpcRole::Output)) => Relation::MadeFrom,
+                (EpcRole::Output, Some(EpcRole::Input)) => Relation::WentInto,
+                (EpcRole::Parent, Some(EpcRole::Child)) => Relation::ContainedIn,
+                (EpcRole::Child, Some(EpcRole::Parent)) => Relation::Contains,
                 _ => Relation::Related,
             };
             links.insert((relation, (*other).to_owned()));
@@ -346,8 +343,10 @@ mod tests {
             2,
         );
         let weighed = event("weighing", json!({"kg": 412.5, "scale": "b".repeat(400)}), 1);
-        let entries = timeline(&[&weighed, &shipped]);
+        let events = [weighed, shipped];
+        let entries = timeline(&events);
         assert_eq!(entries[0].title, "ObjectEvent", "newest first");
+        assert_eq!(latest(&events).unwrap().event_id, entries[0].event_id);
         assert_eq!(entries[0].what, ["OBSERVE", "EPC × 1"]);
         assert_eq!(entries[0].where_, ["urn:epc:id:sgln:0614141.07346.1234"]);
         assert_eq!(entries[0].why, ["shipping", "in_transit"]);
@@ -368,7 +367,7 @@ mod tests {
             json!({"parentID": "urn:pallet", "childEPCs": ["urn:me"]}),
             2,
         );
-        let events = [&made, &packed];
+        let events = [made, packed];
         assert_eq!(mentioned_epcs(&events), ["urn:a", "urn:hidden", "urn:me", "urn:pallet"]);
         let resolved = [
             ("urn:a".to_owned(), "DFID-A".to_owned()),
