@@ -33,6 +33,6 @@ scenario_p11() {
   pg=$(pgbench -n -c 32 -j 2 -T 10 -D owner="'$OWNER'" -f "$BENCH_DIR/pgbench_insert.sql" "$MAIN_DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
   psql "$MAIN_DB" -qAt -c "SELECT dfid FROM item_identifiers WHERE key = 'epc' AND value LIKE '%H$hops'" >"$ends"
   log "$(wc -l <"$ends") chain ends; $(psql "$MAIN_DB" -qAt -c 'SELECT count(*) FROM items') items"
-  run=$(DFID_FILE="$ends" run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/trace.lua" "$BASE" "Authorization: Bearer $TOKEN")
+  run=$(DFID_FILE="$ends" DFID_PATH="/api/items/{dfid}/trace?direction=backward" run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/dfid_paths.lua" "$BASE" "Authorization: Bearer $TOKEN")
   record p11 "$(printf '%s\n' "${times[@]}" | jq -s -c .)" "$chains" "$pg" "$run"
 }

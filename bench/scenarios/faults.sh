@@ -129,9 +129,9 @@ scenario_r4() {
 
   local load_a load_b
   export DFID_FILE="$WORK/dfids-1k.txt"
-  run_wrk 16 15s "$BENCH_DIR/get_item.lua" "$BASE" "Authorization: Bearer $TOKEN" >"$WORK/r4-a.json" &
+  run_wrk 16 15s "$BENCH_DIR/dfid_paths.lua" "$BASE" "Authorization: Bearer $TOKEN" >"$WORK/r4-a.json" &
   local wrk_a=$!
-  load_b=$(run_wrk 16 15s "$BENCH_DIR/get_item.lua" "$replica" "Authorization: Bearer $TOKEN")
+  load_b=$(run_wrk 16 15s "$BENCH_DIR/dfid_paths.lua" "$replica" "Authorization: Bearer $TOKEN")
   wait "$wrk_a"
   load_a=$(cat "$WORK/r4-a.json")
   stop_replica

@@ -25,6 +25,6 @@ scenario_p12() {
     bytes=$((bytes + $(curl -fsS -o /dev/null -w '%{size_download}' "$BASE$part")))
   done
   pg=$(pgbench -n -c 32 -j 2 -T 10 -D rows=1000 -f "$BENCH_DIR/pgbench_select.sql" "$MAIN_DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
-  run=$(DFID_FILE="$dfids" CIRCUIT="$circuit" run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/item_page.lua" "$BASE")
+  run=$(DFID_FILE="$dfids" DFID_PATH="/p/$circuit/items/{dfid}" run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/dfid_paths.lua" "$BASE")
   record p12 "$run" "$bytes" "$pg"
 }

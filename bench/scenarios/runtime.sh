@@ -7,7 +7,7 @@ scenario_p8() {
   main_server
   if [ "$MAIN_LOADED" != yes ]; then
     run_wrk 32 20s "" "$BASE/health" >/dev/null
-    DFID_FILE="$WORK/dfids-1k.txt" run_wrk 32 20s "$BENCH_DIR/get_item.lua" "$BASE" "Authorization: Bearer $TOKEN" >/dev/null
+    DFID_FILE="$WORK/dfids-1k.txt" run_wrk 32 20s "$BENCH_DIR/dfid_paths.lua" "$BASE" "Authorization: Bearer $TOKEN" >/dev/null
   fi
   record p8 "$MAIN_IDLE_RSS" "$(rss_kb "$SERVER_PID")"
 }

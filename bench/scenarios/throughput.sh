@@ -32,12 +32,12 @@ scenario_p3() {
   MAIN_LOADED=yes
   local auth="Authorization: Bearer $TOKEN" small big pg
   export DFID_FILE="$WORK/dfids-1k.txt"
-  run_wrk 32 10s "$BENCH_DIR/get_item.lua" "$BASE" "$auth" >/dev/null
-  small=$(run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/get_item.lua" "$BASE" "$auth")
+  run_wrk 32 10s "$BENCH_DIR/dfid_paths.lua" "$BASE" "$auth" >/dev/null
+  small=$(run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/dfid_paths.lua" "$BASE" "$auth")
   seed_100k
   export DFID_FILE="$WORK/dfids.txt"
-  run_wrk 32 10s "$BENCH_DIR/get_item.lua" "$BASE" "$auth" >/dev/null
-  big=$(PROFILE_NAME=p3 run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/get_item.lua" "$BASE" "$auth")
+  run_wrk 32 10s "$BENCH_DIR/dfid_paths.lua" "$BASE" "$auth" >/dev/null
+  big=$(PROFILE_NAME=p3 run_wrk 32 "${RUN_SECONDS}s" "$BENCH_DIR/dfid_paths.lua" "$BASE" "$auth")
   pg=$(pgbench -n -c 32 -j 2 -T "$RUN_SECONDS" -D rows=100000 -f "$BENCH_DIR/pgbench_select.sql" "$MAIN_DB" 2>/dev/null | awk '/^tps/ {print $3; exit}')
   record p3 "$small" "$big" "$pg"
 }
