@@ -46,10 +46,18 @@ async fn page(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (u16, reqw
     (status, headers, response.text().await.unwrap())
 }
 
-fn form(fields: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
+/// Sends a `Protected` page's password form.
+async fn unlock(app: &TestApp, circuit_id: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
-        .finish()
+        .finish();
+    app.client
+        .post(app.url(&format!("/p/{circuit_id}/unlock")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 fn assert_strict_page(headers: &reqwest::header::HeaderMap) {
@@ -166,18 +174,16 @@ async fn a_protected_page_takes_its_password_once_and_keeps_a_pass_for_its_circu
     assert!(password_form.contains(&format!(r#"action="/p/{id}/unlock""#)) && password_form.contains(&dfid));
     assert!(!password_form.contains("colheita"));
 
-    let unlock = |password: &str, item: &str| {
-        app.client
-            .post(app.url(&format!("/p/{id}/unlock")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[("password", password), ("item", item), ("lang", "en")]))
-            .send()
-    };
-    let wrong = unlock("guess", &dfid).await.unwrap();
+    let wrong = unlock(&app, &id, &[("password", "guess"), ("item", &dfid), ("lang", "en")]).await;
     assert_eq!(wrong.status(), 401);
     assert!(wrong.text().await.unwrap().contains("Wrong password."));
 
-    let right = unlock("lote-42-cafe", &dfid).await.unwrap();
+    let right = unlock(
+        &app,
+        &id,
+        &[("password", "lote-42-cafe"), ("item", &dfid), ("lang", "en")],
+    )
+    .await;
     assert_eq!(right.status(), 303);
     assert_eq!(right.headers()["location"], format!("{path}?lang=en").as_str());
     let cookie = right.headers()["set-cookie"].to_str().unwrap().to_owned();
@@ -204,7 +210,16 @@ async fn a_protected_page_takes_its_password_once_and_keeps_a_pass_for_its_circu
     let (status, _, _) = page(&app, &path, &[("cookie", &forged)]).await;
     assert_eq!(status, 401);
     // An address outside the circuit's pages is never where the form sends anyone.
-    let elsewhere = unlock("lote-42-cafe", "https://evil.example/").await.unwrap();
+    let elsewhere = unlock(
+        &app,
+        &id,
+        &[
+            ("password", "lote-42-cafe"),
+            ("item", "https://evil.example/"),
+            ("lang", "en"),
+        ],
+    )
+    .await;
     assert_eq!(elsewhere.headers()["location"], format!("/p/{id}?lang=en").as_str());
 }
 
@@ -218,24 +233,10 @@ async fn failed_page_passwords_count_as_in_the_api() {
     )
     .await;
     for _ in 0..10 {
-        let wrong = app
-            .client
-            .post(app.url(&format!("/p/{id}/unlock")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[("password", "guess")]))
-            .send()
-            .await
-            .unwrap();
+        let wrong = unlock(&app, &id, &[("password", "guess")]).await;
         assert_eq!(wrong.status(), 401);
     }
-    let locked = app
-        .client
-        .post(app.url(&format!("/p/{id}/unlock")))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("password", "lote-42-cafe")]))
-        .send()
-        .await
-        .unwrap();
+    let locked = unlock(&app, &id, &[("password", "lote-42-cafe")]).await;
     assert_eq!(locked.status(), 429);
     assert!(locked.headers().contains_key("retry-after"));
     // The API counts the same failures: the same client is locked out there too.

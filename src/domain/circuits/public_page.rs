@@ -151,12 +151,11 @@ impl PageGate {
         if public.access_mode != AccessMode::Protected {
             return Ok(());
         }
-        let required = password_required;
         let (Some(password), Some(hash)) = (password, public.access_password_hash.as_ref()) else {
-            return Err(required());
+            return Err(password_required());
         };
         if password.is_empty() || password.len() > 256 {
-            return Err(required());
+            return Err(password_required());
         }
         let lockout = Lockout::new(
             self.limiter.as_ref(),
@@ -172,7 +171,7 @@ impl PageGate {
             PasswordCheck::Match { .. } => Ok(()),
             PasswordCheck::Mismatch => {
                 lockout.record_failure().await;
-                Err(required())
+                Err(password_required())
             }
         }
     }
