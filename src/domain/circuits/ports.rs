@@ -5,6 +5,7 @@ use crate::domain::circuits::circuit::{Circuit, CircuitItem};
 use crate::domain::circuits::join_request::JoinRequest;
 use crate::domain::circuits::operation::{Operation, OperationStatus, OperationType};
 use crate::domain::circuits::roles::{CustomRole, Member};
+use crate::domain::items::item::Item;
 use crate::domain::page::{Page, PageRequest};
 
 #[async_trait::async_trait]
@@ -63,7 +64,11 @@ pub trait CircuitItemRepo: Send + Sync {
     async fn circuit_items(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<CircuitItem>>;
     async fn holds_item(&self, circuit_id: &str, dfid: &str) -> Result<bool>;
     async fn published_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<String>>;
-    async fn is_published(&self, circuit_id: &str, dfid: &str) -> Result<bool>;
+    /// The item, when the circuit both publishes and still holds it: what its public page may
+    /// show. One read, so a page view does not pay a round trip per rule.
+    async fn shown_item(&self, circuit_id: &str, dfid: &str) -> Result<Option<Item>>;
+    /// Up to `limit` of the items the circuit publishes and still holds, in publication order.
+    async fn shown_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<Item>>;
     /// Up to `limit` circuits whose public settings publish the item, the earliest publication
     /// first.
     async fn publishing_circuits(&self, dfid: &str, limit: u32) -> Result<Vec<String>>;

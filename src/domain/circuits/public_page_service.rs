@@ -194,18 +194,11 @@ impl PublicPageService {
         let (circuit, public) = self.gate.enter(circuit_id, key, client).await?;
         let (member_count, _) = self.store.circuit_counts(circuit_id).await?;
         let mut published_items = Vec::new();
-        for dfid in self.store.published_items(circuit_id, 200).await? {
-            let Some(item) = self.store.item(&dfid).await? else {
-                continue;
-            };
-            // An item that left the circuit is no longer shown.
-            if !self.store.holds_item(circuit_id, &dfid).await? {
-                continue;
-            }
+        for item in self.store.shown_items(circuit_id, 200).await? {
             published_items.push(PublishedItem {
+                events: self.store.public_events(&item.dfid, 100).await?,
                 identifiers: item.identifiers.into_iter().filter(Identifier::is_canonical).collect(),
-                events: self.store.public_events(&dfid, 100).await?,
-                dfid,
+                dfid: item.dfid,
             });
         }
         Ok(PublicPage {
@@ -241,14 +234,9 @@ impl PublicPageService {
     ) -> Result<(PublicSettings, Item)> {
         let (_, public) = self.gate.enter(circuit_id, key, client).await?;
         let dfid = Dfid::parse(dfid)?;
-        if !(self.store.is_published(circuit_id, dfid.as_str()).await?
-            && self.store.holds_item(circuit_id, dfid.as_str()).await?)
-        {
-            return Err(Error::not_found("item"));
-        }
         let item = self
             .store
-            .item(dfid.as_str())
+            .shown_item(circuit_id, dfid.as_str())
             .await?
             .ok_or_else(|| Error::not_found("item"))?;
         Ok((public, item))
@@ -286,7 +274,7 @@ impl PublicPageService {
         }
         let mut published = Vec::new();
         for (epc, dfid) in named {
-            if self.store.is_published(circuit_id, &dfid).await? && self.store.holds_item(circuit_id, &dfid).await? {
+            if self.store.shown_item(circuit_id, &dfid).await?.is_some() {
                 published.push((epc, dfid));
             }
         }

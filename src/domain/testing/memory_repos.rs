@@ -241,8 +241,22 @@ impl CircuitItemRepo for MemoryStore {
         Ok(self.items_in(circuit_id).iter().any(|d| d == dfid))
     }
 
-    async fn is_published(&self, circuit_id: &str, dfid: &str) -> Result<bool> {
-        Ok(self.state().published.iter().any(|(c, d)| c == circuit_id && d == dfid))
+    async fn shown_item(&self, circuit_id: &str, dfid: &str) -> Result<Option<Item>> {
+        let published = self.state().published.iter().any(|(c, d)| c == circuit_id && d == dfid);
+        Ok(if published && self.holds_item(circuit_id, dfid).await? {
+            self.item_now(dfid)
+        } else {
+            None
+        })
+    }
+
+    async fn shown_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<Item>> {
+        let mut shown = Vec::new();
+        for dfid in self.published_items(circuit_id, u32::MAX).await? {
+            shown.extend(self.shown_item(circuit_id, &dfid).await?);
+        }
+        shown.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(shown)
     }
 
     async fn published_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<String>> {

@@ -1,12 +1,14 @@
 use std::collections::HashMap;
 
-use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 
-use super::items::circuits_of_user;
+use super::items::{circuits_of_user, item_of};
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::{
-    activity, circuit, circuit_item, circuit_member, circuit_role, join_request, operation, published_item,
+    activity, circuit, circuit_item, circuit_member, circuit_role, item, join_request, operation, published_item,
 };
 use crate::domain::audit::Activity;
 use crate::domain::audit::ports::ActivityRepo;
@@ -18,6 +20,7 @@ use crate::domain::circuits::ports::{
 };
 use crate::domain::circuits::public_page::PublicSettings;
 use crate::domain::circuits::roles::{CustomRole, Member, MemberRole, PermissionSet};
+use crate::domain::items::item::Item;
 use crate::domain::page::{Cursor, Page, PageRequest};
 use crate::domain::{Error, Result};
 
@@ -154,6 +157,31 @@ fn activity_of(row: activity::Model) -> Activity {
         summary: row.summary,
         at: row.at,
     }
+}
+
+/// The items the circuit's public page may show: those it publishes and still holds.
+fn shown(circuit_id: &str) -> Select<item::Entity> {
+    let mut select = item::Entity::find();
+    QuerySelect::query(&mut select)
+        .inner_join(
+            published_item::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((published_item::Entity, published_item::Column::Dfid))
+                        .equals((item::Entity, item::Column::Dfid)),
+                )
+                .add(Expr::col((published_item::Entity, published_item::Column::CircuitId)).eq(circuit_id)),
+        )
+        .inner_join(
+            circuit_item::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((circuit_item::Entity, circuit_item::Column::Dfid))
+                        .equals((item::Entity, item::Column::Dfid)),
+                )
+                .add(Expr::col((circuit_item::Entity, circuit_item::Column::CircuitId)).eq(circuit_id)),
+        );
+    select
 }
 
 #[async_trait::async_trait]
@@ -469,19 +497,25 @@ impl CircuitItemRepo for SqlStore {
             .await
     }
 
-    async fn is_published(&self, circuit_id: &str, dfid: &str) -> Result<bool> {
-        self.db
-            .read("is_published", |c| {
-                Box::pin(async move {
-                    Ok(published_item::Entity::find()
-                        .filter(published_item::Column::CircuitId.eq(circuit_id))
-                        .filter(published_item::Column::Dfid.eq(dfid))
-                        .one(c)
-                        .await?
-                        .is_some())
-                })
-            })
-            .await
+    async fn shown_item(&self, circuit_id: &str, dfid: &str) -> Result<Option<Item>> {
+        let select = shown(circuit_id).filter(item::Column::Dfid.eq(dfid));
+        let row = self
+            .db
+            .read("shown_item", |c| Box::pin(async move { Ok(select.one(c).await?) }))
+            .await?;
+        row.map(item_of).transpose()
+    }
+
+    async fn shown_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<Item>> {
+        let select = shown(circuit_id)
+            .order_by_asc(Expr::col((published_item::Entity, published_item::Column::PublishedAt)))
+            .order_by_asc(Expr::col((item::Entity, item::Column::Dfid)))
+            .limit(u64::from(limit));
+        let rows = self
+            .db
+            .read("shown_items", |c| Box::pin(async move { Ok(select.all(c).await?) }))
+            .await?;
+        rows.into_iter().map(item_of).collect()
     }
 
     async fn published_items(&self, circuit_id: &str, limit: u32) -> Result<Vec<String>> {
