@@ -165,23 +165,30 @@ fn shown(circuit_id: &str) -> Select<item::Entity> {
     QuerySelect::query(&mut select)
         .inner_join(
             published_item::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((published_item::Entity, published_item::Column::Dfid))
-                        .equals((item::Entity, item::Column::Dfid)),
-                )
-                .add(Expr::col((published_item::Entity, published_item::Column::CircuitId)).eq(circuit_id)),
+            item_in_circuit(
+                published_item::Entity,
+                published_item::Column::CircuitId,
+                published_item::Column::Dfid,
+                circuit_id,
+            ),
         )
         .inner_join(
             circuit_item::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((circuit_item::Entity, circuit_item::Column::Dfid))
-                        .equals((item::Entity, item::Column::Dfid)),
-                )
-                .add(Expr::col((circuit_item::Entity, circuit_item::Column::CircuitId)).eq(circuit_id)),
+            item_in_circuit(
+                circuit_item::Entity,
+                circuit_item::Column::CircuitId,
+                circuit_item::Column::Dfid,
+                circuit_id,
+            ),
         );
     select
+}
+
+/// Joins a table keyed by circuit and DFID to the selected item's row, for one circuit.
+fn item_in_circuit<E: EntityTrait, C: ColumnTrait>(table: E, circuit: C, dfid: C, circuit_id: &str) -> Condition {
+    Condition::all()
+        .add(Expr::col((table, dfid)).equals((item::Entity, item::Column::Dfid)))
+        .add(Expr::col((table, circuit)).eq(circuit_id))
 }
 
 #[async_trait::async_trait]
