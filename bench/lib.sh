@@ -5,7 +5,7 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 WORK="$BENCH_DIR/work"
-BIN="${BENCH_BIN:-$ROOT/target/release/defarm}"
+BIN="${BENCH_BIN:-$ROOT/target/production/defarm}"
 BENCH_PORT="${BENCH_PORT:-3900}"
 BASE="http://127.0.0.1:$BENCH_PORT"
 ADMIN_USER=benchadmin
@@ -31,8 +31,9 @@ ensure_tools() {
 
 build_release() {
   [ -n "${BENCH_BIN:-}" ] && { log "running $BENCH_BIN, not building"; return 0; }
-  log "building the release binary"
-  (cd "$ROOT" && cargo build --release --quiet && cargo build --release --quiet --example bare_health)
+  log "building the production binary (the Dockerfile's profile)"
+  (cd "$ROOT" && cargo build --profile production --quiet --bin defarm \
+    && cargo build --profile production --quiet --example bare_health)
 }
 
 start_services() {
@@ -72,7 +73,7 @@ server_process() {
     LOG_SIGNING_KEY="$BENCH_LOG_KEY" \
     DEFARM_ADMIN_USERNAME=$ADMIN_USER DEFARM_ADMIN_EMAIL=bench@example.com DEFARM_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     RATE_LIMIT_PUBLIC_PER_MINUTE=0 LOGIN_MAX_FAILURES=0 DB_POOL_MAX=32 RUST_LOG=warn WEBHOOK_ALLOW_PRIVATE=true \
-    MALLOC_MMAP_THRESHOLD_="${BENCH_MMAP_THRESHOLD:-1048576}" \
+    MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0 \
     "$@" "$BIN" serve >>"$WORK/server-$port.log" 2>&1 &
 }
 
@@ -134,7 +135,7 @@ register_user() {
 
 # Measures one argon2id verification in this build (the login ceiling).
 hash_time_ms() {
-  (cd "$ROOT" && cargo run --release --quiet --example hash_time 2>/dev/null)
+  (cd "$ROOT" && cargo run --profile production --quiet --example hash_time 2>/dev/null)
 }
 
 # Runs wrk and prints its summary as JSON (rps, latency percentiles in ms, errors).

@@ -190,6 +190,11 @@ impl From<TierArg> for defarm::domain::identity::account::Tier {
     }
 }
 
+// mimalloc rather than glibc's malloc: a thread-local heap per worker instead of arena locks, and
+// about 15 % more public pages per second (P12). Its two memory settings are in the README.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // `--version` names the commit, as `/version` does; computed at run time because a build
     // may be given its commit through DEFARM_OVERRIDE_GIT_HASH.

@@ -7,7 +7,7 @@ scenario_p1() {
   main_server
   MAIN_LOADED=yes
   local bare_port=$((BENCH_PORT + 60)) bare_pid bare service
-  "$ROOT/target/release/examples/bare_health" "$bare_port" &
+  "$ROOT/target/production/examples/bare_health" "$bare_port" &
   bare_pid=$!
   wait_healthy "http://127.0.0.1:$bare_port"
   run_wrk 32 5s "" "http://127.0.0.1:$bare_port/health" >/dev/null
