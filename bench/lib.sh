@@ -29,7 +29,7 @@ ensure_tools() {
     python3 -m pip install --quiet --disable-pip-version-check websockets >&2
 }
 
-build_release() {
+build_binaries() {
   [ -n "${BENCH_BIN:-}" ] && { log "running $BENCH_BIN, not building"; return 0; }
   log "building the production binary (the Dockerfile's profile)"
   (cd "$ROOT" && cargo build --profile production --quiet --bin defarm \

@@ -64,7 +64,7 @@ machine() {
 }
 
 ensure_tools
-build_release
+build_binaries
 start_services
 ROWS="$WORK/rows.jsonl"
 : >"$ROWS"
