@@ -11,14 +11,14 @@ use crate::domain::changes::Change;
 use crate::domain::circuits::circuit::Circuit;
 use crate::domain::circuits::membership::circuit_member;
 use crate::domain::circuits::operation_changes::server_event;
-use crate::domain::circuits::push_service::{PushService, open_push};
+use crate::domain::circuits::push_service::PushService;
 use crate::domain::circuits::roles::{Member, Permission};
 use crate::domain::epcis::Epc;
 use crate::domain::identity::access::Principal;
 use crate::domain::items::dfid::Dfid;
 use crate::domain::items::identifier::{IdType, IdentifierInput, Namespace, parse_identifiers};
 use crate::domain::items::item::{Item, ItemStatus, LocalItem};
-use crate::domain::items::relation::item_and_relation;
+use crate::domain::items::relation::ItemRelation;
 use crate::domain::{Error, Result, Timestamp};
 
 /// What a capture's EPCs resolve to, and what resolving them writes.
@@ -69,23 +69,27 @@ impl PushService {
             .collect();
         let mut items = HashMap::new();
         let mut changes = Vec::new();
-        let mut decided: HashMap<&str, Result<String>> = HashMap::new();
         let mut new_epcs = Vec::new();
+        let mut named: Vec<String> = Vec::new();
+        for epc in epcs {
+            match owner_of.get(epc.as_str()) {
+                Some(dfid) => named.push((*dfid).to_owned()),
+                None => new_epcs.push(epc.clone()),
+            }
+        }
+        named.sort();
+        named.dedup();
+        let decided = self
+            .existing_items(principal, circuit, member, &named, now, &mut changes)
+            .await?;
         for epc in epcs {
             let Some(dfid) = owner_of.get(epc.as_str()) else {
-                new_epcs.push(epc.clone());
                 continue;
             };
-            if !decided.contains_key(dfid) {
-                let outcome = self
-                    .existing_item(principal, circuit, member, dfid, now, &mut changes)
-                    .await?;
-                decided.insert(dfid, outcome);
-            }
-            let outcome = match &decided[dfid] {
-                Ok(dfid) => Ok(dfid.clone()),
-                Err(error) if error.is("identifier_conflict") => Err(epc_conflict(epc)),
-                Err(error) => Err(error.clone()),
+            let outcome = match decided.get(*dfid) {
+                Some(Ok(dfid)) => Ok(dfid.clone()),
+                Some(Err(error)) if !error.is("identifier_conflict") => Err(error.clone()),
+                _ => Err(epc_conflict(epc)),
             };
             items.insert(epc.clone(), outcome);
         }
@@ -159,36 +163,54 @@ impl PushService {
         Ok(EpcItems { items, changes, minted })
     }
 
-    /// An existing item named by an EPC: recorded on when the caller may change it, pushed to
-    /// the circuit when the caller owns it and it is not there yet.
-    async fn existing_item(
+    /// The existing items EPCs name, each recorded on when the caller may change it (and
+    /// pushed to the circuit when the caller owns it and it is not there yet), or refused.
+    /// Two reads per thousand items, not three per item: a capture names thousands.
+    async fn existing_items(
         &self,
         principal: &Principal,
         circuit: &Circuit,
         member: &Member,
-        dfid: &str,
+        dfids: &[String],
         now: Timestamp,
         changes: &mut Vec<Change>,
-    ) -> Result<Result<String>> {
+    ) -> Result<HashMap<String, Result<String>>> {
         let store = self.store.as_ref();
-        let conflict = || Error::conflict("identifier_conflict", "identifier conflict");
-        let Some((item, relation)) = item_and_relation(store, dfid, &principal.user_id).await? else {
-            return Ok(Err(conflict()));
-        };
-        if !relation.can_change() {
-            return Ok(Err(conflict()));
+        let mut found: Vec<(Item, ItemRelation)> = store
+            .items_for(dfids, &principal.user_id)
+            .await?
+            .into_iter()
+            .map(|(item, facts)| {
+                let relation = ItemRelation::of(&item, facts, &principal.user_id);
+                (item, relation)
+            })
+            .filter(|(_, relation)| relation.can_change())
+            .collect();
+        found.sort_by(|(a, _), (b, _)| a.dfid.cmp(&b.dfid));
+        let owned: Vec<String> = found
+            .iter()
+            .filter(|(item, relation)| relation.is_owner && item.status == ItemStatus::Active)
+            .map(|(item, _)| item.dfid.clone())
+            .collect();
+        let pushed = store.open_pushes(&circuit.circuit_id, &owned).await?;
+        // An item not found, or one the caller may not change, stays out: a conflict.
+        let mut decided = HashMap::with_capacity(found.len());
+        for (item, relation) in found {
+            let outcome = if item.status != ItemStatus::Active {
+                Err(Error::conflict(
+                    "item_not_active",
+                    format!("this item is {}", item.status.as_str()),
+                ))
+            } else {
+                if relation.is_owner && !pushed.contains(&item.dfid) {
+                    let (_, push) = self.push_changes(circuit, member, &item, false, None, now).await?;
+                    changes.extend(push);
+                }
+                Ok(item.dfid.clone())
+            };
+            decided.insert(item.dfid, outcome);
         }
-        if item.status != ItemStatus::Active {
-            return Ok(Err(Error::conflict(
-                "item_not_active",
-                format!("this item is {}", item.status.as_str()),
-            )));
-        }
-        if relation.is_owner && open_push(store, &circuit.circuit_id, dfid).await?.is_none() {
-            let (_, push) = self.push_changes(circuit, member, &item, false, None, now).await?;
-            changes.extend(push);
-        }
-        Ok(Ok(item.dfid))
+        Ok(decided)
     }
 }
 
@@ -199,4 +221,54 @@ fn epc_conflict(epc: &Epc) -> Error {
         "a canonical identifier already names another item",
     )
     .with_details(json!({ "identifier": { "key": "epc", "value": epc.as_str() } }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::circuits::push_service_tests::open_circuit;
+    use crate::domain::testing::{canonical, cid, dfid, principal, start_of_test};
+
+    fn epc(serial: u64) -> Epc {
+        Epc::parse(&format!("urn:epc:id:sgtin:0614141.107346.{serial}")).unwrap()
+    }
+
+    fn pushed(changes: &[Change]) -> Vec<String> {
+        changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::InsertOperation(operation) => Some(operation.dfid.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_capture_resolves_its_epcs_and_pushes_only_the_callers_items_the_circuit_lacks() {
+        let w = open_circuit();
+        // Serials far from the first minted DFID's sequence, so a minted item is told apart.
+        for (serial, owner) in [(101, "member"), (102, "member"), (103, "stranger")] {
+            w.store
+                .add_item(&dfid(serial), owner, vec![canonical("epc", epc(serial).as_str())]);
+        }
+        // The member's second item is in the circuit already.
+        w.push.push(&principal("member"), &cid("c"), &dfid(102)).await.unwrap();
+        let (circuit, member) = w.push.capturing_member(&principal("member"), "c").await.unwrap();
+
+        let epcs = [epc(101), epc(102), epc(103), epc(104), epc(101)];
+        let plan = w
+            .push
+            .plan_epc_items(&principal("member"), &circuit, &member, &epcs, start_of_test())
+            .await
+            .unwrap();
+
+        assert_eq!(plan.items[&epc(101)].as_ref().unwrap(), &dfid(101));
+        assert_eq!(plan.items[&epc(102)].as_ref().unwrap(), &dfid(102));
+        let refused = plan.items[&epc(103)].as_ref().unwrap_err();
+        assert!(refused.is("identifier_conflict"), "{refused:?}");
+        assert!(!refused.to_string().contains(&dfid(103)), "the conflict names no item");
+        let minted = plan.items[&epc(104)].as_ref().unwrap().clone();
+        assert_eq!(plan.minted, 1);
+        assert_eq!(pushed(&plan.changes), vec![dfid(101), minted]);
+    }
 }

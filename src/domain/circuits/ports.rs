@@ -1,5 +1,7 @@
 //! What circuits need from storage, one trait per thing a use case reads.
 
+use std::collections::HashSet;
+
 use crate::domain::Result;
 use crate::domain::circuits::circuit::{Circuit, CircuitItem};
 use crate::domain::circuits::join_request::JoinRequest;
@@ -56,6 +58,9 @@ pub trait OperationRepo: Send + Sync {
         operation_type: OperationType,
         requester_id: Option<&str>,
     ) -> Result<Option<Operation>>;
+    /// Those of `dfids` with an open push into the circuit: a pending push, or a completed
+    /// one of an item the circuit still holds. A read per thousand items however many.
+    async fn open_pushes(&self, circuit_id: &str, dfids: &[String]) -> Result<HashSet<String>>;
 }
 
 /// Which items a circuit holds and publishes.

@@ -46,7 +46,7 @@ pub trait ItemRepo: Send + Sync {
         Ok(self.items_for(&[dfid.to_owned()], user_id).await?.into_iter().next())
     }
     /// Those of `dfids` that exist, each with how `user_id` relates to it, in no particular
-    /// order: one query however many.
+    /// order: a query per thousand, however many.
     async fn items_for(&self, dfids: &[String], user_id: &str) -> Result<Vec<(Item, ViewerFacts)>>;
     /// Which DFIDs the canonical `(key, value)` names point to: `(key, value, dfid)`.
     async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>>;

@@ -1,5 +1,7 @@
 //! The repository traits over the in-memory store.
 
+use std::collections::HashSet;
+
 use crate::domain::audit::Activity;
 use crate::domain::audit::ports::ActivityRepo;
 use crate::domain::circuits::circuit::{Circuit, CircuitItem};
@@ -221,6 +223,28 @@ impl OperationRepo for MemoryStore {
             })
             .max_by_key(|o| o.created_at)
             .cloned())
+    }
+
+    async fn open_pushes(&self, circuit_id: &str, dfids: &[String]) -> Result<HashSet<String>> {
+        let state = self.state();
+        let held = |dfid: &str| {
+            state
+                .circuit_items
+                .iter()
+                .any(|ci| ci.circuit_id == circuit_id && ci.dfid == dfid)
+        };
+        Ok(state
+            .operations
+            .iter()
+            .filter(|o| {
+                o.circuit_id == circuit_id
+                    && o.operation_type == OperationType::Push
+                    && dfids.contains(&o.dfid)
+                    && (o.status == OperationStatus::Pending
+                        || (o.status == OperationStatus::Completed && held(&o.dfid)))
+            })
+            .map(|o| o.dfid.clone())
+            .collect())
     }
 }
 

@@ -1,12 +1,12 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use super::items::{circuits_of_user, item_of};
-use super::{SqlStore, paged};
+use super::{ROWS_PER_STATEMENT, SqlStore, paged};
 use crate::adapters::db::entities::{
     activity, circuit, circuit_item, circuit_member, circuit_role, item, join_request, operation, published_item,
 };
@@ -462,6 +462,48 @@ impl OperationRepo for SqlStore {
             })
             .await?;
         row.map(operation_of).transpose()
+    }
+
+    async fn open_pushes(&self, circuit_id: &str, dfids: &[String]) -> Result<HashSet<String>> {
+        let mut open = HashSet::new();
+        // Chunks keep each statement under SQLite's bound-parameter limit.
+        for chunk in dfids.chunks(ROWS_PER_STATEMENT) {
+            let held = Query::select()
+                .expr(Expr::val(1))
+                .from(circuit_item::Entity)
+                .and_where(
+                    Expr::col((circuit_item::Entity, circuit_item::Column::CircuitId))
+                        .equals((operation::Entity, operation::Column::CircuitId)),
+                )
+                .and_where(
+                    Expr::col((circuit_item::Entity, circuit_item::Column::Dfid))
+                        .equals((operation::Entity, operation::Column::Dfid)),
+                )
+                .to_owned();
+            let select = operation::Entity::find()
+                .select_only()
+                .column(operation::Column::Dfid)
+                .distinct()
+                .filter(operation::Column::CircuitId.eq(circuit_id))
+                .filter(operation::Column::OperationType.eq(OperationType::Push.as_str()))
+                .filter(operation::Column::Dfid.is_in(chunk.iter().map(String::as_str)))
+                .filter(
+                    Condition::any()
+                        .add(operation::Column::Status.eq(OperationStatus::Pending.as_str()))
+                        .add(
+                            Condition::all()
+                                .add(operation::Column::Status.eq(OperationStatus::Completed.as_str()))
+                                .add(Expr::exists(held)),
+                        ),
+                )
+                .into_tuple::<String>();
+            let rows = self
+                .db
+                .read("open_pushes", |c| Box::pin(async move { Ok(select.all(c).await?) }))
+                .await?;
+            open.extend(rows);
+        }
+        Ok(open)
     }
 }
 

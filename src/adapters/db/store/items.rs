@@ -227,9 +227,83 @@ impl ItemRepo for SqlStore {
     }
 
     async fn items_for(&self, dfids: &[String], user_id: &str) -> Result<Vec<(Item, ViewerFacts)>> {
-        if dfids.is_empty() {
-            return Ok(Vec::new());
+        let mut found = Vec::with_capacity(dfids.len());
+        // Chunks keep each statement under SQLite's bound-parameter limit (a capture names up
+        // to tens of thousands of items).
+        for chunk in dfids.chunks(ROWS_PER_STATEMENT) {
+            found.extend(self.items_for_chunk(chunk, user_id).await?);
         }
+        Ok(found)
+    }
+
+    async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>> {
+        let mut owners = Vec::new();
+        // Chunks keep each statement under SQLite's bound-parameter limit.
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            // A row-value IN, not a chain of ORs: the query builder recurses once per OR.
+            let condition = Expr::tuple([
+                Expr::col(canonical_name::Column::Key),
+                Expr::col(canonical_name::Column::Value),
+            ])
+            .in_tuples(chunk.iter().cloned());
+            let rows = self
+                .db
+                .read("canonical_owners", |c| {
+                    Box::pin(async move { Ok(canonical_name::Entity::find().filter(condition).all(c).await?) })
+                })
+                .await?;
+            owners.extend(rows.into_iter().map(|r| (r.key, r.value, r.dfid)));
+        }
+        Ok(owners)
+    }
+
+    async fn visible_items(&self, user_id: &str, filter: &ItemFilter, page: &PageRequest) -> Result<Page<Item>> {
+        let mut select = item::Entity::find().filter(
+            Condition::any()
+                .add(item::Column::CreatedBy.eq(user_id))
+                .add(item::Column::Dfid.in_subquery(items_in_users_circuits(user_id)))
+                .add(item::Column::Dfid.in_subquery(items_pulled_by(user_id))),
+        );
+        if let Some(circuit_id) = &filter.circuit_id {
+            let in_circuit = Query::select()
+                .column(circuit_item::Column::Dfid)
+                .from(circuit_item::Entity)
+                .and_where(circuit_item::Column::CircuitId.eq(circuit_id.as_str()))
+                .to_owned();
+            select = select.filter(item::Column::Dfid.in_subquery(in_circuit));
+        }
+        if filter.key.is_some() || filter.namespace.is_some() {
+            let mut matching = Query::select();
+            matching
+                .column(item_identifier::Column::Dfid)
+                .from(item_identifier::Entity);
+            if let Some(key) = &filter.key {
+                matching.and_where(item_identifier::Column::Key.eq(key.as_str()));
+            }
+            if let Some(value) = &filter.value {
+                matching.and_where(item_identifier::Column::Value.eq(value.as_str()));
+            }
+            if let Some(namespace) = filter.namespace {
+                matching.and_where(item_identifier::Column::Namespace.eq(namespace.as_str()));
+            }
+            select = select.filter(item::Column::Dfid.in_subquery(matching.to_owned()));
+        }
+        let select = paged(select, item::Column::CreatedAt, item::Column::Dfid, page);
+        let rows = self
+            .db
+            .read("visible_items", |c| Box::pin(async move { Ok(select.all(c).await?) }))
+            .await?;
+        let items = rows.into_iter().map(item_of).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page, |i| Cursor {
+            at: i.created_at,
+            id: i.dfid.clone(),
+        }))
+    }
+}
+
+impl SqlStore {
+    /// `items_for` in one statement (and one for the roles of the viewer's memberships).
+    async fn items_for_chunk(&self, dfids: &[String], user_id: &str) -> Result<Vec<(Item, ViewerFacts)>> {
         let pulled = Query::select()
             .column(item_access::Column::UserId)
             .from(item_access::Entity)
@@ -348,70 +422,6 @@ impl ItemRepo for SqlStore {
             seen.push((item, facts));
         }
         Ok(seen)
-    }
-
-    async fn canonical_owners(&self, names: &[(String, String)]) -> Result<Vec<(String, String, String)>> {
-        let mut owners = Vec::new();
-        // Chunks keep each statement under SQLite's bound-parameter limit.
-        for chunk in names.chunks(ROWS_PER_STATEMENT) {
-            // A row-value IN, not a chain of ORs: the query builder recurses once per OR.
-            let condition = Expr::tuple([
-                Expr::col(canonical_name::Column::Key),
-                Expr::col(canonical_name::Column::Value),
-            ])
-            .in_tuples(chunk.iter().cloned());
-            let rows = self
-                .db
-                .read("canonical_owners", |c| {
-                    Box::pin(async move { Ok(canonical_name::Entity::find().filter(condition).all(c).await?) })
-                })
-                .await?;
-            owners.extend(rows.into_iter().map(|r| (r.key, r.value, r.dfid)));
-        }
-        Ok(owners)
-    }
-
-    async fn visible_items(&self, user_id: &str, filter: &ItemFilter, page: &PageRequest) -> Result<Page<Item>> {
-        let mut select = item::Entity::find().filter(
-            Condition::any()
-                .add(item::Column::CreatedBy.eq(user_id))
-                .add(item::Column::Dfid.in_subquery(items_in_users_circuits(user_id)))
-                .add(item::Column::Dfid.in_subquery(items_pulled_by(user_id))),
-        );
-        if let Some(circuit_id) = &filter.circuit_id {
-            let in_circuit = Query::select()
-                .column(circuit_item::Column::Dfid)
-                .from(circuit_item::Entity)
-                .and_where(circuit_item::Column::CircuitId.eq(circuit_id.as_str()))
-                .to_owned();
-            select = select.filter(item::Column::Dfid.in_subquery(in_circuit));
-        }
-        if filter.key.is_some() || filter.namespace.is_some() {
-            let mut matching = Query::select();
-            matching
-                .column(item_identifier::Column::Dfid)
-                .from(item_identifier::Entity);
-            if let Some(key) = &filter.key {
-                matching.and_where(item_identifier::Column::Key.eq(key.as_str()));
-            }
-            if let Some(value) = &filter.value {
-                matching.and_where(item_identifier::Column::Value.eq(value.as_str()));
-            }
-            if let Some(namespace) = filter.namespace {
-                matching.and_where(item_identifier::Column::Namespace.eq(namespace.as_str()));
-            }
-            select = select.filter(item::Column::Dfid.in_subquery(matching.to_owned()));
-        }
-        let select = paged(select, item::Column::CreatedAt, item::Column::Dfid, page);
-        let rows = self
-            .db
-            .read("visible_items", |c| Box::pin(async move { Ok(select.all(c).await?) }))
-            .await?;
-        let items = rows.into_iter().map(item_of).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page, |i| Cursor {
-            at: i.created_at,
-            id: i.dfid.clone(),
-        }))
     }
 }
 
