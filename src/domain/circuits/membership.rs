@@ -6,27 +6,22 @@ use crate::ports::IdGenerator;
 
 use crate::domain::changes::Change;
 use crate::domain::circuits::circuit::Circuit;
-use crate::domain::circuits::ports::{CircuitRepo, MemberRepo};
+use crate::domain::circuits::ports::MemberRepo;
 use crate::domain::circuits::roles::{Member, Permission};
 use crate::domain::partners::notification::Notification;
 use crate::domain::{Error, Result, Timestamp};
 
 /// The circuit and the caller's membership (404 for non-members, who must not learn that the
 /// circuit exists).
-pub(crate) async fn circuit_member<S: CircuitRepo + MemberRepo + ?Sized>(
+pub(crate) async fn circuit_member<S: MemberRepo + ?Sized>(
     store: &S,
     circuit_id: &str,
     user_id: &str,
 ) -> Result<(Circuit, Member)> {
-    let circuit = store
-        .circuit(circuit_id)
+    store
+        .membership(circuit_id, user_id)
         .await?
-        .ok_or_else(|| Error::not_found("circuit"))?;
-    let member = store
-        .member(circuit_id, user_id)
-        .await?
-        .ok_or_else(|| Error::not_found("circuit"))?;
-    Ok((circuit, member))
+        .ok_or_else(|| Error::not_found("circuit"))
 }
 
 /// Notifications for everyone who may decide operations, except `except`.

@@ -22,6 +22,9 @@ pub trait CircuitRepo: Send + Sync {
 #[async_trait::async_trait]
 pub trait MemberRepo: Send + Sync {
     async fn member(&self, circuit_id: &str, user_id: &str) -> Result<Option<Member>>;
+    /// The circuit with `user_id`'s membership of it, when they are a member: one read, so a
+    /// missing circuit and a circuit of others cost the same.
+    async fn membership(&self, circuit_id: &str, user_id: &str) -> Result<Option<(Circuit, Member)>>;
     async fn members(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<Member>>;
     /// Members who may hold management permissions: the Owner, Admins, and anyone with a
     /// custom role.

@@ -2,6 +2,7 @@
 //! local events pushed to items later.
 
 use crate::domain::circuits::circuit::CircuitId;
+use crate::domain::circuits::membership::circuit_member;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -284,16 +285,7 @@ impl EventService {
         dfid: &str,
         local_event_ids: &[String],
     ) -> Result<Vec<PushedEvent>> {
-        let circuit = self
-            .store
-            .circuit(circuit_id)
-            .await?
-            .ok_or_else(|| Error::not_found("circuit"))?;
-        let member = self
-            .store
-            .member(circuit_id, &principal.user_id)
-            .await?
-            .ok_or_else(|| Error::not_found("circuit"))?;
+        let (circuit, member) = circuit_member(self.store.as_ref(), circuit_id, &principal.user_id).await?;
         circuit.require_active()?;
         member.require(Permission::Push)?;
         let (item, relation) = visible_item(self.store.as_ref(), dfid, &principal.user_id).await?;

@@ -104,6 +104,11 @@ impl MemberRepo for MemoryStore {
         Ok(self.member_now(circuit_id, user_id))
     }
 
+    async fn membership(&self, circuit_id: &str, user_id: &str) -> Result<Option<(Circuit, Member)>> {
+        let circuit = self.circuit(circuit_id).await?;
+        Ok(circuit.zip(self.member_now(circuit_id, user_id)))
+    }
+
     async fn members(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<Member>> {
         let state = self.state();
         let rows = state

@@ -14,6 +14,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::circuit::Entity",
+        from = "Column::CircuitId",
+        to = "super::circuit::Column::CircuitId"
+    )]
+    Circuit,
+}
+
+impl Related<super::circuit::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Circuit.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -267,6 +267,28 @@ impl MemberRepo for SqlStore {
         Ok(members.into_iter().next())
     }
 
+    async fn membership(&self, circuit_id: &str, user_id: &str) -> Result<Option<(Circuit, Member)>> {
+        let found = self
+            .db
+            .read("membership", |c| {
+                Box::pin(async move {
+                    let row = circuit_member::Entity::find_by_id((circuit_id.to_owned(), user_id.to_owned()))
+                        .find_also_related(circuit::Entity)
+                        .one(c)
+                        .await?;
+                    let Some((member, Some(circuit))) = row else {
+                        return Ok(None);
+                    };
+                    let member = members_with_roles(c, vec![member]).await?.pop();
+                    Ok(member.map(|member| (circuit, member)))
+                })
+            })
+            .await?;
+        found
+            .map(|(circuit, member)| Ok((circuit_of(circuit)?, member)))
+            .transpose()
+    }
+
     async fn members(&self, circuit_id: &str, page: &PageRequest) -> Result<Page<Member>> {
         let select = circuit_member::Entity::find().filter(circuit_member::Column::CircuitId.eq(circuit_id));
         let select = paged(
