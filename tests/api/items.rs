@@ -473,3 +473,24 @@ async fn user_scoped_identifiers_are_shown_only_to_who_added_them() {
     let item = json_with_status(app.get_as(&path, &bob).await, 200).await;
     assert!(item["identifiers"].to_string().contains("B-7"));
 }
+
+#[tokio::test]
+async fn an_unlimited_local_item_is_written_with_its_activity() {
+    // No monthly limit to hold: the item and its activity are the whole unit of work, which
+    // PostgreSQL writes as one statement.
+    let app = spawn_with(&[("TIER_MAX_ITEMS_PER_MONTH_BASIC", "0")]).await;
+    let (token, _) = app.register("rancher").await;
+    let body = json!({ "identifiers": [{ "key": "lote", "value": "L-1" }], "enriched_data": { "kg": 410 } });
+    let created = json_with_status(app.post_as("/api/items/local", &token, &body).await, 201).await;
+    let local_id = created["local_id"].as_str().unwrap();
+    let fetched = json_with_status(app.get_as(&format!("/api/items/local/{local_id}"), &token).await, 200).await;
+    assert_eq!(fetched["enriched_data"]["kg"], 410);
+    let feed = json_with_status(app.get_as("/api/activities", &token).await, 200).await;
+    let kinds: Vec<&str> = feed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["activity_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["local_item_created"]);
+}

@@ -1,12 +1,14 @@
 //! The unit of work: each `Change` becomes typed statements, all in one transaction.
 
-use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, CommonTableExpression, InsertStatement, WithClause, WithQuery};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait};
 
 use super::runs::Run;
 use super::{
-    SqlStore, disputes, epcis, identity_writes, mail, notifications, partner_writes, receipts, traceability_writes,
-    transfers, versions,
+    ROWS_PER_STATEMENT, SqlStore, disputes, epcis, identity_writes, mail, notifications, partner_writes, receipts,
+    traceability_writes, transfers, versions,
 };
+use crate::adapters::db::entities::{activity, local_item};
 use crate::adapters::db::{UNIQUE_VIOLATION, WriteBound};
 use crate::domain::changes::{Change, UnitOfWork};
 use crate::domain::items::version::VersionChange;
@@ -117,6 +119,21 @@ impl SqlStore {
                 .await
                 .map_err(name_unique_violation);
         }
+        if self.db.backend() == DbBackend::Postgres
+            && versions.is_empty()
+            && let Some(statement) = one_insert_statement(&changes)?
+        {
+            return self
+                .db
+                .write_one("commit", |c| {
+                    Box::pin(async move {
+                        c.execute(&statement).await?;
+                        Ok(())
+                    })
+                })
+                .await
+                .map_err(name_unique_violation);
+        }
         self.db
             .write_within("commit", bound, move |txn| {
                 Box::pin(async move {
@@ -153,6 +170,48 @@ impl SqlStore {
             .await
             .map_err(name_unique_violation)
     }
+}
+
+/// On PostgreSQL, a unit of work made only of plain inserts (a local item and its activity)
+/// as one statement: each insert but the last becomes a data-modifying CTE of the last. One
+/// statement is atomic on its own, so it needs no BEGIN and COMMIT: one round trip, not four.
+fn one_insert_statement(changes: &[Change]) -> Result<Option<WithQuery>> {
+    let mut inserts = Vec::with_capacity(changes.len());
+    for change in changes {
+        match plain_insert(change)? {
+            Some(insert) => inserts.push(insert),
+            None => return Ok(None),
+        }
+    }
+    let Some(last) = inserts.pop() else {
+        return Ok(None);
+    };
+    if inserts.is_empty() {
+        return Ok(None);
+    }
+    let mut with = WithClause::new();
+    for (index, insert) in inserts.into_iter().enumerate() {
+        with.cte(
+            CommonTableExpression::new()
+                .query(insert)
+                .table_name(Alias::new(format!("written_{index}")))
+                .to_owned(),
+        );
+    }
+    Ok(Some(with.query(last)))
+}
+
+/// The one INSERT that writes `change`, for the kinds that are a single insert statement.
+fn plain_insert(change: &Change) -> Result<Option<InsertStatement>> {
+    Ok(match change {
+        Change::InsertLocalItems(locals) if (1..=ROWS_PER_STATEMENT).contains(&locals.len()) => {
+            Some(local_item::Entity::insert_many(traceability_writes::local_item_rows(locals.clone())?).into_query())
+        }
+        Change::Activity(activity) => {
+            Some(activity::Entity::insert_many(traceability_writes::activity_rows(vec![activity.clone()])).into_query())
+        }
+        _ => None,
+    })
 }
 
 /// Whether `apply` runs exactly one statement for this change.

@@ -65,18 +65,23 @@ fn role_model(role: &CustomRole) -> circuit_role::ActiveModel {
 }
 
 pub(super) async fn insert_local_items<C: ConnectionTrait>(txn: &C, locals: Vec<LocalItem>) -> Result<()> {
-    let mut rows = Vec::with_capacity(locals.len());
-    for local in locals {
-        rows.push(local_item::ActiveModel {
-            identifiers: Set(identifiers_json(&local.identifiers)?),
-            local_id: Set(local.local_id),
-            owner_id: Set(local.owner_id),
-            enriched_data: Set(serde_json::Value::Object(local.enriched_data)),
-            dfid: Set(local.dfid),
-            created_at: Set(local.created_at),
-        });
-    }
-    insert_all(txn, rows).await
+    insert_all(txn, local_item_rows(locals)?).await
+}
+
+pub(super) fn local_item_rows(locals: Vec<LocalItem>) -> Result<Vec<local_item::ActiveModel>> {
+    locals
+        .into_iter()
+        .map(|local| {
+            Ok(local_item::ActiveModel {
+                identifiers: Set(identifiers_json(&local.identifiers)?),
+                local_id: Set(local.local_id),
+                owner_id: Set(local.owner_id),
+                enriched_data: Set(serde_json::Value::Object(local.enriched_data)),
+                dfid: Set(local.dfid),
+                created_at: Set(local.created_at),
+            })
+        })
+        .collect()
 }
 
 /// Guard: maps each `(local_id, dfid)` local item to its DFID; fails with `concurrent_write`
@@ -578,7 +583,11 @@ pub(super) async fn publish_item<C: ConnectionTrait>(
 }
 
 pub(super) async fn activities<C: ConnectionTrait>(txn: &C, activities: Vec<Activity>) -> Result<()> {
-    let rows = activities
+    insert_all(txn, activity_rows(activities)).await
+}
+
+pub(super) fn activity_rows(activities: Vec<Activity>) -> Vec<activity::ActiveModel> {
+    activities
         .into_iter()
         .map(|a| activity::ActiveModel {
             id: Set(a.id),
@@ -590,6 +599,5 @@ pub(super) async fn activities<C: ConnectionTrait>(txn: &C, activities: Vec<Acti
             summary: Set(a.summary),
             at: Set(a.at),
         })
-        .collect();
-    insert_all(txn, rows).await
+        .collect()
 }
