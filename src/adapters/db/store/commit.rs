@@ -121,8 +121,10 @@ impl SqlStore {
         }
         if self.db.backend() == DbBackend::Postgres
             && versions.is_empty()
-            && let Some(statement) = one_insert_statement(&changes)?
+            && changes.len() > 1
+            && changes.iter().all(is_plain_insert)
         {
+            let statement = one_insert_statement(changes)?;
             return self
                 .db
                 .write_one("commit", |c| {
@@ -172,23 +174,14 @@ impl SqlStore {
     }
 }
 
-/// On PostgreSQL, a unit of work made only of plain inserts (a local item and its activity)
+/// On PostgreSQL, a unit of work of two or more plain inserts (a local item and its activity)
 /// as one statement: each insert but the last becomes a data-modifying CTE of the last. One
 /// statement is atomic on its own, so it needs no BEGIN and COMMIT: one round trip, not four.
-fn one_insert_statement(changes: &[Change]) -> Result<Option<WithQuery>> {
-    let mut inserts = Vec::with_capacity(changes.len());
-    for change in changes {
-        match plain_insert(change)? {
-            Some(insert) => inserts.push(insert),
-            None => return Ok(None),
-        }
-    }
-    let Some(last) = inserts.pop() else {
-        return Ok(None);
-    };
-    if inserts.is_empty() {
-        return Ok(None);
-    }
+fn one_insert_statement(changes: Vec<Change>) -> Result<WithQuery> {
+    let mut inserts = changes.into_iter().map(plain_insert).collect::<Result<Vec<_>>>()?;
+    let last = inserts
+        .pop()
+        .ok_or_else(|| Error::internal("a unit of work without changes"))?;
     let mut with = WithClause::new();
     for (index, insert) in inserts.into_iter().enumerate() {
         with.cte(
@@ -198,20 +191,29 @@ fn one_insert_statement(changes: &[Change]) -> Result<Option<WithQuery>> {
                 .to_owned(),
         );
     }
-    Ok(Some(with.query(last)))
+    Ok(with.query(last))
 }
 
-/// The one INSERT that writes `change`, for the kinds that are a single insert statement.
-fn plain_insert(change: &Change) -> Result<Option<InsertStatement>> {
-    Ok(match change {
-        Change::InsertLocalItems(locals) if (1..=ROWS_PER_STATEMENT).contains(&locals.len()) => {
-            Some(local_item::Entity::insert_many(traceability_writes::local_item_rows(locals.clone())?).into_query())
+/// Whether `change` is written by one INSERT that `plain_insert` builds.
+fn is_plain_insert(change: &Change) -> bool {
+    match change {
+        Change::InsertLocalItems(locals) => (1..=ROWS_PER_STATEMENT).contains(&locals.len()),
+        Change::Activity(_) => true,
+        _ => false,
+    }
+}
+
+/// The one INSERT that writes `change`, a kind `is_plain_insert` accepts.
+fn plain_insert(change: Change) -> Result<InsertStatement> {
+    match change {
+        Change::InsertLocalItems(locals) => {
+            Ok(local_item::Entity::insert_many(traceability_writes::local_item_rows(locals)?).into_query())
         }
         Change::Activity(activity) => {
-            Some(activity::Entity::insert_many(traceability_writes::activity_rows(vec![activity.clone()])).into_query())
+            Ok(activity::Entity::insert_many(traceability_writes::activity_rows(vec![activity])).into_query())
         }
-        _ => None,
-    })
+        _ => Err(Error::internal("not a plain insert")),
+    }
 }
 
 /// Whether `apply` runs exactly one statement for this change.
