@@ -110,6 +110,25 @@ pub struct TestApp {
     pub mail: Arc<CapturedMail>,
 }
 
+/// The service as a child process; killed when dropped.
+pub struct ProcessReplica {
+    child: std::process::Child,
+    base: String,
+}
+
+impl ProcessReplica {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for ProcessReplica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The app on a thread and runtime of its own, as in production: the test's runtime blocking
 /// (in a `Drop`, say) never freezes the app halfway through something.
 struct AppThread {
@@ -356,6 +375,36 @@ impl TestApp {
             mail: self.mail.clone(),
             running: Some(running),
         }
+    }
+
+    /// A replica in a process of its own (the built binary), for what is process-wide and so
+    /// shared by every test app in this one: the metrics recorder.
+    pub async fn process_replica(&self) -> ProcessReplica {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_defarm"))
+            .arg("serve")
+            .envs(&self.vars)
+            .env("PORT", port.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let replica = ProcessReplica {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let up = eventually(30, || async {
+            let health = self.client.get(replica.url("/health")).send().await.ok()?;
+            health.status().is_success().then_some(())
+        })
+        .await;
+        assert!(up.is_some(), "the replica process answers /health");
+        replica
     }
 
     /// Stops the app (draining requests) and starts it again on the same database and settings.

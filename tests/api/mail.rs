@@ -198,8 +198,12 @@ async fn a_mail_server_that_is_down_delays_the_message_not_the_request() {
     })
     .await;
     assert!(waiting.is_some(), "the refused message waits for a retry");
-    let counted = eventually(10, || async {
-        let metrics = app.get("/metrics").await.text().await.ok()?;
+    // Every test app in this process sets the same process-wide gauge from its own outbox: a
+    // replica in a process of its own is the only one that sets its gauge.
+    let replica = app.process_replica().await;
+    let counted = eventually(15, || async {
+        let metrics = app.client.get(replica.url("/metrics")).send().await.ok()?;
+        let metrics = metrics.text().await.ok()?;
         metrics.contains("defarm_outbox_depth{queue=\"mail\"} 1").then_some(())
     })
     .await;
