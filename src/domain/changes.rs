@@ -313,8 +313,8 @@ pub enum Change {
 }
 
 impl Change {
-    /// Many items' changes made consecutive by kind, so the store writes each kind in a few
-    /// multi-row statements. Kinds keep an order in which every row follows what it refers to
+    /// A use case's changes made consecutive by kind, so the store writes each kind in a few
+    /// multi-row statements (one push's two events in one). Kinds keep an order in which every row follows what it refers to
     /// (an item before its identifiers, events and mapping; an operation before the triggers that
     /// name it), and each kind keeps its own order.
     pub fn grouped_by_kind(mut changes: Vec<Change>) -> Vec<Change> {

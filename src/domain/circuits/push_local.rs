@@ -202,7 +202,7 @@ impl PushService {
             )
             .await?;
         if !changes.is_empty() {
-            store.commit(changes).await?;
+            store.commit(Change::grouped_by_kind(changes)).await?;
         }
         Ok(result)
     }

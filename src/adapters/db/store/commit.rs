@@ -1,12 +1,12 @@
 //! The unit of work: each `Change` becomes typed statements, all in one transaction.
 
-use sea_orm::sea_query::{Alias, CommonTableExpression, InsertStatement, WithClause, WithQuery};
+use sea_orm::sea_query::InsertStatement;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait};
 
 use super::runs::Run;
 use super::{
-    ROWS_PER_STATEMENT, SqlStore, disputes, epcis, identity_writes, mail, notifications, partner_writes, receipts,
-    traceability_writes, transfers, versions,
+    ROWS_PER_STATEMENT, SqlStore, disputes, epcis, identity_writes, inserts_as_one, mail, notifications,
+    partner_writes, receipts, traceability_writes, transfers, versions,
 };
 use crate::adapters::db::entities::{activity, local_item};
 use crate::adapters::db::{UNIQUE_VIOLATION, WriteBound};
@@ -124,7 +124,9 @@ impl SqlStore {
             && changes.len() > 1
             && changes.iter().all(is_plain_insert)
         {
-            let statement = one_insert_statement(changes)?;
+            // A local item and its activity: one round trip instead of BEGIN, two inserts and
+            // COMMIT.
+            let statement = inserts_as_one(changes.into_iter().map(plain_insert).collect::<Result<_>>()?)?;
             return self
                 .db
                 .write_one("commit", |c| {
@@ -172,26 +174,6 @@ impl SqlStore {
             .await
             .map_err(name_unique_violation)
     }
-}
-
-/// On PostgreSQL, a unit of work of two or more plain inserts (a local item and its activity)
-/// as one statement: each insert but the last becomes a data-modifying CTE of the last. One
-/// statement is atomic on its own, so it needs no BEGIN and COMMIT: one round trip, not four.
-fn one_insert_statement(changes: Vec<Change>) -> Result<WithQuery> {
-    let mut inserts = changes.into_iter().map(plain_insert).collect::<Result<Vec<_>>>()?;
-    let last = inserts
-        .pop()
-        .ok_or_else(|| Error::internal("a unit of work without changes"))?;
-    let mut with = WithClause::new();
-    for (index, insert) in inserts.into_iter().enumerate() {
-        with.cte(
-            CommonTableExpression::new()
-                .query(insert)
-                .table_name(Alias::new(format!("written_{index}")))
-                .to_owned(),
-        );
-    }
-    Ok(with.query(last))
 }
 
 /// Whether `change` is written by one INSERT that `plain_insert` builds.

@@ -59,9 +59,9 @@ fn fact_of(row: log_entry::Model) -> Result<LoggedFact> {
     })
 }
 
-/// Writes a fact's entry; the caller writes the fact in the same transaction.
-pub(super) async fn insert_entries<C: ConnectionTrait>(txn: &C, entries: Vec<LogEntry>) -> Result<()> {
-    let rows = entries
+/// The rows of facts' entries; the caller writes them with their facts, in one transaction.
+pub(super) fn entry_rows(entries: Vec<LogEntry>) -> Vec<log_entry::ActiveModel> {
+    entries
         .into_iter()
         .map(|entry| log_entry::ActiveModel {
             seq: NotSet,
@@ -72,8 +72,7 @@ pub(super) async fn insert_entries<C: ConnectionTrait>(txn: &C, entries: Vec<Log
             logged_at_ms: Set(entry.logged_at.timestamp_millis()),
             leaf_index: Set(None),
         })
-        .collect();
-    super::insert_all(txn, rows).await
+        .collect()
 }
 
 /// A fresh salt for a new entry.

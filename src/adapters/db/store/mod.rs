@@ -24,15 +24,16 @@ mod versions;
 
 use std::sync::Arc;
 
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Alias, CommonTableExpression, Condition, InsertStatement, WithClause, WithQuery};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 
 use super::Database;
-use crate::domain::Result;
 use crate::domain::page::{Cursor, PageRequest};
 use crate::domain::partners::ports::Notifier;
+use crate::domain::{Error, Result};
 
 /// The database behind the `Store` port.
 pub struct SqlStore {
@@ -93,4 +94,45 @@ where
             .await?;
     }
     Ok(())
+}
+
+/// Inserts rows of two tables that do not refer to each other (facts and their log entries). On
+/// PostgreSQL, when each side fits one statement, the two are one statement: one round trip, not
+/// two.
+async fn insert_pair<C, A, B>(txn: &C, first: Vec<A>, second: Vec<B>) -> Result<()>
+where
+    C: ConnectionTrait,
+    A: ActiveModelTrait + Send,
+    B: ActiveModelTrait + Send,
+{
+    let fits = |rows: usize| (1..=ROWS_PER_STATEMENT).contains(&rows);
+    if txn.get_database_backend() == DbBackend::Postgres && fits(first.len()) && fits(second.len()) {
+        let statement = inserts_as_one(vec![
+            <A::Entity as EntityTrait>::insert_many(first).into_query(),
+            <B::Entity as EntityTrait>::insert_many(second).into_query(),
+        ])?;
+        txn.execute(&statement).await?;
+        return Ok(());
+    }
+    insert_all(txn, first).await?;
+    insert_all(txn, second).await
+}
+
+/// Inserts as one PostgreSQL statement: each but the last a data-modifying CTE of the last. One
+/// statement is atomic on its own; its inserts see none of each other's rows, so none may refer
+/// to a row another one writes.
+fn inserts_as_one(mut inserts: Vec<InsertStatement>) -> Result<WithQuery> {
+    let last = inserts
+        .pop()
+        .ok_or_else(|| Error::internal("one statement of no inserts"))?;
+    let mut with = WithClause::new();
+    for (index, insert) in inserts.into_iter().enumerate() {
+        with.cte(
+            CommonTableExpression::new()
+                .query(insert)
+                .table_name(Alias::new(format!("written_{index}")))
+                .to_owned(),
+        );
+    }
+    Ok(with.query(last))
 }

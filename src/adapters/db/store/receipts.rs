@@ -2,7 +2,8 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use super::log::{insert_entries, new_salt};
+use super::insert_pair;
+use super::log::{entry_rows, new_salt};
 use super::{SqlStore, paged};
 use crate::adapters::db::entities::receipt;
 use crate::domain::Result;
@@ -32,7 +33,7 @@ pub(super) async fn insert_receipt<C: ConnectionTrait>(txn: &C, r: Receipt) -> R
         &r.log_digest()?,
         r.created_at,
     );
-    receipt::Entity::insert(receipt::ActiveModel {
+    let row = receipt::ActiveModel {
         receipt_id: Set(r.receipt_id),
         owner_id: Set(r.owner_id),
         sha256: Set(r.sha256),
@@ -41,10 +42,8 @@ pub(super) async fn insert_receipt<C: ConnectionTrait>(txn: &C, r: Receipt) -> R
         dfid: Set(r.dfid),
         label: Set(r.label),
         created_at: Set(r.created_at),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    insert_entries(txn, vec![entry]).await
+    };
+    insert_pair(txn, vec![row], entry_rows(vec![entry])).await
 }
 
 #[async_trait::async_trait]

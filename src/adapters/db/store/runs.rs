@@ -95,8 +95,7 @@ impl Run {
                         ))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                traceability_writes::insert_events(txn, events).await?;
-                log::insert_entries(txn, entries).await
+                super::insert_pair(txn, traceability_writes::event_rows(events), log::entry_rows(entries)).await
             }
             Run::LocalMappings(mappings) => traceability_writes::map_local_items(txn, mappings).await,
             Run::Operations(operations) => traceability_writes::insert_operations(txn, operations).await,

@@ -177,8 +177,8 @@ pub(super) async fn add_identifiers<C: ConnectionTrait>(
     insert_all(txn, names).await
 }
 
-pub(super) async fn insert_events<C: ConnectionTrait>(txn: &C, events: Vec<Event>) -> Result<()> {
-    let rows = events
+pub(super) fn event_rows(events: Vec<Event>) -> Vec<event::ActiveModel> {
+    events
         .into_iter()
         .map(|e| event::ActiveModel {
             event_id: Set(e.event_id),
@@ -191,8 +191,7 @@ pub(super) async fn insert_events<C: ConnectionTrait>(txn: &C, events: Vec<Event
             recorded_at: Set(e.recorded_at),
             content_hash: Set(e.content_hash),
         })
-        .collect();
-    insert_all(txn, rows).await
+        .collect()
 }
 
 pub(super) async fn insert_local_event<C: ConnectionTrait>(txn: &C, e: LocalEvent) -> Result<()> {

@@ -7,9 +7,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use std::collections::HashMap;
 
 use super::SqlStore;
-use super::insert_all;
+use super::insert_pair;
 use super::items::item_of;
-use super::log::{insert_entries, new_salt};
+use super::log::{entry_rows, new_salt};
 use crate::adapters::db::entities::{item, item_version};
 use crate::domain::items::ports::VersionRepo;
 use crate::domain::items::version::{ItemVersion, VersionChange};
@@ -114,8 +114,7 @@ pub(super) async fn record_versions<C: ConnectionTrait>(txn: &C, changes: Vec<Ve
                 changed_at: Set(version.change.changed_at),
             });
         }
-        insert_all(txn, versions).await?;
-        insert_entries(txn, entries).await?;
+        insert_pair(txn, versions, entry_rows(entries)).await?;
     }
     Ok(())
 }
