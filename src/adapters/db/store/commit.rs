@@ -3,6 +3,7 @@
 use sea_orm::sea_query::InsertStatement;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait};
 
+use super::held::HeldInserts;
 use super::runs::Run;
 use super::{
     ROWS_PER_STATEMENT, SqlStore, disputes, epcis, identity_writes, inserts_as_one, mail, notifications,
@@ -141,6 +142,7 @@ impl SqlStore {
         self.db
             .write_within("commit", bound, move |txn| {
                 Box::pin(async move {
+                    let mut held = HeldInserts::new(txn);
                     let mut run: Option<Run> = None;
                     for change in changes {
                         let change = match run.as_mut() {
@@ -151,21 +153,26 @@ impl SqlStore {
                             None => change,
                         };
                         if let Some(done) = run.take() {
-                            done.write(txn).await?;
+                            done.write(txn, &mut held).await?;
                         }
                         match Run::of_kind(&change) {
                             Some(mut started) => {
                                 if let Some(change) = started.add(change) {
+                                    held.write(txn).await?;
                                     apply(txn, change).await?;
                                 }
                                 run = Some(started);
                             }
-                            None => apply(txn, change).await?,
+                            None => {
+                                held.write(txn).await?;
+                                apply(txn, change).await?;
+                            }
                         }
                     }
                     if let Some(done) = run {
-                        done.write(txn).await?;
+                        done.write(txn, &mut held).await?;
                     }
+                    held.write(txn).await?;
                     // After the changes, so each version is the state they leave.
                     versions::record_versions(txn, versions).await?;
                     Ok(())
@@ -337,8 +344,8 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         Change::QueueMail(mail) => mail::queue_mail(txn, mail).await,
         Change::RecordMail(outcome) => mail::record_mail(txn, outcome).await,
         Change::InsertLocalItems(locals) => traceability_writes::insert_local_items(txn, locals).await,
-        Change::MapLocalItem { local_id, dfid } => Run::LocalMappings(vec![(local_id, dfid)]).write(txn).await,
-        Change::InsertItem(new) => Run::Items(vec![new]).write(txn).await,
+        Change::MapLocalItem { local_id, dfid } => Run::LocalMappings(vec![(local_id, dfid)]).write_alone(txn).await,
+        Change::InsertItem(new) => Run::Items(vec![new]).write_alone(txn).await,
         Change::UpdateItem {
             dfid,
             expected_updated_at,
@@ -365,10 +372,10 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             at,
         } => {
             Run::Identifiers(vec![(dfid, identifiers, added_by, at)])
-                .write(txn)
+                .write_alone(txn)
                 .await
         }
-        Change::InsertEvent(e) => Run::Events(vec![e]).write(txn).await,
+        Change::InsertEvent(e) => Run::Events(vec![e]).write_alone(txn).await,
         Change::InsertReceipt(r) => receipts::insert_receipt(txn, r).await,
         Change::InsertCaptureJob(job) => epcis::insert_capture(txn, job).await,
         Change::FinishCaptureJob(job) => epcis::finish_capture(txn, job).await,
@@ -412,7 +419,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             at,
             reason,
         } => traceability_writes::decide_join_request(txn, circuit_id, user_id, status, decided_by, at, reason).await,
-        Change::InsertOperation(op) => Run::Operations(vec![op]).write(txn).await,
+        Change::InsertOperation(op) => Run::Operations(vec![op]).write_alone(txn).await,
         Change::DecideOperation {
             operation_id,
             status,
@@ -427,7 +434,7 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
             pushed_at,
         } => {
             Run::CircuitItems(vec![(circuit_id, dfid, pushed_by, pushed_at)])
-                .write(txn)
+                .write_alone(txn)
                 .await
         }
         Change::InsertTransfer(t) => transfers::insert_transfer(txn, t).await,
@@ -471,9 +478,9 @@ async fn apply<C: ConnectionTrait>(txn: &C, change: Change) -> Result<()> {
         Change::PublishItem { circuit_id, dfid, at } => {
             traceability_writes::publish_item(txn, circuit_id, dfid, at).await
         }
-        Change::Activity(a) => Run::Activities(vec![a]).write(txn).await,
+        Change::Activity(a) => Run::Activities(vec![a]).write_alone(txn).await,
         Change::Notify(n) => notifications::notify(txn, n).await,
-        Change::Trigger(t) => Run::Triggers(vec![t]).write(txn).await,
+        Change::Trigger(t) => Run::Triggers(vec![t]).write_alone(txn).await,
         Change::UpsertPostActionSettings {
             circuit_id,
             settings,

@@ -8,6 +8,7 @@ mod commit;
 mod disputes;
 mod epcis;
 mod events;
+mod held;
 mod identity_writes;
 mod items;
 mod log;
@@ -26,8 +27,7 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::{Alias, CommonTableExpression, Condition, InsertStatement, WithClause, WithQuery};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use super::Database;
@@ -96,26 +96,18 @@ where
     Ok(())
 }
 
-/// Inserts rows of two tables that do not refer to each other (facts and their log entries). On
-/// PostgreSQL, when each side fits one statement, the two are one statement: one round trip, not
-/// two.
+/// Inserts rows of two tables that do not refer to each other (a fact and its log entry): one
+/// statement on PostgreSQL when each side fits one.
 async fn insert_pair<C, A, B>(txn: &C, first: Vec<A>, second: Vec<B>) -> Result<()>
 where
     C: ConnectionTrait,
     A: ActiveModelTrait + Send,
     B: ActiveModelTrait + Send,
 {
-    let fits = |rows: usize| (1..=ROWS_PER_STATEMENT).contains(&rows);
-    if txn.get_database_backend() == DbBackend::Postgres && fits(first.len()) && fits(second.len()) {
-        let statement = inserts_as_one(vec![
-            <A::Entity as EntityTrait>::insert_many(first).into_query(),
-            <B::Entity as EntityTrait>::insert_many(second).into_query(),
-        ])?;
-        txn.execute(&statement).await?;
-        return Ok(());
-    }
-    insert_all(txn, first).await?;
-    insert_all(txn, second).await
+    let mut held = held::HeldInserts::new(txn);
+    held.insert(txn, first).await?;
+    held.insert(txn, second).await?;
+    held.write(txn).await
 }
 
 /// Inserts as one PostgreSQL statement: each but the last a data-modifying CTE of the last. One

@@ -5,7 +5,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQ
 
 use std::collections::HashMap;
 
-use super::insert_all;
+use super::held::HeldInserts;
 use super::partners::settings_of;
 use crate::adapters::db::entities::{
     circuit, circuit_item, item, post_action_setting, storage_record, trigger, webhook, webhook_attempt,
@@ -64,7 +64,11 @@ fn delivery_model(d: &Delivery) -> webhook_delivery::ActiveModel {
 /// Triggers for partners: recorded, then fanned out to a delivery per enabled webhook of the
 /// circuit when its settings announce the trigger's kind. Settings are read once per circuit, so
 /// a batch of pushes costs a few statements when nobody listens.
-pub(super) async fn triggers<C: ConnectionTrait>(txn: &C, triggers: Vec<Trigger>) -> Result<()> {
+pub(super) async fn triggers<C: ConnectionTrait>(
+    txn: &C,
+    triggers: Vec<Trigger>,
+    held: &mut HeldInserts,
+) -> Result<()> {
     let rows = triggers
         .iter()
         .map(|t| trigger::ActiveModel {
@@ -78,8 +82,10 @@ pub(super) async fn triggers<C: ConnectionTrait>(txn: &C, triggers: Vec<Trigger>
             event: Set(recorded_event(t)),
             occurred_at: Set(t.occurred_at),
         })
-        .collect();
-    insert_all(txn, rows).await?;
+        .collect::<Vec<_>>();
+    held.insert(txn, rows).await?;
+    // The fan-out reads the items and circuit entries the same unit of work may be writing.
+    held.write(txn).await?;
     let mut settings: HashMap<String, Option<PostActionSettings>> = HashMap::new();
     for t in triggers {
         if !settings.contains_key(&t.circuit_id) {
@@ -92,7 +98,7 @@ pub(super) async fn triggers<C: ConnectionTrait>(txn: &C, triggers: Vec<Trigger>
         if let Some(Some(announced)) = settings.get(&t.circuit_id)
             && announced.announces(&t)
         {
-            fan_out(txn, t, announced).await?;
+            fan_out(txn, t, announced, held).await?;
         }
     }
     Ok(())
@@ -119,7 +125,12 @@ struct Audience {
 
 /// A delivery of `t` for each enabled webhook of its circuit, each with its payload fixed now
 /// (retries resend the same body). The webhooks and the payload's facts are one statement.
-async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger, settings: &PostActionSettings) -> Result<()> {
+async fn fan_out<C: ConnectionTrait>(
+    txn: &C,
+    t: Trigger,
+    settings: &PostActionSettings,
+    held: &mut HeldInserts,
+) -> Result<()> {
     let hook = |column| Expr::col((webhook::Entity, column));
     let query = Query::select()
         .expr_as(hook(webhook::Column::WebhookId), "webhook_id")
@@ -180,6 +191,7 @@ async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger, settings: &PostActionS
     } else {
         None
     };
+    let mut deliveries = Vec::with_capacity(hooks.len());
     for hook in hooks {
         let delivery_id = uuid::Uuid::new_v4().to_string();
         let body = if t.kind == TriggerKind::EpcisEvent {
@@ -209,11 +221,9 @@ async fn fan_out<C: ConnectionTrait>(txn: &C, t: Trigger, settings: &PostActionS
             updated_at: t.occurred_at,
             delivered_at: None,
         };
-        webhook_delivery::Entity::insert(delivery_model(&delivery))
-            .exec_without_returning(txn)
-            .await?;
+        deliveries.push(delivery_model(&delivery));
     }
-    Ok(())
+    held.insert(txn, deliveries).await
 }
 
 pub(super) async fn upsert_post_action_settings<C: ConnectionTrait>(

@@ -4,6 +4,7 @@
 
 use sea_orm::ConnectionTrait;
 
+use super::held::HeldInserts;
 use super::{log, partner_writes, traceability_writes};
 use crate::domain::audit::Activity;
 use crate::domain::changes::Change;
@@ -77,10 +78,16 @@ impl Run {
         None
     }
 
-    pub(super) async fn write<C: ConnectionTrait>(self, txn: &C) -> Result<()> {
+    /// Writes the run's rows, holding its inserts in `held` where the engine allows; a run that
+    /// reads or updates first writes what is held.
+    pub(super) async fn write<C: ConnectionTrait>(self, txn: &C, held: &mut HeldInserts) -> Result<()> {
         match self {
-            Run::Items(items) => traceability_writes::insert_items(txn, items).await,
-            Run::Identifiers(added) => traceability_writes::add_identifiers(txn, added).await,
+            Run::Items(items) => held.insert(txn, traceability_writes::item_rows(items)?).await,
+            Run::Identifiers(added) => {
+                let (identifiers, names) = traceability_writes::identifier_rows(added);
+                held.insert(txn, identifiers).await?;
+                held.insert(txn, names).await
+            }
             Run::Events(events) => {
                 // Each event with its entry in the log.
                 let entries = events
@@ -95,13 +102,24 @@ impl Run {
                         ))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                super::insert_pair(txn, traceability_writes::event_rows(events), log::entry_rows(entries)).await
+                held.insert(txn, traceability_writes::event_rows(events)).await?;
+                held.insert(txn, log::entry_rows(entries)).await
             }
-            Run::LocalMappings(mappings) => traceability_writes::map_local_items(txn, mappings).await,
-            Run::Operations(operations) => traceability_writes::insert_operations(txn, operations).await,
-            Run::CircuitItems(added) => traceability_writes::add_circuit_items(txn, added).await,
-            Run::Activities(activities) => traceability_writes::activities(txn, activities).await,
-            Run::Triggers(triggers) => partner_writes::triggers(txn, triggers).await,
+            Run::LocalMappings(mappings) => {
+                held.write(txn).await?;
+                traceability_writes::map_local_items(txn, mappings).await
+            }
+            Run::Operations(operations) => held.insert(txn, traceability_writes::operation_rows(operations)).await,
+            Run::CircuitItems(added) => traceability_writes::add_circuit_items(txn, added, held).await,
+            Run::Activities(activities) => held.insert(txn, traceability_writes::activity_rows(activities)).await,
+            Run::Triggers(triggers) => partner_writes::triggers(txn, triggers, held).await,
         }
+    }
+
+    /// Writes the run on its own: what it holds is sent before this returns.
+    pub(super) async fn write_alone<C: ConnectionTrait>(self, txn: &C) -> Result<()> {
+        let mut held = HeldInserts::new(txn);
+        self.write(txn, &mut held).await?;
+        held.write(txn).await
     }
 }

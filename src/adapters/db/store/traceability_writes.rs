@@ -3,13 +3,15 @@
 use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    QueryTrait,
 };
 
+use super::held::HeldInserts;
 use super::items::{identifier_row, lost_race};
 use super::{ROWS_PER_STATEMENT, insert_all};
 use crate::adapters::db::entities::{
     activity, canonical_name, circuit, circuit_item, circuit_member, circuit_role, event, item, item_access,
-    join_request, local_event, local_item, operation, published_item, user,
+    item_identifier, join_request, local_event, local_item, operation, published_item, user,
 };
 use crate::domain::audit::Activity;
 use crate::domain::circuits::circuit::{Circuit, CircuitStatus};
@@ -108,22 +110,23 @@ pub(super) async fn map_local_items<C: ConnectionTrait>(txn: &C, mappings: Vec<(
     Ok(())
 }
 
-pub(super) async fn insert_items<C: ConnectionTrait>(txn: &C, items: Vec<Item>) -> Result<()> {
-    let mut rows = Vec::with_capacity(items.len());
-    for new in items {
-        rows.push(item::ActiveModel {
-            identifiers: Set(identifiers_json(&new.identifiers)?),
-            dfid: Set(new.dfid),
-            created_by: Set(new.created_by),
-            status: Set(new.status.as_str().to_owned()),
-            enriched_data: Set(serde_json::Value::Object(new.enriched_data)),
-            created_at: Set(new.created_at),
-            updated_at: Set(new.updated_at),
-            latest_cid: Set(new.latest_cid),
-            current_version: sea_orm::NotSet,
-        });
-    }
-    insert_all(txn, rows).await
+pub(super) fn item_rows(items: Vec<Item>) -> Result<Vec<item::ActiveModel>> {
+    items
+        .into_iter()
+        .map(|new| {
+            Ok(item::ActiveModel {
+                identifiers: Set(identifiers_json(&new.identifiers)?),
+                dfid: Set(new.dfid),
+                created_by: Set(new.created_by),
+                status: Set(new.status.as_str().to_owned()),
+                enriched_data: Set(serde_json::Value::Object(new.enriched_data)),
+                created_at: Set(new.created_at),
+                updated_at: Set(new.updated_at),
+                latest_cid: Set(new.latest_cid),
+                current_version: sea_orm::NotSet,
+            })
+        })
+        .collect()
 }
 
 pub(super) async fn update_item<C: ConnectionTrait>(
@@ -155,10 +158,11 @@ pub(super) async fn update_item<C: ConnectionTrait>(
 
 /// Identifiers added to items, each as `(dfid, identifiers, added_by, at)`; canonical ones claim
 /// their names (a name claimed meanwhile fails the unit of work).
-pub(super) async fn add_identifiers<C: ConnectionTrait>(
-    txn: &C,
+/// The identifier rows of `additions` (`(dfid, identifiers, added_by, at)`), and the canonical
+/// names among them.
+pub(super) fn identifier_rows(
     additions: Vec<(String, Vec<Identifier>, String, Timestamp)>,
-) -> Result<()> {
+) -> (Vec<item_identifier::ActiveModel>, Vec<canonical_name::ActiveModel>) {
     let mut rows = Vec::new();
     let mut names = Vec::new();
     for (dfid, identifiers, added_by, at) in &additions {
@@ -173,8 +177,7 @@ pub(super) async fn add_identifiers<C: ConnectionTrait>(
             }
         }
     }
-    insert_all(txn, rows).await?;
-    insert_all(txn, names).await
+    (rows, names)
 }
 
 pub(super) fn event_rows(events: Vec<Event>) -> Vec<event::ActiveModel> {
@@ -418,8 +421,8 @@ pub(super) async fn decide_join_request<C: ConnectionTrait>(
     Ok(())
 }
 
-pub(super) async fn insert_operations<C: ConnectionTrait>(txn: &C, operations: Vec<Operation>) -> Result<()> {
-    let rows = operations
+pub(super) fn operation_rows(operations: Vec<Operation>) -> Vec<operation::ActiveModel> {
+    operations
         .into_iter()
         .map(|op| operation::ActiveModel {
             operation_id: Set(op.operation_id),
@@ -435,8 +438,7 @@ pub(super) async fn insert_operations<C: ConnectionTrait>(txn: &C, operations: V
             minted: Set(op.minted),
             local_id: Set(op.local_id),
         })
-        .collect();
-    insert_all(txn, rows).await
+        .collect()
 }
 
 pub(super) async fn decide_operation<C: ConnectionTrait>(
@@ -470,6 +472,7 @@ pub(super) async fn decide_operation<C: ConnectionTrait>(
 pub(super) async fn add_circuit_items<C: ConnectionTrait>(
     txn: &C,
     added: Vec<(String, String, String, Timestamp)>,
+    held: &mut HeldInserts,
 ) -> Result<()> {
     for chunk in added.chunks(ROWS_PER_STATEMENT) {
         let rows = chunk
@@ -481,14 +484,14 @@ pub(super) async fn add_circuit_items<C: ConnectionTrait>(
                 pushed_by: Set(pushed_by),
                 pushed_at: Set(pushed_at),
             });
-        circuit_item::Entity::insert_many(rows)
+        let statement = circuit_item::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::columns([circuit_item::Column::CircuitId, circuit_item::Column::Dfid])
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(txn)
-            .await?;
+            .into_query();
+        held.insert_statement(txn, statement, chunk.len()).await?;
     }
     Ok(())
 }
@@ -579,10 +582,6 @@ pub(super) async fn publish_item<C: ConnectionTrait>(
     .exec_without_returning(txn)
     .await?;
     Ok(())
-}
-
-pub(super) async fn activities<C: ConnectionTrait>(txn: &C, activities: Vec<Activity>) -> Result<()> {
-    insert_all(txn, activity_rows(activities)).await
 }
 
 pub(super) fn activity_rows(activities: Vec<Activity>) -> Vec<activity::ActiveModel> {
