@@ -112,15 +112,21 @@ impl SqlStore {
     async fn apply_all(&self, mut changes: Vec<Change>, versions: Vec<VersionChange>, bound: WriteBound) -> Result<()> {
         // One statement needs no transaction around it: it is atomic on its own, and BEGIN and
         // COMMIT would triple its round trips.
-        if changes.len() == 1 && versions.is_empty() && changes.first().is_some_and(is_single_statement) {
+        let backend = self.db.backend();
+        if changes.len() == 1
+            && versions.is_empty()
+            && changes
+                .first()
+                .is_some_and(|change| is_single_statement(change, backend))
+        {
             let change = changes.remove(0);
             return self
                 .db
-                .read("commit", |c| Box::pin(async move { apply(c, change).await }))
+                .write_one("commit", |c| Box::pin(async move { apply(c, change).await }))
                 .await
                 .map_err(name_unique_violation);
         }
-        if self.db.backend() == DbBackend::Postgres
+        if backend == DbBackend::Postgres
             && versions.is_empty()
             && changes.len() > 1
             && changes.iter().all(is_plain_insert)
@@ -205,19 +211,20 @@ fn plain_insert(change: Change) -> Result<InsertStatement> {
     }
 }
 
-/// Whether `apply` runs exactly one statement for this change.
-fn is_single_statement(change: &Change) -> bool {
+/// Whether `apply` runs exactly one statement for this change on `backend`.
+fn is_single_statement(change: &Change, backend: DbBackend) -> bool {
     match change {
+        // A fact and its log entry, an attempt and its delivery's state: one statement on
+        // PostgreSQL, where inserts go as data-modifying CTEs of the last statement.
+        Change::InsertEvent(_) | Change::InsertReceipt(_) | Change::RecordAttempt { .. } => {
+            backend == DbBackend::Postgres
+        }
         Change::RevokeSessions { .. }
         | Change::AddIdentifiers { .. }
         | Change::SetPublishedItems { .. }
         | Change::RemoveCircuitItem { .. }
         | Change::ReassignCanonical { .. }
         | Change::Trigger(_)
-        // The fact and its log entry.
-        | Change::InsertEvent(_)
-        | Change::InsertReceipt(_)
-        | Change::RecordAttempt { .. }
         | Change::RecordStorage(_)
         // The notification and its mail.
         | Change::Notify(_)

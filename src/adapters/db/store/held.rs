@@ -2,10 +2,10 @@
 //! push (its item, identifiers, events and their log entries, operation, circuit entry,
 //! triggers, deliveries, activity) become a few statements instead of one per table.
 
-use sea_orm::sea_query::InsertStatement;
+use sea_orm::sea_query::{InsertStatement, UpdateStatement};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QueryTrait};
 
-use super::{ROWS_PER_STATEMENT, inserts_as_one};
+use super::{ROWS_PER_STATEMENT, inserts_as_one, written_first};
 use crate::domain::Result;
 
 /// Inserts not yet sent. Whoever reads or updates rows in the transaction writes them first
@@ -78,6 +78,19 @@ impl HeldInserts {
                 txn.execute(&inserts_as_one(statements)?).await?;
             }
         }
+        Ok(())
+    }
+
+    /// Sends what is held and then `update`, as one statement where the engine allows: the
+    /// update must not touch rows the held inserts write, as it does not see them.
+    pub(super) async fn write_with<C: ConnectionTrait>(&mut self, txn: &C, update: UpdateStatement) -> Result<()> {
+        if self.statements.is_empty() {
+            txn.execute(&update).await?;
+            return Ok(());
+        }
+        self.rows = 0;
+        let statement = written_first(std::mem::take(&mut self.statements)).query(update);
+        txn.execute(&statement).await?;
         Ok(())
     }
 }

@@ -117,6 +117,11 @@ fn inserts_as_one(mut inserts: Vec<InsertStatement>) -> Result<WithQuery> {
     let last = inserts
         .pop()
         .ok_or_else(|| Error::internal("one statement of no inserts"))?;
+    Ok(written_first(inserts).query(last))
+}
+
+/// `inserts` as the data-modifying CTEs of whatever statement follows them.
+fn written_first(inserts: Vec<InsertStatement>) -> WithClause {
     let mut with = WithClause::new();
     for (index, insert) in inserts.into_iter().enumerate() {
         with.cte(
@@ -126,5 +131,5 @@ fn inserts_as_one(mut inserts: Vec<InsertStatement>) -> Result<WithQuery> {
                 .to_owned(),
         );
     }
-    Ok(with.query(last))
+    with
 }

@@ -1,7 +1,9 @@
 //! The unit of work's statements for webhooks, their delivery outbox, and storage records.
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, OnConflict, Query};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryTrait,
+};
 
 use std::collections::HashMap;
 
@@ -300,7 +302,8 @@ pub(super) async fn record_attempt<C: ConnectionTrait>(
     next_attempt_at: Timestamp,
     at: Timestamp,
 ) -> Result<()> {
-    webhook_attempt::Entity::insert(webhook_attempt::ActiveModel {
+    let mut held = HeldInserts::new(txn);
+    let attempt_row = webhook_attempt::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         delivery_id: Set(delivery_id.clone()),
         attempt: Set(i32::try_from(attempt).unwrap_or(i32::MAX)),
@@ -308,9 +311,8 @@ pub(super) async fn record_attempt<C: ConnectionTrait>(
         error: Set(result.error.clone()),
         duration_ms: Set(i64::try_from(result.duration.as_millis()).unwrap_or(i64::MAX)),
         at: Set(at),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    };
+    held.insert(txn, vec![attempt_row]).await?;
     let mut update = webhook_delivery::Entity::update_many()
         .col_expr(webhook_delivery::Column::Status, Expr::value(status.as_str()))
         .col_expr(
@@ -331,11 +333,11 @@ pub(super) async fn record_attempt<C: ConnectionTrait>(
     if status == DeliveryStatus::Delivered {
         update = update.col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(at));
     }
-    update
+    // On PostgreSQL the attempt and the delivery's new state are one statement.
+    let update = update
         .filter(webhook_delivery::Column::DeliveryId.eq(delivery_id))
-        .exec(txn)
-        .await?;
-    Ok(())
+        .into_query();
+    held.write_with(txn, update).await
 }
 
 pub(super) async fn insert_storage_record<C: ConnectionTrait>(txn: &C, r: StorageRecord) -> Result<()> {
