@@ -16,7 +16,7 @@ use super::secrets::load_or_create;
 use crate::adapters::cache::{MemoryCache, NearCache, RedisCache};
 use crate::adapters::clock::SystemClock;
 use crate::adapters::crypto::{AesCipher, HashLimits, JwtSigner, PasswordHashing};
-use crate::adapters::db::{CommitHooks, Database, SqlStore};
+use crate::adapters::db::{CommitHooks, Database, OutboxWake, SqlStore};
 use crate::adapters::ids::RandomIds;
 use crate::adapters::limits::{BatchedLimiter, MemoryLimiter, RedisLimiter};
 use crate::adapters::mail::{LogMailer, SmtpMailer};
@@ -81,8 +81,8 @@ pub struct Services {
     pub storage: Arc<StorageService>,
     pub notifications: Arc<NotificationService>,
     pub notifier: Arc<dyn Notifier>,
-    /// Woken by commits that queue deliveries or storage work.
-    pub(super) outbox: Arc<tokio::sync::Notify>,
+    /// Woken by commits that queue deliveries, storage work or mail, each queue's own.
+    pub(super) outbox: OutboxWake,
     pub log: Arc<LogService>,
     pub history: Arc<HistoryService>,
     pub receipts: Arc<ReceiptService>,
@@ -142,7 +142,7 @@ impl Services {
             Some(client) => RedisNotifier::start(client.clone())?,
             None => Arc::new(LocalNotifier::new()),
         };
-        let outbox = Arc::new(tokio::sync::Notify::new());
+        let outbox = OutboxWake::default();
         let log_wake = Arc::new(tokio::sync::Notify::new());
         let store = Arc::new(SqlStore::new(
             database.clone(),

@@ -38,7 +38,7 @@ impl Services {
         tasks.push(spawn_loop(
             stopped.clone(),
             OUTBOX_POLL,
-            Some(self.outbox.clone()),
+            Some(self.outbox.deliveries.clone()),
             move || {
                 let webhooks = webhooks.clone();
                 async move {
@@ -53,7 +53,7 @@ impl Services {
         tasks.push(spawn_loop(
             stopped.clone(),
             OUTBOX_POLL,
-            Some(self.outbox.clone()),
+            Some(self.outbox.mail.clone()),
             move || {
                 let mail = mail.clone();
                 async move {
@@ -68,7 +68,7 @@ impl Services {
         tasks.push(spawn_loop(
             stopped.clone(),
             OUTBOX_POLL,
-            Some(self.outbox.clone()),
+            Some(self.outbox.storage.clone()),
             move || {
                 let storage = storage.clone();
                 async move {

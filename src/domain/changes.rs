@@ -312,6 +312,14 @@ pub enum Change {
     RecordStorage(StorageOutcome),
 }
 
+/// The outboxes background workers send from: webhook deliveries, storage records, mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboxQueue {
+    Deliveries,
+    Storage,
+    Mail,
+}
+
 impl Change {
     /// A use case's changes made consecutive by kind, so the store writes each kind in a few
     /// multi-row statements (one push's two events in one). Kinds keep an order in which every row follows what it refers to
@@ -335,17 +343,15 @@ impl Change {
         changes
     }
 
-    /// Whether this change gives the outbox workers something to send.
-    pub fn queues_outbox_work(&self) -> bool {
-        matches!(
-            self,
-            Change::Trigger(_)
-                | Change::InsertStorageRecord(_)
-                | Change::InsertDelivery(_)
-                | Change::QueueMail(_)
-                // Mailed when its user asked for notifications by email.
-                | Change::Notify(_)
-        )
+    /// The outbox queue this change gives something to send, if any.
+    pub fn outbox_queue(&self) -> Option<OutboxQueue> {
+        match self {
+            Change::Trigger(_) | Change::InsertDelivery(_) => Some(OutboxQueue::Deliveries),
+            Change::InsertStorageRecord(_) => Some(OutboxQueue::Storage),
+            // A notification is mailed when its user asked for notifications by email.
+            Change::QueueMail(_) | Change::Notify(_) => Some(OutboxQueue::Mail),
+            _ => None,
+        }
     }
 
     /// Whether the change records a fact with a log entry (item versions aside, which the unit of

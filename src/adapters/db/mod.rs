@@ -8,4 +8,4 @@ mod store;
 
 pub use error::UNIQUE_VIOLATION;
 pub use pool::{BoxFuture, Database, DbSettings, WriteBound};
-pub use store::{CommitHooks, SqlStore};
+pub use store::{CommitHooks, OutboxWake, SqlStore};

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::adapters::db::entities::{activity, local_item};
 use crate::adapters::db::{UNIQUE_VIOLATION, WriteBound};
-use crate::domain::changes::{Change, UnitOfWork};
+use crate::domain::changes::{Change, OutboxQueue, UnitOfWork};
 use crate::domain::items::version::VersionChange;
 use crate::domain::{CONCURRENT_WRITE, Error, Result};
 
@@ -93,7 +93,9 @@ impl UnitOfWork for SqlStore {
 impl SqlStore {
     async fn commit_within(&self, changes: Vec<Change>, bound: WriteBound) -> Result<()> {
         let notifications = Change::notifications(&changes);
-        let queues_work = changes.iter().any(Change::queues_outbox_work);
+        let mut queues: Vec<OutboxQueue> = changes.iter().filter_map(Change::outbox_queue).collect();
+        queues.sort_by_key(|queue| *queue as u8);
+        queues.dedup();
         let versions = VersionChange::of(&changes);
         let logs_facts = !versions.is_empty() || changes.iter().any(Change::logs_fact);
         self.apply_all(changes, versions, bound).await?;
@@ -103,8 +105,8 @@ impl SqlStore {
         for notification in &notifications {
             self.hooks.notifier.publish(notification).await;
         }
-        if queues_work {
-            self.hooks.outbox.notify_waiters();
+        for queue in queues {
+            self.hooks.outbox.of(queue).notify_waiters();
         }
         Ok(())
     }

@@ -31,6 +31,7 @@ use sea_orm::{
 };
 
 use super::Database;
+use crate::domain::changes::OutboxQueue;
 use crate::domain::page::{Cursor, PageRequest};
 use crate::domain::partners::ports::Notifier;
 use crate::domain::{Error, Result};
@@ -46,9 +47,28 @@ pub struct SqlStore {
 #[derive(Clone)]
 pub struct CommitHooks {
     pub notifier: Arc<dyn Notifier>,
-    pub outbox: Arc<tokio::sync::Notify>,
+    pub outbox: OutboxWake,
     /// Wakes the log's sequencer when a commit recorded a fact.
     pub log: Arc<tokio::sync::Notify>,
+}
+
+/// A wake-up per outbox queue: a commit that queues deliveries does not send the mail and storage
+/// workers to look for work (each look is a transaction).
+#[derive(Clone, Default)]
+pub struct OutboxWake {
+    pub deliveries: Arc<tokio::sync::Notify>,
+    pub storage: Arc<tokio::sync::Notify>,
+    pub mail: Arc<tokio::sync::Notify>,
+}
+
+impl OutboxWake {
+    pub fn of(&self, queue: OutboxQueue) -> &tokio::sync::Notify {
+        match queue {
+            OutboxQueue::Deliveries => &self.deliveries,
+            OutboxQueue::Storage => &self.storage,
+            OutboxQueue::Mail => &self.mail,
+        }
+    }
 }
 
 impl SqlStore {
