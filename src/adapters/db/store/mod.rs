@@ -117,7 +117,7 @@ where
 }
 
 /// Inserts rows of two tables that do not refer to each other (a fact and its log entry): one
-/// statement on PostgreSQL when each side fits one.
+/// statement on PostgreSQL when together they fit one (`ROWS_PER_STATEMENT` rows).
 async fn insert_pair<C, A, B>(txn: &C, first: Vec<A>, second: Vec<B>) -> Result<()>
 where
     C: ConnectionTrait,
