@@ -313,7 +313,7 @@ pub enum Change {
 }
 
 /// The outboxes background workers send from: webhook deliveries, storage records, mail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum OutboxQueue {
     Deliveries,
     Storage,
@@ -322,9 +322,9 @@ pub enum OutboxQueue {
 
 impl Change {
     /// A use case's changes made consecutive by kind, so the store writes each kind in a few
-    /// multi-row statements (one push's two events in one). Kinds keep an order in which every row follows what it refers to
-    /// (an item before its identifiers, events and mapping; an operation before the triggers that
-    /// name it), and each kind keeps its own order.
+    /// multi-row statements (one push's two events in one). Kinds keep an order in which every
+    /// row follows what it refers to (an item before its identifiers, events and mapping; an
+    /// operation before the triggers that name it), and each kind keeps its own order.
     pub fn grouped_by_kind(mut changes: Vec<Change>) -> Vec<Change> {
         changes.sort_by_key(|change| match change {
             Change::InsertItem(_) => 0,

@@ -380,11 +380,7 @@ impl TestApp {
     /// A replica in a process of its own (the built binary), for what is process-wide and so
     /// shared by every test app in this one: the metrics recorder.
     pub async fn process_replica(&self) -> ProcessReplica {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_defarm"))
             .arg("serve")
             .envs(&self.vars)
@@ -576,6 +572,17 @@ impl TestApp {
         pushed["dfid"].as_str().unwrap().to_owned()
     }
 
+    /// The `activity_type` of each activity `path` (an activity feed) lists for `token`, in order.
+    pub async fn activity_types(&self, path: &str, token: &str) -> Vec<String> {
+        let feed = json_with_status(self.get_as(path, token).await, 200).await;
+        feed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["activity_type"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// Adds `user_id` to the circuit with `role`, as `owner`.
     pub async fn add_member(&self, owner: &str, circuit_id: &str, user_id: &str, role: &str) {
         let body = json!({ "user_id": user_id, "role": role });
@@ -586,6 +593,15 @@ impl TestApp {
         )
         .await;
     }
+}
+
+/// A free loopback port (nothing listens on it once this returns).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A well-formed DFID no test mints (its date is long past).

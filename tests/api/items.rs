@@ -485,12 +485,6 @@ async fn an_unlimited_local_item_is_written_with_its_activity() {
     let local_id = created["local_id"].as_str().unwrap();
     let fetched = json_with_status(app.get_as(&format!("/api/items/local/{local_id}"), &token).await, 200).await;
     assert_eq!(fetched["enriched_data"]["kg"], 410);
-    let feed = json_with_status(app.get_as("/api/activities", &token).await, 200).await;
-    let kinds: Vec<&str> = feed["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["activity_type"].as_str().unwrap())
-        .collect();
+    let kinds = app.activity_types("/api/activities", &token).await;
     assert_eq!(kinds, vec!["local_item_created"]);
 }

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde_json::json;
 
 use crate::auth::token_from;
-use crate::helpers::{TestApp, eventually, json_with_status, spawn_with};
+use crate::helpers::{TestApp, eventually, free_port, json_with_status, spawn_with};
 
 /// aiosmtpd, installed from PyPI on first use when this machine lacks it.
 fn ensure_aiosmtpd() {
@@ -40,15 +40,6 @@ fn ensure_aiosmtpd() {
             );
         }
     });
-}
-
-/// A free loopback port (nothing listens on it once this returns).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// aiosmtpd on `port`, keeping every message it receives in a maildir.

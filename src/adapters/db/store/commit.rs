@@ -94,7 +94,7 @@ impl SqlStore {
     async fn commit_within(&self, changes: Vec<Change>, bound: WriteBound) -> Result<()> {
         let notifications = Change::notifications(&changes);
         let mut queues: Vec<OutboxQueue> = changes.iter().filter_map(Change::outbox_queue).collect();
-        queues.sort_by_key(|queue| *queue as u8);
+        queues.sort();
         queues.dedup();
         let versions = VersionChange::of(&changes);
         let logs_facts = !versions.is_empty() || changes.iter().any(Change::logs_fact);
